@@ -1,0 +1,4 @@
+"""Expression IR shared by te and tir: nodes, dtypes, the visitor/mutator and the printer."""
+
+from .expr import *  # noqa: F401,F403
+from .functor import Mutator, Visitor, free_vars, post_order_visit, structural_equal, substitute  # noqa: F401
