@@ -1,0 +1,24 @@
+"""tilecraft: the classic TVM workflow as a readable Python compiler.
+
+    import tilecraft as tvm
+    from tilecraft import te
+"""
+
+__version__ = "0.1.0"
+
+from . import arith, ir, te, tir  # noqa: E402,F401
+from .driver import build, lower  # noqa: E402,F401
+from .tir.stmt import IRModule  # noqa: E402,F401
+
+
+def __getattr__(name):
+    # The runtime and targets load llvmlite; import them on first use so `import tilecraft` stays light.
+    import importlib
+
+    if name in ("runtime", "target"):
+        return importlib.import_module(f".{name}", __name__)
+    if name == "nd":
+        return importlib.import_module(".runtime.ndarray", __name__)
+    if name in ("cpu", "cuda", "device", "Device"):
+        return getattr(importlib.import_module(".runtime", __name__), name)
+    raise AttributeError(f"module 'tilecraft' has no attribute {name!r}")

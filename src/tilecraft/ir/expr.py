@@ -441,6 +441,7 @@ class CommReducer(Node):
     rhs: tuple
     result: tuple
     identity_element: tuple
+    name: str = ""
 
     def __call__(self, *args):
         from ..te.reduce import apply_reducer

@@ -1,0 +1,3 @@
+"""lower and build: the entry points from a schedule to loop IR and to a runnable module."""
+
+from .build_module import build, lower  # noqa: F401

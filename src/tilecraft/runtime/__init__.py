@@ -1,0 +1,22 @@
+"""The runtime: devices, arrays, compiled modules, timing, and libraries on disk.
+
+Everything here works on the output of code generation (an `Artifact`), never on the IR, so a
+deployed library needs only this package, numpy and llvmlite.
+"""
+
+from . import ndarray
+from .device import Device, cpu, cuda, device, gpu
+from .export import export_library, load_module
+from .function import Function
+from .module import LibraryModule, LLVMModule, Module, SourceModule
+from .ndarray import NDArray
+from .openmp import load_openmp, num_threads, set_num_threads
+from .timing import ProfileResult
+
+PackedFunc = Function  # the classic TVM name for a callable compiled function
+
+__all__ = [
+    "Device", "cpu", "cuda", "gpu", "device", "ndarray", "NDArray", "Module", "LLVMModule",
+    "LibraryModule", "SourceModule", "Function", "PackedFunc", "load_module", "export_library",
+    "ProfileResult", "load_openmp", "num_threads", "set_num_threads",
+]

@@ -1,0 +1,193 @@
+"""export_library / load_module: compiled modules as files.
+
+".so": a shared library linked with the system C compiler.  The module's metadata (calling
+conventions, entry, target) and its LLVM IR are embedded in the library itself, as a constant
+string returned by the exported function `__tilecraft_library_info`, so a lone .so file is a
+complete module: `load_module` opens it with ctypes, calls that function, and wraps the
+functions it lists.
+
+".tar": lib.ll (LLVM IR), lib.o (object code) and metadata.json.  Loading JIT-compiles lib.ll,
+so it needs no C compiler on the machine that loads it.
+
+Files are written atomically (a temporary file in the same directory, then os.replace), so an
+error never leaves a half-written library behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+
+from ..target.codegen.artifact import Artifact
+from . import llvm_jit
+
+_INFO_SYMBOL = "__tilecraft_library_info"
+_FORMAT = 1
+
+
+def _with_embedded_metadata(art: Artifact) -> Artifact:
+    """The artifact with its metadata and IR appended to the IR as a getter-returned string."""
+    blob = json.dumps({"tilecraft_library": _FORMAT, "metadata": art.meta_json(), "source": art.source})
+    # json.dumps output is ASCII without control characters; only '"' and '\' need escaping in IR.
+    text = blob.replace("\\", "\\5C").replace('"', "\\22")
+    n = len(blob) + 1
+    ir = (f"{art.source}\n"
+          f"@__tilecraft_library_blob = private unnamed_addr constant [{n} x i8] c\"{text}\\00\", align 1\n"
+          f"define ptr @{_INFO_SYMBOL}() {{\n  ret ptr @__tilecraft_library_blob\n}}\n")
+    return Artifact(art.kind, ir, art.functions, art.target, art.entry, dict(art.extra))
+
+
+@contextlib.contextmanager
+def _atomic_output(path: str):
+    """Yield a temporary path next to `path`; move it into place only if the block succeeds."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"export_library: directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o755 if path.endswith(".so") else 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _find_cc(cc) -> str:
+    for candidate in (cc, os.environ.get("CC"), "cc", "gcc", "clang"):
+        if candidate and shutil.which(candidate):
+            return shutil.which(candidate)
+    raise RuntimeError("export_library: linking a .so needs a C compiler (cc, gcc or clang) and none "
+                       "was found; install one (Debian/Ubuntu: apt-get install gcc) or set $CC, or "
+                       "export to a .tar file, which needs no compiler")
+
+
+def _openmp_link_args(art: Artifact) -> list:
+    if not llvm_jit.needs_openmp(art):
+        return []
+    from .openmp import load_openmp
+
+    lib = load_openmp()
+    if os.path.isabs(lib):
+        return [lib, f"-Wl,-rpath,{os.path.dirname(lib)}"]
+    return [f"-l:{lib}"]
+
+
+def _export_shared(art: Artifact, path: str, fcompile, cc, options) -> None:
+    obj = llvm_jit.emit_object(_with_embedded_metadata(art))
+    with tempfile.TemporaryDirectory(prefix="tilecraft-export-") as work, _atomic_output(path) as out:
+        obj_path = os.path.join(work, "lib.o")
+        with open(obj_path, "wb") as f:
+            f.write(obj)
+        if fcompile is not None:
+            fcompile(out, [obj_path], options=options)
+            return
+        cmd = [_find_cc(cc), "-shared", "-o", out, obj_path, *_openmp_link_args(art), "-lm", *options]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"export_library: linking {path} failed ({' '.join(cmd)}):\n{proc.stderr}")
+
+
+def _export_tar(art: Artifact, path: str) -> None:
+    members = {"lib.ll": art.source.encode(), "lib.o": llvm_jit.emit_object(art),
+               "metadata.json": art.meta_json().encode()}
+    with _atomic_output(path) as out, tarfile.open(out, "w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+
+
+def export_library(module, path, fcompile=None, cc=None, options=(), **kwargs) -> None:
+    """Write `module` to `path` (".so" or ".tar"); see the module docstring for the formats."""
+    from .module import LibraryModule, LLVMModule
+
+    path = os.fspath(path)
+    if kwargs:
+        raise TypeError(f"export_library: unexpected options {sorted(kwargs)}; "
+                        "supported: fcompile, cc, options")
+    if not isinstance(module, (LLVMModule, LibraryModule)):
+        raise TypeError(f"export_library: a {module.type_key!r} module has no compiled code to export")
+    if path.endswith(".so"):
+        _export_shared(module.artifact, path, fcompile, cc, list(options or ()))
+    elif path.endswith(".tar"):
+        _export_tar(module.artifact, path)
+    else:
+        raise ValueError(f"export_library: unknown file type for {path!r}; use a name ending in .so "
+                         "(shared library) or .tar (IR + object + metadata)")
+
+
+def load_module(path):
+    """Load a module written by export_library (".so" or ".tar")."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load_module: {path} does not exist")
+    if path.endswith(".so"):
+        return _load_shared(path)
+    if path.endswith(".tar"):
+        return _load_tar(path)
+    raise ValueError(f"load_module: unknown file type for {path!r}; tilecraft loads .so and .tar files "
+                     "written by export_library")
+
+
+def _not_ours(path: str, why: str) -> ValueError:
+    return ValueError(f"load_module: {path} is not a tilecraft library ({why}); "
+                      "it must be written by mod.export_library")
+
+
+def _dlopen_fresh(path: str) -> ctypes.CDLL:
+    # dlopen returns the already-loaded library for a path it has seen, even if the file was
+    # replaced since; opening through a fresh link name makes a re-exported library load anew.
+    with tempfile.TemporaryDirectory(prefix="tilecraft-load-") as tmp:
+        link = os.path.join(tmp, os.path.basename(path))
+        os.symlink(os.path.abspath(path), link)
+        return ctypes.CDLL(link)
+
+
+def _load_shared(path: str):
+    from .module import LibraryModule
+    from .openmp import load_openmp
+
+    try:
+        load_openmp()  # the library may call GOMP_parallel; without OpenMP dlopen says so below
+    except RuntimeError:
+        pass
+    try:
+        lib = _dlopen_fresh(path)
+    except OSError as err:
+        raise RuntimeError(f"load_module: could not load {path}: {err}") from None
+    try:
+        info = getattr(lib, _INFO_SYMBOL)
+    except AttributeError:
+        raise _not_ours(path, f"it does not export {_INFO_SYMBOL}") from None
+    info.restype = ctypes.c_char_p
+    info.argtypes = []
+    blob = json.loads(info().decode())
+    if blob.get("tilecraft_library") != _FORMAT:
+        raise _not_ours(path, f"unknown format version {blob.get('tilecraft_library')!r}")
+    art = Artifact.from_meta_json(blob["metadata"], blob["source"])
+    return LibraryModule(art, lib, path)
+
+
+def _load_tar(path: str):
+    from .module import LLVMModule
+
+    try:
+        with tarfile.open(path, "r") as tar:
+            names = set(tar.getnames())
+            if not {"lib.ll", "metadata.json"} <= names:
+                raise _not_ours(path, f"it lacks lib.ll or metadata.json; it holds {sorted(names)}")
+            source = tar.extractfile("lib.ll").read().decode()
+            meta = tar.extractfile("metadata.json").read().decode()
+    except tarfile.TarError as err:
+        raise _not_ours(path, f"not a readable tar archive: {err}") from None
+    return LLVMModule(Artifact.from_meta_json(meta, source))

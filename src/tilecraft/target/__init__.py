@@ -1,0 +1,14 @@
+"""Targets (what to compile for) and the code generators that turn TIR into native code."""
+
+from .target import Target, create
+
+__all__ = ["Target", "create", "codegen_llvm", "emit_object", "emit_assembly"]
+
+
+def __getattr__(name):
+    # The code generators import llvmlite; load them only when asked for.
+    if name in ("codegen_llvm", "emit_object", "emit_assembly"):
+        from .codegen import llvm
+
+        return getattr(llvm, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,252 @@
+"""LLVM code generation: an IRModule of flattened PrimFuncs to optimized LLVM IR (an Artifact).
+
+    art = codegen_llvm(mod, Target("llvm -mcpu=znver3 -num-cores=2"))
+    art.source                       # LLVM IR after LLVM's O3 pipeline, ready to JIT
+    emit_object(art)                 # ELF/Mach-O bytes for the artifact's target (cross too)
+    emit_assembly(art)               # the same as assembly text, for reading the inner loops
+
+Each PrimFunc becomes `i32 name(params..., shape vars...)` as `artifact.py` specifies.  IR is
+built with llvmlite.ir, parsed once and optimized once with LLVM's new pass manager at O3
+for the target's CPU and features; the runtime only has to generate machine code from
+`source`, never optimize it again.
+
+Numerics: without `-fast-math`, float operations carry only LLVM's `contract` flag, which
+lets `a * b + c` become one FMA instruction (what classic TVM allows too); with `-fast-math`
+they carry `fast`.  Parallel loops call the OpenMP runtime (`GOMP_parallel`), whose symbols
+the runtime makes visible to the JIT by loading libgomp.
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import lru_cache
+
+import llvmlite.binding as llvm
+import llvmlite.ir as ir
+
+from ...ir.expr import Buffer, IntImm, Var
+from ...ir.functor import free_vars
+from ...tir.stmt import IRModule, PrimFunc
+from ..target import Target
+from .artifact import Artifact, FuncInfo, ParamInfo
+from .llvm_func import FunctionCodegen
+from .llvm_types import I8, I32, PTR, FunctionAttributes, LoopID, value_type
+
+__all__ = ["codegen_llvm", "emit_object", "emit_assembly", "target_machine"]
+
+
+@lru_cache(maxsize=1)
+def _init_llvm() -> None:
+    llvm.initialize_all_targets()
+    llvm.initialize_all_asmprinters()
+
+
+@lru_cache(maxsize=16)
+def _machine(triple: str, cpu: str, features: str, opt: int, abi: str):
+    _init_llvm()
+    try:
+        t = llvm.Target.from_triple(triple)
+    except RuntimeError as err:
+        raise ValueError(f"LLVM cannot generate code for the triple {triple!r}: {err}") from None
+    return t.create_target_machine(cpu=cpu, features=features, opt=min(3, max(0, opt)),
+                                   reloc="pic", codemodel="default", abiname=abi)
+
+
+def target_machine(target) -> llvm.TargetMachine:
+    """The (cached) LLVM TargetMachine for a CPU target: its triple, CPU and features."""
+    target = _llvm_target(target)
+    return _machine(target.mtriple, target.mcpu, target.features, target.opt_level, target.mabi)
+
+
+def _optimize(llmod, target: Target) -> None:
+    """Run LLVM's O<opt-level> module pipeline (O3 by default) once, tuned for the target.
+
+    The pass manager is rebuilt per module (a fraction of a millisecond): llvmlite's module
+    pass managers cannot be run twice.
+    """
+    opt = min(3, max(0, target.opt_level))
+    pto = llvm.create_pipeline_tuning_options(speed_level=opt)
+    if opt >= 2:
+        pto.loop_vectorization = True
+        pto.slp_vectorization = True
+        pto.loop_interleaving = True
+        pto.loop_unrolling = True
+    pb = llvm.create_pass_builder(target_machine(target), pto)
+    pb.getModulePassManager().run(llmod, pb)
+
+
+def _llvm_target(target) -> Target:
+    target = Target(target)
+    if target.kind == "cuda" and target.host is not None:
+        target = target.host
+    if target.kind != "llvm":
+        raise ValueError(f"the LLVM code generator builds for 'llvm' targets, not {str(target)!r}; "
+                         "use target='llvm' (optionally with -mcpu/-mtriple/-mattr)")
+    return target
+
+
+class ModuleCodegen:
+    """Module-wide state: the llvmlite module, declarations, loop metadata, target facts."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        tm = target_machine(target)
+        self.module = ir.Module(name="tilecraft")
+        self.module.triple = target.mtriple
+        self.module.data_layout = str(tm.target_data)
+        fast = target.fast_math
+        self.float_flags = ("fast",) if fast else ("contract",)
+        self.call_flags = ("fast",) if fast else ()
+        self.cmp_flags = ("fast",) if fast else ()
+        self.num_threads = target.num_cores or 0  # 0: the OpenMP runtime's default team size
+        self.uses_openmp = False
+        self.asserts: list = []
+        self._decls: dict = {}
+        self._loop_ids: dict = {}
+        self._names = itertools.count()
+        attrs = [f'"target-cpu"="{target.mcpu}"']
+        if target.features:
+            attrs.append(f'"target-features"="{target.features}"')
+        self._fn_attrs = attrs
+
+    def function_attributes(self) -> FunctionAttributes:
+        """nounwind plus target-cpu/target-features, so any code generator that reads this IR
+        (the runtime's JIT included) selects AVX2/FMA instructions for the right CPU."""
+        return FunctionAttributes(self._fn_attrs)
+
+    def declare(self, name: str, ret: ir.Type, args) -> ir.Function:
+        fn = self._decls.get(name)
+        if fn is None:
+            fn = self.module.globals.get(name)
+            if fn is None:
+                fn = ir.Function(self.module, ir.FunctionType(ret, list(args)), name)
+            self._decls[name] = fn
+        return fn
+
+    def loop_id(self, items) -> LoopID:
+        key = tuple(items)
+        md = self._loop_ids.get(key)
+        if md is None:
+            ops = []
+            for item in items:
+                vals = [ir.MetaDataString(self.module, item[0])]
+                for v in item[1:]:
+                    vals.append(ir.Constant(ir.IntType(1), v) if isinstance(v, bool) else ir.Constant(I32, v))
+                ops.append(self.module.add_metadata(vals))
+            md = self._loop_ids[key] = LoopID(self.module, ops)
+        return md
+
+    def unique_name(self, base: str) -> str:
+        return f"{base}.{next(self._names)}"
+
+    def note_assert(self, message: str) -> None:
+        self.asserts.append(message)
+
+    # ------------------------------------------------------------------ functions
+    def add_function(self, name: str, f: PrimFunc) -> FuncInfo:
+        explicit = {p for p in f.params if isinstance(p, Var)}
+        shape_vars: list = []
+        infos, arg_types = [], []
+        for p in f.params:
+            if isinstance(p, Buffer):
+                for x in (*p.shape, *p.strides, *(() if p.elem_offset is None else (p.elem_offset,))):
+                    for v in free_vars(x):
+                        if v not in explicit and v not in shape_vars:
+                            shape_vars.append(v)
+                infos.append(ParamInfo("buffer", p.name, p.dtype, tuple(_dim(d) for d in p.shape)))
+                arg_types.append(PTR)
+            elif isinstance(p, Var):
+                infos.append(ParamInfo("scalar", p.name, p.dtype))
+                arg_types.append(_abi_type(p.dtype))
+            else:
+                raise ValueError(f"parameter {p!r} of function {name!r} is neither a Buffer nor a Var")
+        arg_types += [_abi_type(v.dtype) for v in shape_vars]
+        fn = ir.Function(self.module, ir.FunctionType(I32, arg_types), name)
+        fn.attributes = self.function_attributes()
+        cg = FunctionCodegen(self, fn, name)
+        for p, arg in zip(list(f.params) + shape_vars, fn.args):
+            if isinstance(p, Buffer):
+                arg.add_attribute("noalias")
+                arg.add_attribute("captures(none)")
+                if p.data in cg.vars and cg.vars[p.data] is not arg:
+                    raise ValueError(f"buffers {p.name!r} and another parameter of {name!r} share one "
+                                     "data pointer; pass each array once")
+                cg.vars[p.data] = arg
+                cg.noalias.add(p.data)
+            else:
+                cg.vars[p] = cg.cast(arg, "int8", "bool") if p.dtype == "bool" else arg
+                if p in shape_vars:
+                    cg.nonneg.add(p)
+        cg.stmt(f.body)
+        cg.finish(0)
+        return FuncInfo(name, tuple(infos), tuple((v.name, v.dtype) for v in shape_vars))
+
+
+def _abi_type(dtype: str) -> ir.Type:
+    """A scalar parameter's native type; bool travels as a byte (C's _Bool)."""
+    return I8 if dtype == "bool" else value_type(dtype)
+
+
+def _dim(d):
+    if isinstance(d, IntImm):
+        return d.value
+    if isinstance(d, Var):
+        return d.name
+    return str(d)
+
+
+def codegen_llvm(mod, target=None, optimize: bool = True) -> Artifact:
+    """Compile every PrimFunc of `mod` (an IRModule, or one PrimFunc) to optimized LLVM IR.
+
+    The first function is the artifact's entry.  `optimize=False` keeps the IR as generated
+    (to read what the code generator emitted; far slower to run).  Raises ValueError, naming
+    the variable, loop or intrinsic, for TIR the CPU cannot run (GPU thread bindings,
+    unflattened buffer accesses, unknown intrinsics).
+    """
+    target = _llvm_target(target)
+    if isinstance(mod, PrimFunc):
+        mod = IRModule({mod.name: mod})
+    mcg = ModuleCodegen(target)
+    funcs = [mcg.add_function(name, f) for name, f in mod.items()]
+    llmod = llvm.parse_assembly(str(mcg.module))
+    llmod.verify()
+    if optimize:
+        _optimize(llmod, target)
+    extra = {"mtriple": target.mtriple, "mcpu": target.mcpu, "mattr": target.features,
+             "needs_openmp": mcg.uses_openmp, "optimized": optimize}
+    if mcg.asserts:
+        extra["asserts"] = list(mcg.asserts)
+    return Artifact("llvm", str(llmod), tuple(funcs), str(target),
+                    entry=funcs[0].name if funcs else "", extra=extra)
+
+
+def _module_and_machine(artifact_or_ir, target):
+    if isinstance(artifact_or_ir, Artifact):
+        if artifact_or_ir.kind != "llvm":
+            raise ValueError(f"cannot make machine code from a {artifact_or_ir.kind!r} artifact; "
+                             "build it for an 'llvm' target")
+        source = artifact_or_ir.source
+        target = target if target is not None else artifact_or_ir.target
+    elif isinstance(artifact_or_ir, str):
+        source = artifact_or_ir
+    elif isinstance(artifact_or_ir, llvm.ModuleRef):
+        source = str(artifact_or_ir)
+    else:
+        raise TypeError(f"expected an Artifact, LLVM IR text or an llvmlite ModuleRef, "
+                        f"got {type(artifact_or_ir).__name__}")
+    target = _llvm_target(target)
+    mod = llvm.parse_assembly(source)
+    mod.triple = target.mtriple
+    return mod, target_machine(target)
+
+
+def emit_object(artifact_or_ir, target=None) -> bytes:
+    """Position-independent object code for the target (the artifact's own by default)."""
+    mod, tm = _module_and_machine(artifact_or_ir, target)
+    return tm.emit_object(mod)
+
+
+def emit_assembly(artifact_or_ir, target=None) -> str:
+    """Assembly text for the target: the place to check for vfmadd231ps on ymm registers."""
+    mod, tm = _module_and_machine(artifact_or_ir, target)
+    return tm.emit_assembly(mod)

@@ -1,0 +1,70 @@
+"""Reductions: te.sum / te.max / te.min and user-defined commutative reducers (te.comm_reducer)."""
+
+from __future__ import annotations
+
+from ..ir.expr import CommReducer, IterVar, PrimExpr, Reduce, Var, _match, const, convert, max_, min_
+from ..ir.functor import substitute
+from ..ir.op import max_value, min_value
+
+
+def comm_reducer(fcombine, fidentity, name: str = "reduce"):
+    """Make a reducer from `fcombine(x, y)` and `fidentity(dtype)`, e.g.
+
+        mysum = te.comm_reducer(lambda x, y: x + y, lambda t: tvm.tir.const(0, dtype=t))
+        B = te.compute((n,), lambda i: mysum(A[i, k], axis=k))
+
+    Tuple reducers (argmax) take and return tuples."""
+
+    def reducer(expr, axis=None, where=None, init=None, *args):
+        if axis is not None and not isinstance(axis, (IterVar, list, tuple)):
+            # Classic TVM: te.max(a, b, c) combines values directly instead of reducing.
+            vals = [v for v in (expr, axis, where, init, *args) if v is not None]
+            out = vals[0]
+            for v in vals[1:]:
+                out = fcombine(*_match(out, v))
+            return out
+        if axis is None:
+            raise TypeError(f"{name}: give the reduction axis, e.g. te.{name}(A[i, k], axis=k)")
+        exprs = tuple(convert(e) for e in expr) if isinstance(expr, (tuple, list)) else (convert(expr),)
+        axes = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
+        for a in axes:
+            if not isinstance(a, IterVar) or a.iter_type != 2:
+                raise TypeError(f"{name}: axis {a!r} is not a reduction axis; create it with te.reduce_axis")
+        lhs = tuple(Var(f"x{i}" if len(exprs) > 1 else "x", e.dtype) for i, e in enumerate(exprs))
+        rhs = tuple(Var(f"y{i}" if len(exprs) > 1 else "y", e.dtype) for i, e in enumerate(exprs))
+        result = fcombine(*lhs, *rhs) if len(exprs) > 1 else fcombine(lhs[0], rhs[0])
+        result = tuple(convert(r) for r in result) if isinstance(result, (tuple, list)) else (convert(result),)
+        ident = fidentity(*[e.dtype for e in exprs]) if len(exprs) > 1 else fidentity(exprs[0].dtype)
+        ident = tuple(convert(v, e.dtype) for v, e in zip(ident, exprs)) if isinstance(ident, (tuple, list)) \
+            else (convert(ident, exprs[0].dtype),)
+        if len(result) != len(exprs) or len(ident) != len(exprs):
+            raise ValueError(f"{name}: combiner and identity must give {len(exprs)} values")
+        combiner = CommReducer(lhs, rhs, result, ident, name)
+        cond = const(True) if where is None else convert(where, "bool")
+        inits = () if init is None else tuple(convert(i) for i in (init if isinstance(init, (list, tuple)) else (init,)))
+        outs = tuple(Reduce(combiner, exprs, axes, cond, i, inits, exprs[i].dtype) for i in range(len(exprs)))
+        return outs[0] if len(outs) == 1 else outs
+
+    reducer.__name__ = name
+    return reducer
+
+
+def apply_reducer(combiner: CommReducer, *args):
+    """Combine values directly: `reducer(a, b)` used as a function of two values."""
+    n = len(combiner.lhs)
+    vals = [convert(a) for a in args]
+    vmap = dict(zip(combiner.lhs + combiner.rhs, vals[:n] + vals[n:]))
+    res = tuple(substitute(r, vmap) for r in combiner.result)
+    return res[0] if n == 1 else res
+
+
+sum = comm_reducer(lambda x, y: x + y, lambda t: const(0, t), name="sum")  # noqa: A001
+max = comm_reducer(max_, min_value, name="max")  # noqa: A001
+min = comm_reducer(min_, max_value, name="min")  # noqa: A001
+
+
+prod = comm_reducer(lambda x, y: x * y, lambda t: const(1, t), name="prod")
+
+
+def identity_of(r: Reduce) -> PrimExpr:
+    return r.init[r.value_index] if r.init else r.combiner.identity_element[r.value_index]

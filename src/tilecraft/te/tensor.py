@@ -1,0 +1,229 @@
+"""Tensors and the operations that define them: what to compute, not how (that is the schedule)."""
+
+from __future__ import annotations
+
+import inspect
+
+from ..ir import dtype as dt
+from ..ir.expr import (
+    IterType,
+    IterVar,
+    PrimExpr,
+    ProducerLoad,
+    Range,
+    Reduce,
+    SizeVar,
+    Var,
+    const,
+    convert,
+)
+from ..ir.functor import post_order_visit
+
+
+class Tensor:
+    """One output of an operation; `T[i, j]` reads it inside another compute."""
+
+    __slots__ = ("op", "value_index", "shape", "dtype")
+
+    def __init__(self, op, value_index: int, shape: tuple, dtype: str):
+        self.op, self.value_index, self.shape, self.dtype = op, value_index, shape, dtype
+
+    def __getitem__(self, indices):
+        if not isinstance(indices, tuple):
+            indices = (indices,)
+        if len(indices) != len(self.shape):
+            raise IndexError(f"tensor {self.name} has {len(self.shape)} dimensions, indexed with {len(indices)}")
+        idx = tuple(convert(i) for i in indices)
+        for i in idx:
+            if dt.is_float(i.dtype):
+                raise TypeError(f"tensor {self.name} indexed with a float expression `{i}`; indices must be integers")
+        return ProducerLoad(self, idx, self.dtype)
+
+    @property
+    def name(self) -> str:
+        return self.op.name if self.op.num_outputs == 1 else f"{self.op.name}.v{self.value_index}"
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def axis(self):
+        return self.op.axis
+
+    def __repr__(self) -> str:
+        shape = ", ".join(str(s) for s in self.shape)
+        return f"Tensor(shape=({shape}), op.name={self.op.name}, dtype={self.dtype})"
+
+    def __hash__(self):
+        return hash((id(self.op), self.value_index))
+
+    def __eq__(self, other):
+        if isinstance(other, Tensor):
+            return self.op is other.op and self.value_index == other.value_index
+        return NotImplemented
+
+
+class Operation:
+    name: str
+    tag: str
+    attrs: dict
+
+    @property
+    def num_outputs(self) -> int:
+        return len(self._outputs)
+
+    def output(self, i: int) -> Tensor:
+        return self._outputs[i]
+
+    @property
+    def input_tensors(self) -> list:
+        return []
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name})"
+
+
+class PlaceholderOp(Operation):
+    def __init__(self, name: str, shape: tuple, dtype: str):
+        self.name, self.shape, self.dtype, self.tag, self.attrs = name, shape, dtype, "", {}
+        self._outputs = (Tensor(self, 0, shape, dtype),)
+        self.axis = ()
+        self.reduce_axis = ()
+
+
+class ComputeOp(Operation):
+    """out[axis] = body: one expression per output, all over the same axes."""
+
+    def __init__(self, name, tag, attrs, axis: tuple, reduce_axis: tuple, body: tuple):
+        self.name, self.tag, self.attrs = name, tag, dict(attrs or {})
+        self.axis, self.reduce_axis, self.body = tuple(axis), tuple(reduce_axis), tuple(body)
+        shape = tuple(iv.dom.extent for iv in self.axis)
+        self._outputs = tuple(Tensor(self, i, shape, b.dtype) for i, b in enumerate(self.body))
+
+    @property
+    def input_tensors(self) -> list:
+        return collect_input_tensors(self.body)
+
+    def replace_body(self, body: tuple, name: str | None = None) -> ComputeOp:
+        return ComputeOp(name or self.name, self.tag, self.attrs, self.axis, self.reduce_axis, body)
+
+
+def collect_input_tensors(exprs) -> list:
+    seen: dict = {}
+
+    def f(n):
+        if isinstance(n, ProducerLoad):
+            seen.setdefault(n.producer, None)
+
+    for e in exprs:
+        post_order_visit(e, f)
+    return list(seen)
+
+
+def _shape(shape) -> tuple:
+    if not isinstance(shape, (tuple, list)):
+        shape = (shape,)
+    out = []
+    for s in shape:
+        s = convert(s)
+        if not dt.is_int(s.dtype):
+            raise TypeError(f"shape entries must be integers, got `{s}` of dtype {s.dtype}")
+        if s.__class__.__name__ == "IntImm" and s.value < 0:
+            raise ValueError(f"shape entries must be >= 0, got {s.value}")
+        out.append(s)
+    return tuple(out)
+
+
+def placeholder(shape, dtype="float32", name: str = "placeholder") -> Tensor:
+    """An input tensor."""
+    return PlaceholderOp(name, _shape(shape), dt.canonical(dtype)).output(0)
+
+
+def _arg_names(fcompute, n: int) -> list:
+    try:
+        params = list(inspect.signature(fcompute).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    if params and all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params):
+        if len(params) != n:
+            raise ValueError(f"the compute function takes {len(params)} index arguments but the shape has {n} "
+                             f"dimensions")
+        return [p.name for p in params]
+    return [f"i{k}" for k in range(n)]
+
+
+def compute(shape, fcompute, name: str = "compute", tag: str = "", attrs=None):
+    """Define a tensor by a function of its indices, e.g. `compute((n,), lambda i: A[i] + B[i])`.
+
+    Returns one Tensor, or a list when fcompute returns several values (e.g. argmax pairs)."""
+    shape = _shape(shape)
+    names = _arg_names(fcompute, len(shape))
+    axis = tuple(IterVar(Range(const(0, s.dtype), s), Var(nm, s.dtype), IterType.DATA_PAR)
+                 for nm, s in zip(names, shape))
+    body = fcompute(*[iv.var for iv in axis])
+    body = tuple(body) if isinstance(body, (list, tuple)) else (body,)
+    body = tuple(convert(b) for b in body)
+    reduces = [b for b in body if isinstance(b, Reduce)]
+    if reduces and len(reduces) != len(body):
+        raise ValueError(f"compute {name}: either every output is a reduction or none is")
+    for b in body:
+        _check_no_nested_reduce(b, name)
+    reduce_axis = reduces[0].axis if reduces else ()
+    if any(r.axis != reduce_axis for r in reduces):
+        raise ValueError(f"compute {name}: all reductions of one compute must share their axes")
+    op = ComputeOp(name, tag, attrs, axis, reduce_axis, body)
+    return op.output(0) if op.num_outputs == 1 else list(op._outputs)
+
+
+def _check_no_nested_reduce(e, name):
+    def f(n):
+        if isinstance(n, Reduce):
+            raise ValueError(f"compute {name}: a reduction (te.sum/max/min) must be the whole body, "
+                             f"not part of an expression; compute the reduction as its own tensor first")
+
+    for x in (e.source + (e.condition,)) if isinstance(e, Reduce) else (e,):
+        post_order_visit(x, f)
+
+
+def var(name: str = "tindex", dtype: str = "int32") -> Var:
+    return Var(name, dt.canonical(dtype))
+
+
+def size_var(name: str = "size", dtype: str = "int32") -> SizeVar:
+    return SizeVar(name, dt.canonical(dtype))
+
+
+def reduce_axis(dom, name: str = "rv") -> IterVar:
+    """A reduction axis over `dom` = (min, max_exclusive) or a Range."""
+    if isinstance(dom, Range):
+        rng = dom
+    else:
+        lo, hi = dom
+        lo, hi = convert(lo), convert(hi)
+        rng = Range(lo, hi - lo)
+    return IterVar(rng, Var(name, rng.extent.dtype), IterType.COMM_REDUCE)
+
+
+THREAD_TAGS = ("blockIdx.x", "blockIdx.y", "blockIdx.z", "threadIdx.x", "threadIdx.y", "threadIdx.z",
+               "vthread", "cthread", "warp")
+
+
+def thread_axis(dom=None, tag: str = "", name: str = "") -> IterVar:
+    """A GPU thread or block index to bind a loop to: thread_axis("threadIdx.x")."""
+    if isinstance(dom, str):
+        dom, tag = None, dom
+    if tag not in THREAD_TAGS and not tag.startswith("vthread"):
+        raise ValueError(f"unknown thread tag {tag!r}; use one of {', '.join(THREAD_TAGS)}")
+    rng = None
+    if dom is not None:
+        rng = dom if isinstance(dom, Range) else Range(convert(dom[0]), convert(dom[1]) - convert(dom[0]))
+    return IterVar(rng, Var(name or tag), IterType.THREAD_INDEX, tag)
+
+
+def is_tensor(x) -> bool:
+    return isinstance(x, Tensor)
+
+
+def as_expr(x) -> PrimExpr:
+    return convert(x)
