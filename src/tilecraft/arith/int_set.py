@@ -102,7 +102,7 @@ def eval_set(expr, dom: dict, analyzer=None) -> IntervalSet:
     ana = _analyzer(analyzer)
     sets = {v: (IntervalSet.from_range(s, ana) if isinstance(s, Range) else s) for v, s in dom.items()}
     r = _Eval(sets, ana).visit(convert(expr))
-    if r.min_value is r.max_value:
+    if r.min_value is r.max_value is not None:
         return IntervalSet.point(_simp(ana, r.min_value))
     return IntervalSet(_simp(ana, r.min_value), _simp(ana, r.max_value))
 

@@ -27,6 +27,8 @@ import tempfile
 
 from ..target.codegen.artifact import Artifact
 from . import llvm_jit
+from .module import LibraryModule, LLVMModule
+from .openmp import load_openmp
 
 _INFO_SYMBOL = "__tilecraft_library_info"
 _FORMAT = 1
@@ -73,8 +75,6 @@ def _find_cc(cc) -> str:
 def _openmp_link_args(art: Artifact) -> list:
     if not llvm_jit.needs_openmp(art):
         return []
-    from .openmp import load_openmp
-
     lib = load_openmp()
     if os.path.isabs(lib):
         return [lib, f"-Wl,-rpath,{os.path.dirname(lib)}"]
@@ -109,8 +109,6 @@ def _export_tar(art: Artifact, path: str) -> None:
 
 def export_library(module, path, fcompile=None, cc=None, options=(), **kwargs) -> None:
     """Write `module` to `path` (".so" or ".tar"); see the module docstring for the formats."""
-    from .module import LibraryModule, LLVMModule
-
     path = os.fspath(path)
     if kwargs:
         raise TypeError(f"export_library: unexpected options {sorted(kwargs)}; "
@@ -154,9 +152,6 @@ def _dlopen_fresh(path: str) -> ctypes.CDLL:
 
 
 def _load_shared(path: str):
-    from .module import LibraryModule
-    from .openmp import load_openmp
-
     try:
         load_openmp()  # the library may call GOMP_parallel; without OpenMP dlopen says so below
     except RuntimeError:
@@ -179,8 +174,6 @@ def _load_shared(path: str):
 
 
 def _load_tar(path: str):
-    from .module import LLVMModule
-
     try:
         with tarfile.open(path, "r") as tar:
             names = set(tar.getnames())

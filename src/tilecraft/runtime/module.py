@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 
 from ..target.codegen.artifact import Artifact
 from . import llvm_jit
-from .device import cpu, cuda
+from .device import cpu, cuda, device
 from .function import Function
 from .timing import time_evaluator as _time_evaluator
 
@@ -94,8 +94,6 @@ class Module(ABC):
                        cooldown_interval_ms: float = 0, repeats_to_cooldown: int = 1,
                        f_preproc: str = ""):
         """A callable that times `func_name` and returns a ProfileResult (TVM semantics)."""
-        from .device import device
-
         return _time_evaluator(self.get_function(func_name), device(dev), number=number, repeat=repeat,
                                min_repeat_ms=min_repeat_ms,
                                limit_zero_time_iterations=limit_zero_time_iterations,
@@ -104,7 +102,7 @@ class Module(ABC):
 
     def export_library(self, path, fcompile=None, **kwargs) -> None:
         """Write a deployable library: ".so" (loadable alone) or ".tar" (IR + object + metadata)."""
-        from .export import export_library
+        from .export import export_library  # export.py builds on this module
 
         export_library(self, path, fcompile=fcompile, **kwargs)
 
@@ -186,7 +184,3 @@ class SourceModule(Module):
                                "with tvm.build(..., target='cuda') so it is compiled for the GPU")
         raise RuntimeError(f"cannot run {name!r}: a {self.artifact.kind!r} source module only holds "
                            "source text; build with target='llvm' to get callable code")
-
-    def export_library(self, path, fcompile=None, **kwargs) -> None:
-        raise RuntimeError(f"a {self.type_key!r} source module has no compiled code to export; "
-                           "build with target='llvm' first")

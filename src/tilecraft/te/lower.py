@@ -30,7 +30,7 @@ from ..ir.functor import Mutator, free_vars, post_order_visit, substitute
 from ..tir.stmt import Allocate, BufferStore, For, ForKind, IfThenElse, LetStmt, PrimFunc, seq
 from .bound import leaf_extents, root_values
 from .reduce import identity_of
-from .schedule import Schedule, ScheduleError, Stage
+from .schedule import Schedule, ScheduleError, Split, Stage
 from .tensor import PlaceholderOp, Tensor
 
 
@@ -117,7 +117,7 @@ class Lowering:
         if st.attach_type != "scope":
             return []
         p = st.attach_stage
-        return self.scope_loops(p) + p.leaf_iter_vars[:p.leaf_iter_vars.index(st.attach_ivar) + 1]
+        return self.scope_loops(p) + p.leaf_iter_vars[:p.leaf_iter_vars.index(attach_leaf(st)) + 1]
 
     # ------------------------------------------------------------------ main
     def run(self) -> PrimFunc:
@@ -303,7 +303,7 @@ class Lowering:
         info = self.info[st]
         leaves = st.leaf_iter_vars
         attached = {k: [c for c in self.stages if c.attach_type == "scope" and c.attach_stage is st
-                        and c.attach_ivar is iv] for k, iv in enumerate(leaves)}
+                        and attach_leaf(c) is iv] for k, iv in enumerate(leaves)}
         is_reduce = bool(st.op.reduce_axis)
         r = next((k for k, iv in enumerate(leaves) if iv.iter_type == IterType.COMM_REDUCE), None)
         guard_at: dict = {}
@@ -365,6 +365,17 @@ class Lowering:
         if not (isinstance(cond, IntImm) and cond.value):
             update = IfThenElse(cond, update)
         return update
+
+
+def attach_leaf(st: Stage):
+    """The loop a stage is computed in.  If the axis given to compute_at was split or fused
+    afterwards, that is the innermost loop made from it (still inside the original loop)."""
+    iv, parent = st.attach_ivar, st.attach_stage
+    while iv not in parent.leaf_iter_vars:
+        rel = next(r for r in parent.relations
+                   if (r.parent is iv if isinstance(r, Split) else iv in (r.outer, r.inner)))
+        iv = rel.inner if isinstance(rel, Split) else rel.fused
+    return iv
 
 
 def _guard(conds, body):

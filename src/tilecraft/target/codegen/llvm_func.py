@@ -530,9 +530,9 @@ class FunctionCodegen(CallsMixin):
     def stmt_For(self, s):
         kind = s.kind
         if kind == S.ForKind.THREAD_BINDING or s.thread_tag:
-            raise ValueError(f"loop variable {s.loop_var.name!r} is bound to a GPU thread "
-                             f"({s.thread_tag or 'thread_binding'}); build for target 'cuda' or "
-                             "remove the bind")
+            tag = f" ({s.thread_tag})" if s.thread_tag and s.thread_tag != s.loop_var.name else ""
+            raise ValueError(f"loop variable {s.loop_var.name!r}{tag} is bound to a GPU thread; "
+                             "build for target 'cuda' or remove the bind")
         if kind == S.ForKind.PARALLEL and not self.in_parallel and not _is_const(s.extent, 1):
             self._parallel(s)
             return
