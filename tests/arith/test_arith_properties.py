@@ -46,9 +46,18 @@ def ev(e, env):
     }[t]()
 
 
+def _affine(a, b, c, u, v):
+    """u*a + v*b + c: the shape of split and fused loop indices."""
+    mul = lambda t, k: E.Mul(t, E.IntImm(k, I32), I32)
+    return E.Add(E.Add(mul(u, a), mul(v, b), I32), E.IntImm(c, I32), I32)
+
+
+coeffs = st.sampled_from([-4, -1, 1, 2, 3, 4, 8, 16, 32])
 leaves = st.one_of(
     st.sampled_from([X, Y, Z, W, N]),
     st.integers(-10, 40).map(lambda v: E.IntImm(v, I32)),
+    st.builds(_affine, coeffs, coeffs, st.integers(-5, 40), st.sampled_from([X, Z, W]),
+              st.sampled_from([Y, N, Z])),
 )
 pos_const = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 16, 32]).map(lambda v: E.IntImm(v, I32))
 any_const = st.sampled_from([-8, -3, -1, 1, 2, 3, 4, 8, 32]).map(lambda v: E.IntImm(v, I32))

@@ -8,7 +8,7 @@ import tarfile
 
 import numpy as np
 import pytest
-from conftest import PADD_IR, SCALE_INFO, SCALE_IR, add_info, add_ir, artifact
+from runtime_ir import PADD_IR, SCALE_INFO, SCALE_IR, add_info, add_ir, artifact
 
 from tilecraft import runtime as rt
 

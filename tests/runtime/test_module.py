@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import FAIL_INFO, FAIL_IR, artifact
+from runtime_ir import FAIL_INFO, FAIL_IR, artifact
 
 from tilecraft import runtime as rt
 from tilecraft.runtime import ndarray as nd
@@ -198,7 +198,7 @@ def test_source_only_cuda_module():
     if not rt.cuda(0).exist:
         with pytest.raises(RuntimeError, match="no CUDA device is present"):
             mod["k"]
-    with pytest.raises(RuntimeError, match="no compiled code"):
+    with pytest.raises(TypeError, match="'cuda' module has no compiled code"):
         mod.export_library("/tmp/never.so")
 
 
@@ -237,3 +237,21 @@ def test_failed_assertion_is_explained():
     art = Artifact("llvm", ir, (info,), "llvm", extra={"asserts": ["n must be a multiple of 8"]})
     with pytest.raises(RuntimeError, match="check failed.*assertion failed: n must be a multiple of 8"):
         rt.Module.from_artifact(art)(np.zeros(1, "float32"))
+
+
+def test_dlpack_tensor_arguments(add_module):
+    class Producer:
+        def __init__(self, arr, dev=(1, 0)):
+            self.arr, self.dev = arr, dev
+
+        def __dlpack__(self, **kwargs):
+            return self.arr.__dlpack__(**kwargs)
+
+        def __dlpack_device__(self):
+            return self.dev
+
+    a, b, c = np.ones(4, "float32"), np.full(4, 2, "float32"), np.zeros(4, "float32")
+    add_module(Producer(a), Producer(b), Producer(c))
+    np.testing.assert_array_equal(c, np.full(4, 3.0))
+    with pytest.raises(RuntimeError, match=r"argument 1 \('B'\): the tensor lives on cuda\(0\)"):
+        add_module(a, Producer(b, (2, 0)), c)

@@ -151,5 +151,18 @@ def test_dlpack_producer_import_and_consumer_keywords():
     np.testing.assert_array_equal(copied.numpy(), src)
     a = nd.array(src)
     # the keyword forms that torch.from_dlpack and np.from_dlpack use
-    for kwargs in ({}, {"stream": None}, {"max_version": (1, 0)}, {"max_version": (1, 0), "dl_device": (1, 0)}):
+    for kwargs in ({}, {"stream": None}, {"max_version": (1, 0)},
+                   {"max_version": (1, 0), "dl_device": (1, 0)}):
         assert type(a.__dlpack__(**kwargs)).__name__ == "PyCapsule"
+
+
+class _GpuProducer(_Producer):
+    def __dlpack_device__(self):
+        return (2, 0)
+
+
+def test_gpu_dlpack_tensors_are_refused_clearly():
+    t = _GpuProducer(np.zeros(3, "float32"))
+    for make in (nd.from_dlpack, nd.array, nd.empty((3,)).copyfrom):
+        with pytest.raises(RuntimeError, match=r"lives on cuda\(0\).*CPU first"):
+            make(t)

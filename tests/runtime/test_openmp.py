@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
-from conftest import PADD_IR, THREADS_INFO, THREADS_IR, add_info, artifact
+from runtime_ir import PADD_IR, THREADS_INFO, THREADS_IR, add_info, artifact
 
 from tilecraft import runtime as rt
 from tilecraft.runtime import ndarray as nd

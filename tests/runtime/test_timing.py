@@ -61,7 +61,7 @@ def test_cache_flush_preproc(add_module):
 
 
 def test_error_code_during_timing():
-    from conftest import FAIL_INFO, FAIL_IR, artifact
+    from runtime_ir import FAIL_INFO, FAIL_IR, artifact
 
     mod = rt.Module.from_artifact(artifact(FAIL_IR, FAIL_INFO))
     with pytest.raises(RuntimeError, match="warm-up call: fail failed.*error code 7"):

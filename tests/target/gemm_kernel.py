@@ -14,7 +14,6 @@ import time
 import numpy as np
 
 import tilecraft.ir.expr as E
-
 from tilecraft.ir.expr import Broadcast, Buffer, BufferLoad, Ramp, SizeVar, Var, broadcast, const, decl_buffer
 from tilecraft.tir.stmt import Allocate, BufferStore, For, PrimFunc, seq
 
@@ -66,7 +65,8 @@ def gemm_func(M, N, K, MB=4, NB=16, parallel=False, unroll_in_tir=True, k_block=
                     For(ki, const(0), const(k_block), "unroll", update(ko * k_block + ki)))
     else:
         kloop = For(k, const(0), E.convert(K), "serial", update(k))
-    store = rows(lambda r: BufferStore(Cf, vload(Cl, _ramp(r * NB, NB)), (_ramp((io * MB + r) * N + jo * NB, NB),)))
+    store = rows(lambda r: BufferStore(Cf, vload(Cl, _ramp(r * NB, NB)),
+                                       (_ramp((io * MB + r) * N + jo * NB, NB),)))
     body = Allocate(Cl, seq(init, kloop, store))
     nest = For(io, const(0), E.convert(M // MB), "parallel" if parallel else "serial",
                For(jo, const(0), E.convert(N // NB), "serial", body))
@@ -108,8 +108,8 @@ def main(size=1024):
         c = np.zeros((M, N), np.float32)
         t = bench(mod, a, bp, c)
         err = np.abs(c - ref).max()
-        print(f"{label}: {2 * M * N * K / t / 1e9:.1f} GFLOP/s  ({t * 1e3:.1f} ms, build {t_build * 1e3:.0f} ms, "
-              f"max err {err:.2e})")
+        print(f"{label}: {2 * M * N * K / t / 1e9:.1f} GFLOP/s  ({t * 1e3:.1f} ms, "
+              f"build {t_build * 1e3:.0f} ms, max err {err:.2e})")
     t = min(bench(lambda x, y, z: np.matmul(x, b, out=z), a, b, c) for _ in range(1))
     print(f"numpy: {2 * M * N * K / t / 1e9:.1f} GFLOP/s")
 

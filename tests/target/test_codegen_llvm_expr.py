@@ -13,7 +13,7 @@ from jit_harness import build, ramp, run_elementwise, vload
 import tilecraft.ir.expr as E
 from tilecraft.ir import dtype as dt
 from tilecraft.ir.expr import Var, const, decl_buffer
-from tilecraft.tir.stmt import BufferStore, For, PrimFunc
+from tilecraft.tir.stmt import BufferStore, For, PrimFunc, seq
 
 rng = np.random.default_rng(42)
 LANES = [1, 8]
@@ -246,7 +246,6 @@ def test_gather_and_scatter_with_vector_index():
     perm_vec = vload(p, idx)  # an arbitrary int vector as an index: gather / scatter
     body = For(i, const(0), const(n // 8), "serial", BufferStore(g, vload(x, perm_vec), (idx,)))
     body2 = For(i, const(0), const(n // 8), "serial", BufferStore(s, vload(x, idx), (perm_vec,)))
-    from tilecraft.tir.stmt import seq
     f = PrimFunc((x, p, g, s), seq(body, body2), "f")
     got_g, got_s = np.zeros(n, np.float32), np.zeros(n, np.float32)
     assert build(f)(src, perm, got_g, got_s) == 0
@@ -266,9 +265,8 @@ def test_strided_ramp_and_broadcast_index():
     idx = ramp(i * 8, 8)
     strided = vload(x, ramp(i * 16, 8, stride=2))  # every other element
     splat = vload(x, E.Broadcast(i, 8, "int32x8"))  # x[i] in every lane
-    from tilecraft.tir.stmt import seq
-    f = PrimFunc((x, out, out2), For(i, const(0), const(n // 8), "serial",
-                                     seq(BufferStore(out, strided, (idx,)), BufferStore(out2, splat, (idx,)))), "f")
+    body = seq(BufferStore(out, strided, (idx,)), BufferStore(out2, splat, (idx,)))
+    f = PrimFunc((x, out, out2), For(i, const(0), const(n // 8), "serial", body), "f")
     got, got2 = np.zeros(n, np.float32), np.zeros(n, np.float32)
     assert build(f)(src, got, got2) == 0
     np.testing.assert_array_equal(got, src[0::2][:n])
@@ -401,3 +399,18 @@ def test_unknown_intrinsic_is_a_clear_error():
 def test_int_argument_to_float_math_is_rejected():
     with pytest.raises(ValueError, match="cast to float"):
         run_elementwise(lambda x: E.Call(x.dtype, "exp", (x,)), [rand("int32")], "int32")
+
+
+@pytest.mark.parametrize("lanes", LANES)
+def test_call_extern_calls_the_c_library(lanes):
+    a = rand("float64", low=-3, high=3)
+    got = run_elementwise(lambda x: E.Call(x.dtype, "call_pure_extern", (E.StringImm("cbrt"), x)),
+                          [a], "float64", lanes)
+    np.testing.assert_allclose(got, np.cbrt(a), rtol=1e-12)
+
+
+def test_vector_value_stored_at_a_scalar_index_is_rejected():
+    x = decl_buffer((16,), "float32", "x")
+    f = PrimFunc((x,), BufferStore(x, E.Broadcast(const(1.0), 8, "float32x8"), (const(0),)), "f")
+    with pytest.raises(ValueError, match="Ramp index"):
+        build(f)

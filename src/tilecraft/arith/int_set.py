@@ -102,7 +102,7 @@ def eval_set(expr, dom: dict, analyzer=None) -> IntervalSet:
     ana = _analyzer(analyzer)
     sets = {v: (IntervalSet.from_range(s, ana) if isinstance(s, Range) else s) for v, s in dom.items()}
     r = _Eval(sets, ana).visit(convert(expr))
-    if r.min_value is r.max_value is not None:
+    if _is_point(r):
         return IntervalSet.point(_simp(ana, r.min_value))
     return IntervalSet(_simp(ana, r.min_value), _simp(ana, r.max_value))
 
@@ -124,6 +124,11 @@ def _combine(fn, a, b, unbounded_wins: bool):
     if a is None or b is None:
         return None if unbounded_wins else (b if a is None else a)
     return fn(a, b)
+
+
+def _is_point(s: IntervalSet) -> bool:
+    """Points are built with min and max the same object, so this test is O(1)."""
+    return s.min_value is s.max_value and s.min_value is not None
 
 
 def _is_const(e) -> bool:
@@ -159,7 +164,7 @@ class _Eval:
 
     def _add(self, e):
         a, b = self.visit(e.a), self.visit(e.b)
-        if a.min_value is a.max_value and b.min_value is b.max_value:
+        if _is_point(a) and _is_point(b):
             return IntervalSet.point(type(e)(a.min_value, b.min_value, e.dtype))
         if isinstance(e, Add):
             return IntervalSet(_combine(_add, a.min_value, b.min_value, True),
@@ -169,7 +174,7 @@ class _Eval:
 
     def _mul(self, e):
         a, b = self.visit(e.a), self.visit(e.b)
-        a_pt, b_pt = a.min_value is a.max_value, b.min_value is b.max_value
+        a_pt, b_pt = _is_point(a), _is_point(b)
         if a_pt and b_pt:
             return IntervalSet.point(Mul(a.min_value, b.min_value, e.dtype))
         if a_pt:
@@ -191,9 +196,9 @@ class _Eval:
 
     def _div(self, e):
         a, b = self.visit(e.a), self.visit(e.b)
-        if a.min_value is a.max_value and b.min_value is b.max_value:
+        if _is_point(a) and _is_point(b):
             return IntervalSet.point(type(e)(a.min_value, b.min_value, e.dtype))
-        if b.min_value is not b.max_value or dt.is_float(e.dtype):
+        if not _is_point(b) or dt.is_float(e.dtype):
             return IntervalSet.everything()
         k = b.min_value
         sign = (1 if k.value > 0 else -1 if k.value < 0 else 0) if _is_const(k) else self._sign(k - 1)
@@ -206,9 +211,9 @@ class _Eval:
 
     def _mod(self, e):
         a, b = self.visit(e.a), self.visit(e.b)
-        if a.min_value is a.max_value and b.min_value is b.max_value:
+        if _is_point(a) and _is_point(b):
             return IntervalSet.point(type(e)(a.min_value, b.min_value, e.dtype))
-        if b.min_value is not b.max_value or dt.is_float(e.dtype):
+        if not _is_point(b) or dt.is_float(e.dtype):
             return IntervalSet.everything()
         k = b.min_value
         if not (_is_const(k) and k.value > 0 or not _is_const(k) and self._sign(k - 1) > 0):
@@ -223,7 +228,7 @@ class _Eval:
 
     def _minmax(self, e):
         a, b = self.visit(e.a), self.visit(e.b)
-        if a.min_value is a.max_value and b.min_value is b.max_value:
+        if _is_point(a) and _is_point(b):
             return IntervalSet.point(type(e)(a.min_value, b.min_value, e.dtype))
         fn = min_ if isinstance(e, Min) else max_
         # min: the lower end is unbounded if either is; the upper end is bounded if either is.
@@ -233,14 +238,14 @@ class _Eval:
     def _select(self, e):
         t, f = self.visit(e.true_value), self.visit(e.false_value)
         c = self.visit(e.condition)
-        if t.min_value is t.max_value and f.min_value is f.max_value and c.min_value is c.max_value:
+        if _is_point(t) and _is_point(f) and _is_point(c):
             return IntervalSet.point(Select(c.min_value, t.min_value, f.min_value, e.dtype))
         return IntervalSet(_combine(min_, t.min_value, f.min_value, True),
                            _combine(max_, t.max_value, f.max_value, True))
 
     def _cast(self, e):
         a = self.visit(e.value)
-        if a.min_value is a.max_value:
+        if _is_point(a):
             return IntervalSet.point(cast(a.min_value, e.dtype))
         return IntervalSet(None if a.min_value is None else cast(a.min_value, e.dtype),
                            None if a.max_value is None else cast(a.max_value, e.dtype))

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..target.codegen.artifact import FuncInfo
 from .device import Device, cpu
-from .ndarray import NDArray
+from .ndarray import NDArray, dlpack_to_numpy
 
 _CTYPE = {
     "bool": ctypes.c_bool, "int8": ctypes.c_int8, "int16": ctypes.c_int16, "int32": ctypes.c_int32,
@@ -30,6 +30,13 @@ _CTYPE = {
 
 
 _REAL = (int, float, np.integer, np.floating)
+
+
+def _address(arr: np.ndarray) -> int:
+    """Address of a writable C-contiguous array; several times faster than arr.ctypes.data."""
+    if arr.nbytes == 0:
+        return arr.ctypes.data
+    return ctypes.addressof(ctypes.c_char.from_buffer(arr))
 
 
 def _int_range(dtype: str) -> tuple[int, int]:
@@ -106,7 +113,7 @@ class Function:
                 ptr = arg._ptr
             else:
                 arr = self._as_numpy(arg, where)
-                ptr = arr.ctypes.data
+                ptr = _address(arr)
             if arr.dtype != want:
                 raise TypeError(f"{where} must have dtype {p.dtype} but has {arr.dtype}; "
                                 f"convert it, e.g. x.astype('{p.dtype}')")
@@ -135,8 +142,8 @@ class Function:
             arr = arg._np
         elif hasattr(arg, "__dlpack__"):
             try:
-                arr = np.from_dlpack(arg)
-            except (BufferError, RuntimeError, TypeError, ValueError) as err:
+                arr = dlpack_to_numpy(arg, where)
+            except (BufferError, TypeError, ValueError) as err:
                 raise TypeError(f"{where}: could not view this {type(arg).__name__} through DLPack "
                                 f"({err}); pass a CPU tensor or a tvm.nd.array") from err
         else:

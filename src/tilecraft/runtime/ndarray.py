@@ -113,7 +113,7 @@ class NDArray:
         elif isinstance(source, np.ndarray):
             src = source
         elif hasattr(source, "__dlpack__"):
-            src = np.from_dlpack(source)
+            src = dlpack_to_numpy(source, "copyfrom")
         else:
             src = np.asarray(source, dtype=self._np.dtype)
         if src.dtype != self._np.dtype:
@@ -191,7 +191,7 @@ def array(obj, device=cpu(0), dtype=None) -> NDArray:  # noqa: B008 - Device is 
     elif hasattr(obj, "__dlpack__"):
         if hasattr(obj, "detach") and type(obj).__module__.startswith("torch"):
             obj = obj.detach()  # we copy anyway, so autograd history is irrelevant
-        src = np.from_dlpack(obj)
+        src = dlpack_to_numpy(obj, "array")
     else:
         src = np.asarray(obj)
     dt = _np_dtype(dtype if dtype is not None else src.dtype)
@@ -200,14 +200,21 @@ def array(obj, device=cpu(0), dtype=None) -> NDArray:  # noqa: B008 - Device is 
     return NDArray(out, dev, owns_memory=True)
 
 
-def from_dlpack(obj) -> NDArray:
-    """View a DLPack tensor (e.g. a torch CPU tensor) as an NDArray, sharing its memory."""
+def dlpack_to_numpy(obj, who: str) -> np.ndarray:
+    """A numpy view of a DLPack tensor on the CPU; a clear error for tensors on other devices."""
+    if isinstance(obj, np.ndarray):
+        return obj
     dev_type, dev_id = obj.__dlpack_device__() if hasattr(obj, "__dlpack_device__") else (CPU, 0)
     if int(dev_type) != CPU:
         where = repr(Device(2, int(dev_id))) if int(dev_type) == 2 else f"DLPack device type {dev_type}"
-        raise RuntimeError(f"from_dlpack: the tensor lives on {where}; "
-                           "only CPU tensors can be shared; move it to the CPU first (e.g. t.cpu())")
-    src = obj if isinstance(obj, np.ndarray) else np.from_dlpack(obj)
+        raise RuntimeError(f"{who}: the tensor lives on {where}; only CPU tensors can be used here; "
+                           "move it to the CPU first (e.g. t.cpu())")
+    return np.from_dlpack(obj)
+
+
+def from_dlpack(obj) -> NDArray:
+    """View a DLPack tensor (e.g. a torch CPU tensor) as an NDArray, sharing its memory."""
+    src = dlpack_to_numpy(obj, "from_dlpack")
     if not src.flags.c_contiguous:
         raise ValueError(f"from_dlpack: the tensor is not C-contiguous (shape {src.shape}, strides "
                          f"{src.strides}); make it contiguous first, e.g. t.contiguous()")

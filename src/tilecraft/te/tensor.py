@@ -145,6 +145,7 @@ def _arg_names(fcompute, n: int) -> list:
         params = list(inspect.signature(fcompute).parameters.values())
     except (TypeError, ValueError):
         params = []
+    params = [p for p in params if p.default is p.empty]  # defaults bind loop-captured values
     if params and all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params):
         if len(params) != n:
             raise ValueError(f"the compute function takes {len(params)} index arguments but the shape has {n} "

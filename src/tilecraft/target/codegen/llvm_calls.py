@@ -12,7 +12,7 @@ from __future__ import annotations
 import llvmlite.ir as ir
 
 from ...ir import dtype as dt
-from ...ir.expr import IntImm
+from ...ir.expr import IntImm, StringImm
 from .llvm_types import I1, const, intrinsic_suffix, lanes_of, value_type
 
 # tilecraft op -> LLVM intrinsic, by arity.  "round" is numpy's round-half-to-even.
@@ -130,6 +130,26 @@ class CallsMixin:
         phi.add_incoming(tv, then_end)
         phi.add_incoming(fv, else_end)
         return phi
+
+    def call_call_extern(self, e):
+        """call_extern(dtype, "name", args...): a C function by name, once per lane for vectors."""
+        if not e.args or not isinstance(e.args[0], StringImm):
+            raise ValueError(f"{e.op} needs the function name as its first argument, in `{e}`")
+        name, args = e.args[0].value, e.args[1:]
+        d = dt.parse(e.dtype)
+        vals = [self.expr(a) for a in args]
+        scalar_dtypes = [dt.element_of(a.dtype) for a in args]
+        fn = self.mcg.declare(name, value_type(d.scalar), [value_type(t) for t in scalar_dtypes])
+        if d.lanes == 1:
+            return self.b.call(fn, vals)
+        out = ir.Constant(value_type(e.dtype), ir.Undefined)
+        for i in range(d.lanes):
+            idx = ir.Constant(ir.IntType(32), i)
+            lane = [self.b.extract_element(v, idx) if lanes_of(v) > 1 else v for v in vals]
+            out = self.b.insert_element(out, self.b.call(fn, lane), idx)
+        return out
+
+    call_call_pure_extern = call_call_extern
 
     # ------------------------------------------------------------------ math with no intrinsic
     def call_sigmoid(self, e):

@@ -51,17 +51,26 @@ class FunctionCodegen(CallsMixin):
         self.alloca_b.branch(self.fn.blocks[1])
 
     # ================================================================== helpers
-    def bind(self, var, value):
-        """Bind var for the duration of a scope; returns the previous binding to restore."""
-        old = self.vars.get(var, _UNBOUND)
+    def bind(self, var, value, nonneg: bool = False):
+        """Bind var for the duration of a scope; returns the previous state to restore."""
+        old = (self.vars.get(var, _UNBOUND), var in self.nonneg)
         self.vars[var] = value
+        if nonneg:
+            self.nonneg.add(var)
+        else:
+            self.nonneg.discard(var)
         return old
 
     def unbind(self, var, old) -> None:
-        if old is _UNBOUND:
+        value, was_nonneg = old
+        if value is _UNBOUND:
             self.vars.pop(var, None)
         else:
-            self.vars[var] = old
+            self.vars[var] = value
+        if was_nonneg:
+            self.nonneg.add(var)
+        else:
+            self.nonneg.discard(var)
 
     def splat(self, v, lanes: int):
         if isinstance(v, ir.Constant) and not isinstance(v.type, ir.VectorType):
@@ -295,9 +304,7 @@ class FunctionCodegen(CallsMixin):
         raise ValueError(f"Select condition lanes do not match its values in `{e}`")
 
     def expr_Let(self, e):
-        old = self.bind(e.var, self.expr(e.value))
-        if self.is_nonneg(e.value) and e.var not in self.nonneg:
-            self.nonneg.add(e.var)
+        old = self.bind(e.var, self.expr(e.value), self.is_nonneg(e.value))
         try:
             return self.expr(e.body)
         finally:
@@ -350,14 +357,17 @@ class FunctionCodegen(CallsMixin):
             if d.lanes != elem.lanes and elem.lanes == 1:
                 return "splat", idx  # every lane reads the same element
             return "scalar", idx
-        if d.lanes != il * elem.lanes:
+        if elem.lanes > 1:
+            raise ValueError(f"buffer {buf.name!r} holds {buf.dtype} elements; a vector index into it "
+                             "is not supported (index it with a scalar)")
+        if d.lanes != il:
             raise ValueError(f"access to buffer {buf.name!r} with a {il}-lane index yields "
-                             f"{value_dtype}; expected {il * elem.lanes} lanes")
+                             f"{value_dtype}; expected {il} lanes")
         if isinstance(idx, E.Ramp):
-            if isinstance(idx.stride, E.IntImm) and idx.stride.value == 1 and elem.lanes == 1:
+            if _is_const(idx.stride, 1):
                 return "vector", idx.base
             return "lanes", [E.add(idx.base, E.mul(idx.stride, i)) for i in range(idx.lanes)]
-        if isinstance(idx, E.Broadcast) and elem.lanes == 1:
+        if isinstance(idx, E.Broadcast):
             return "splat", idx.value
         return "lanes", None
 
@@ -410,9 +420,11 @@ class FunctionCodegen(CallsMixin):
         align = element_align(buf.dtype)
         value = self.expr(s.value)
         kind, where = self._access(buf, idx, s.value.dtype)
-        if kind == "splat":  # a vector stored to one element: keep the last lane
-            if lanes_of(value) > 1:
-                value = self.b.extract_element(value, ir.Constant(I32, lanes_of(value) - 1))
+        if kind == "splat":  # every lane stores to one element: the last lane wins, as in a scatter
+            if not isinstance(idx, E.Broadcast):
+                raise ValueError(f"store of the vector {s.value.dtype} to buffer {buf.name!r} at the "
+                                 f"scalar index `{idx}`; use a Ramp index for a vector store")
+            value = self.b.extract_element(value, ir.Constant(I32, lanes_of(value) - 1))
             kind = "scalar"
         if kind == "scalar":
             self.b.store(self._to_memory(value, buf.dtype), self._addr(ptr, mem_t, where), align=align)
@@ -443,14 +455,12 @@ class FunctionCodegen(CallsMixin):
             self.expr(s.value)
 
     def stmt_LetStmt(self, s):
-        old = self.bind(s.var, self.expr(s.value))
-        if self.is_nonneg(s.value):
-            self.nonneg.add(s.var)
+        old = self.bind(s.var, self.expr(s.value), self.is_nonneg(s.value))
         self.stmt(s.body)
         self.unbind(s.var, old)
 
     def stmt_AttrStmt(self, s):
-        if s.attr_key in ("thread_extent", "virtual_thread"):
+        if s.attr_key == "thread_extent":
             node = s.node
             name = getattr(node, "name", None) or getattr(getattr(node, "var", None), "name", str(node))
             raise ValueError(f"loop variable {name!r} is bound to a GPU thread; build for target "
@@ -477,6 +487,8 @@ class FunctionCodegen(CallsMixin):
             if branch is not None:
                 self.stmt(branch)
             return
+        if dt.lanes(s.condition.dtype) > 1:
+            raise ValueError(f"IfThenElse needs a scalar condition, got the vector `{s.condition}`")
         cond = self.expr(s.condition)
         then_bb = self.fn.append_basic_block("if.then")
         end_bb = self.fn.append_basic_block("if.end")
@@ -533,6 +545,8 @@ class FunctionCodegen(CallsMixin):
             tag = f" ({s.thread_tag})" if s.thread_tag and s.thread_tag != s.loop_var.name else ""
             raise ValueError(f"loop variable {s.loop_var.name!r}{tag} is bound to a GPU thread; "
                              "build for target 'cuda' or remove the bind")
+        if isinstance(s.extent, E.IntImm) and s.extent.value <= 0:
+            return
         if kind == S.ForKind.PARALLEL and not self.in_parallel and not _is_const(s.extent, 1):
             self._parallel(s)
             return
@@ -546,12 +560,8 @@ class FunctionCodegen(CallsMixin):
             md.append(("llvm.loop.vectorize.enable", True))
         vt = value_type(s.loop_var.dtype)
         lo = self.coerce(self.expr(s.min), s.min.dtype, s.loop_var.dtype)
-        if _is_const(s.extent, 0) or isinstance(s.extent, E.IntImm) and s.extent.value < 0:
-            return
         if _is_const(s.extent, 1):
-            old = self.bind(s.loop_var, lo)
-            if self.is_nonneg(s.min):
-                self.nonneg.add(s.loop_var)
+            old = self.bind(s.loop_var, lo, self.is_nonneg(s.min))
             self.stmt(s.body)
             self.unbind(s.loop_var, old)
             return
@@ -573,9 +583,7 @@ class FunctionCodegen(CallsMixin):
         self.b.position_at_end(body_bb)
         phi = self.b.phi(vt)
         phi.add_incoming(begin, pre)
-        old = self.bind(var, phi)
-        if nonneg:
-            self.nonneg.add(var)
+        old = self.bind(var, phi, nonneg)
         body()
         nxt = self.b.add(phi, ir.Constant(vt, 1), flags=("nsw",))
         br = self.b.cbranch(self.b.icmp_signed("<", nxt, end), body_bb, exit_bb)

@@ -1,0 +1,3 @@
+"""Default CPU schedules."""
+
+from .matmul import schedule_matmul_packed  # noqa: F401

@@ -1,0 +1,120 @@
+"""Target strings: parsing, resolved defaults, printing, the current-target stack, errors."""
+
+from __future__ import annotations
+
+import llvmlite.binding as llvm
+import pytest
+
+from tilecraft.target import Target, create
+
+FULL = "llvm -mcpu=znver3 -num-cores=2 -mtriple=x86_64-linux-gnu -mattr=+avx2,+fma -fast-math"
+
+
+def test_full_llvm_string():
+    t = Target(FULL)
+    assert t.kind == "llvm"
+    assert t.mcpu == "znver3"
+    assert t.mtriple == "x86_64-linux-gnu"
+    assert t.mattr == ["+avx2", "+fma"]
+    assert t.features == "+avx2,+fma"
+    assert t.num_cores == 2
+    assert t.fast_math is True
+    assert t.keys == ("cpu",)
+    assert t.vector_width_bits == 256
+    assert t.vector_lanes("float32") == 8 and t.vector_lanes("float64") == 4
+    assert t.attrs["num-cores"] == 2
+
+
+def test_str_round_trips_and_is_canonical():
+    t = Target(FULL)
+    again = Target(str(t))
+    assert str(again) == str(t) and again == t and hash(again) == hash(t)
+    assert Target("llvm -num-cores=2 -mcpu=znver3") == Target("llvm -mcpu=znver3 -num-cores=2")
+    assert str(Target("llvm")) == "llvm"
+    assert Target(t) == t
+    assert Target(t.export()) == t
+    assert t == FULL
+
+
+def test_host_defaults():
+    t = Target("llvm")
+    assert t.mcpu == llvm.get_host_cpu_name()
+    assert t.mtriple == llvm.get_process_triple()
+    assert t.num_cores is None and t.fast_math is False
+    host_avx2 = llvm.get_host_cpu_features().get("avx2", False)
+    assert (t.vector_width_bits >= 256) == bool(host_avx2)
+
+
+def test_vector_width_from_cpu_and_features():
+    assert Target("llvm -mcpu=skylake-avx512").vector_width_bits == 512
+    assert Target("llvm -mcpu=haswell").vector_width_bits == 256
+    assert Target("llvm -mcpu=x86-64").vector_width_bits == 128
+    assert Target("llvm -mcpu=x86-64 -mattr=+avx512f").vector_width_bits == 512
+    assert Target("llvm -mcpu=skylake-avx512 -mattr=-avx512f").vector_width_bits == 256
+    assert Target("llvm -mtriple=aarch64-linux-gnu").vector_width_bits == 128
+
+
+def test_cross_triple_does_not_take_host_cpu():
+    t = Target("llvm -mtriple=aarch64-linux-gnu")
+    assert t.mcpu == "generic" and t.mattr == []
+
+
+def test_option_with_space_separated_value_and_flag_value():
+    assert Target("llvm -mcpu znver3").mcpu == "znver3"
+    assert Target("llvm -fast-math=0").fast_math is False
+    assert Target("llvm --num-cores=4").num_cores == 4
+
+
+def test_cuda_with_host():
+    t = Target("cuda -arch=sm_80", host="llvm -mcpu=znver3")
+    assert t.kind == "cuda" and t.arch == "sm_80"
+    assert t.keys == ("cuda", "gpu")
+    assert t.host.kind == "llvm" and t.host.mcpu == "znver3"
+    assert t.max_num_threads == 1024 and t.thread_warp_size == 32
+    assert "sm_80" in repr(t) and "znver3" in repr(t)
+    assert Target("cuda").arch == "sm_80"
+
+
+def test_keys_device_and_create():
+    t = create("llvm -device=arm_cpu -mtriple=aarch64-linux-gnu")
+    assert t.keys[0] == "arm_cpu" and "cpu" in t.keys
+    assert Target("llvm -keys=a,b").keys == ("a", "b")
+    assert Target("c").kind == "c"
+
+
+def test_current_target_context():
+    assert Target.current() is None
+    with Target("llvm -num-cores=3") as t:
+        assert Target.current() is t
+        assert Target(None).num_cores == 3
+        with Target("cuda"):
+            assert Target.current().kind == "cuda"
+        assert Target.current() is t
+    assert Target.current() is None
+    with pytest.raises(ValueError, match="no current target"):
+        Target.current(allow_none=False)
+    assert Target(None).kind == "llvm"
+
+
+@pytest.mark.parametrize("text,match", [
+    ("llvm -mcpux=znver3", r"unknown option '-mcpux'.*valid options: .*-mcpu"),
+    ("llvm -arch=sm_80", r"unknown option '-arch' for kind 'llvm'"),
+    ("cuda -mcpu=x", r"unknown option '-mcpu' for kind 'cuda'.*-arch"),
+    ("metal", r"unknown target kind 'metal'; valid kinds: llvm, c, cuda"),
+    ("llvm -num-cores=two", r"'-num-cores' takes an integer"),
+    ("llvm -num-cores=0", r"must be positive"),
+    ("llvm -fast-math=maybe", r"is a flag"),
+    ("llvm -mcpu", r"needs a value"),
+    ("llvm znver3", r"expected an option starting with '-'"),
+    ("", r"empty target string"),
+])
+def test_errors_name_the_option(text, match):
+    with pytest.raises(ValueError, match=match):
+        Target(text)
+
+
+def test_bad_types_and_hosts():
+    with pytest.raises(TypeError):
+        Target(42)
+    with pytest.raises(ValueError, match="host must be a CPU target"):
+        Target("cuda", host="cuda")
