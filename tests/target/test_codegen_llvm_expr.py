@@ -414,3 +414,34 @@ def test_vector_value_stored_at_a_scalar_index_is_rejected():
     f = PrimFunc((x,), BufferStore(x, E.Broadcast(const(1.0), 8, "float32x8"), (const(0),)), "f")
     with pytest.raises(ValueError, match="Ramp index"):
         build(f)
+
+
+def test_floor_division_property():
+    """floordiv/floormod/truncdiv/truncmod agree with Python's integers on arbitrary int32s."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    ops = [E.FloorDiv, E.FloorMod, E.Div, E.Mod]
+    n = 32
+    x = decl_buffer((n,), "int32", "x")
+    y = decl_buffer((n,), "int32", "y")
+    outs = [decl_buffer((n,), "int32", f"o{k}") for k in range(len(ops))]
+    i = Var("i")
+    body = seq(*[BufferStore(o, op(x[i], y[i], "int32"), (i,)) for o, op in zip(outs, ops)])
+    m = build(PrimFunc((x, y, *outs), For(i, const(0), const(n), "serial", body), "f"))
+    i32 = st.integers(-(2**31) + 1, 2**31 - 1)
+    nonzero = i32.filter(lambda v: v != 0)
+
+    @settings(max_examples=30, deadline=None)
+    @given(st.lists(i32, min_size=n, max_size=n), st.lists(nonzero, min_size=n, max_size=n))
+    def check(a, b):
+        xa, ya = np.array(a, np.int32), np.array(b, np.int32)
+        res = [np.zeros(n, np.int32) for _ in ops]
+        assert m(xa, ya, *res) == 0
+        tq = [(abs(p) // abs(q)) * (1 if (p >= 0) == (q >= 0) else -1) for p, q in zip(a, b)]
+        np.testing.assert_array_equal(res[0], [p // q for p, q in zip(a, b)])
+        np.testing.assert_array_equal(res[1], [p % q for p, q in zip(a, b)])
+        np.testing.assert_array_equal(res[2], tq)
+        np.testing.assert_array_equal(res[3], [p - t * q for p, t, q in zip(a, tq, b)])
+
+    check()

@@ -131,23 +131,4 @@ class PrimFunc:
         return repr(self)
 
 
-@dataclass(eq=False, repr=False)
-class IRModule:
-    functions: dict = field(default_factory=dict)
-
-    def __getitem__(self, name: str) -> PrimFunc:
-        return self.functions[name]
-
-    def __iter__(self):
-        return iter(self.functions.values())
-
-    def items(self):
-        return self.functions.items()
-
-    def __repr__(self) -> str:
-        return "\n\n".join(repr(f) for f in self.functions.values())
-
-    __str__ = __repr__
-
-    def script(self) -> str:
-        return repr(self)
+from ..ir.module import IRModule  # noqa: E402,F401  (shared by tir and relay)
