@@ -262,16 +262,19 @@ class Function:
         return msg
 
     def _check_overlap(self, spans: list) -> None:
-        # Sorted by start, a buffer overlaps an earlier one iff it starts before the furthest end.
         ranges = sorted((start, start + n, i) for i, (start, n) in enumerate(spans) if n)
         if not ranges:
             return
-        end, owner = ranges[0][1], ranges[0][2]
-        for s, e, i in ranges[1:]:
-            if s < end:
-                self._raise_overlap(owner, i)
-            if e > end:
-                end, owner = e, i
+        buffers = [i for i, p in enumerate(self.info.params) if p.kind == "buffer"]
+        writes = self.info.writes
+        written = [writes is None or buffers[i] in writes for i in range(len(spans))]
+        # Overlap matters only where one of the two is written: check written spans against all.
+        for s, e, i in ranges:
+            if not written[i]:
+                continue
+            for s2, e2, j in ranges:
+                if j != i and s2 < e and s < e2:
+                    self._raise_overlap(i, j)
 
     def _raise_overlap(self, b0: int, b1: int) -> None:
         buffers = [i for i, p in enumerate(self.info.params) if p.kind == "buffer"]

@@ -29,6 +29,7 @@ class FuncInfo:
     name: str
     params: tuple  # ParamInfo, the user-facing arguments in order
     shape_vars: tuple = ()  # (name, dtype) pairs appended to the native call after params
+    writes: tuple | None = None  # indices of the buffer params the function stores to (None: unknown)
 
 
 @dataclass
@@ -47,7 +48,8 @@ class Artifact:
             "kind": self.kind, "target": self.target, "entry": self.entry, "extra": self.extra,
             "functions": [{"name": f.name,
                            "params": [[p.kind, p.name, p.dtype, list(p.shape)] for p in f.params],
-                           "shape_vars": [list(v) for v in f.shape_vars]} for f in self.functions],
+                           "shape_vars": [list(v) for v in f.shape_vars],
+                           "writes": None if f.writes is None else list(f.writes)} for f in self.functions],
         })
 
     @staticmethod
@@ -55,6 +57,7 @@ class Artifact:
         m = json.loads(text)
         funcs = tuple(
             FuncInfo(f["name"], tuple(ParamInfo(k, n, d, tuple(s)) for k, n, d, s in f["params"]),
-                     tuple(tuple(v) for v in f["shape_vars"]))
+                     tuple(tuple(v) for v in f["shape_vars"]),
+                     None if f.get("writes") is None else tuple(f["writes"]))
             for f in m["functions"])
         return Artifact(m["kind"], source, funcs, m["target"], m["entry"], m.get("extra", {}))

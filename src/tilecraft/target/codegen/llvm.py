@@ -179,7 +179,19 @@ class ModuleCodegen:
                     cg.nonneg.add(p)
         cg.stmt(f.body)
         cg.finish(0)
-        return FuncInfo(name, tuple(infos), tuple((v.name, v.dtype) for v in shape_vars))
+        written = _stored_pointers(f.body)
+        writes = tuple(i for i, p in enumerate(f.params) if isinstance(p, Buffer) and p.data in written)
+        return FuncInfo(name, tuple(infos), tuple((v.name, v.dtype) for v in shape_vars), writes)
+
+
+def _stored_pointers(body) -> set:
+    """Data pointers the function writes through (reads of the same memory twice are harmless)."""
+    from ...ir.functor import post_order_visit
+    from ...tir.stmt import BufferStore
+
+    out = set()
+    post_order_visit(body, lambda n: out.add(n.buffer.data) if isinstance(n, BufferStore) else None)
+    return out
 
 
 def _abi_type(dtype: str) -> ir.Type:

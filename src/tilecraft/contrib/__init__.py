@@ -1,0 +1,1 @@
+"""Executors and helpers around compiled modules."""

@@ -1,0 +1,151 @@
+"""The graph executor: run a compiled graph (graph JSON + kernels + parameters).
+
+Each value lives in a storage block chosen by the memory planner; every kernel call is checked
+once when the executor is created, then `run()` calls the kernels directly, in order.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+
+from ..runtime.ndarray import NDArray, array, empty
+from ..runtime.params import load_param_dict
+
+
+class GraphExecutor:
+    def __init__(self, graph_json: str, lib, dev):
+        self.graph = json.loads(graph_json)
+        self.lib, self.device = lib, dev
+        g = self.graph
+        self.nodes, self.row_ptr = g["nodes"], g["node_row_ptr"]
+        shapes = g["attrs"]["shape"][1]
+        dtypes = g["attrs"]["dltype"][1]
+        storage_ids = g["attrs"]["storage_id"][1]
+        sizes: dict = {}
+        for sid, shape, dtype in zip(storage_ids, shapes, dtypes):
+            n = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+            sizes[sid] = max(sizes.get(sid, 0), n)
+        self._storage = {sid: empty((max(n, 1),), "uint8", dev) for sid, n in sizes.items()}
+        self.entries = []
+        for sid, shape, dtype in zip(storage_ids, shapes, dtypes):
+            raw = self._storage[sid]._np
+            n = int(np.prod(shape, dtype=np.int64))
+            view = raw[: n * np.dtype(dtype).itemsize].view(dtype).reshape(shape)
+            self.entries.append(NDArray(view, dev))
+        self.input_names = {n["name"]: i for i, n in enumerate(self.nodes) if n["op"] == "null"}
+        self.outputs = [self.row_ptr[nid] + idx for nid, idx, _ in g["heads"]]
+        self._calls = []
+        for nid, node in enumerate(self.nodes):
+            if node["op"] != "tvm_op":
+                continue
+            fn = lib[node["attrs"]["func_name"]]
+            args = [self.entries[self.row_ptr[s] + i] for s, i, _ in node["inputs"]]
+            args += [self.entries[e] for e in range(self.row_ptr[nid], self.row_ptr[nid + 1])]
+            native = fn._check(tuple(args))
+            self._calls.append((node["name"], fn._cfunc, native, fn))
+
+    # ------------------------------------------------------------------ inputs and outputs
+    def _entry_of_input(self, key) -> int:
+        if isinstance(key, int):
+            names = [n["name"] for n in self.nodes if n["op"] == "null"]
+            if not 0 <= key < len(names):
+                raise IndexError(f"input index {key} out of range; the graph has inputs {names}")
+            key = names[key]
+        nid = self.input_names.get(key)
+        if nid is None:
+            names = [n for n in self.input_names if not n.startswith("p") or not n[1:].isdigit()]
+            raise KeyError(f"graph has no input named {key!r}; its inputs are {names}")
+        return self.row_ptr[nid]
+
+    def set_input(self, key=None, value=None, **params):
+        if key is not None:
+            self._set(key, value)
+        for k, v in params.items():
+            self._set(k, v)
+
+    def _set(self, key, value):
+        e = self.entries[self._entry_of_input(key)]
+        src = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+        if tuple(src.shape) != tuple(e.shape):
+            raise ValueError(f"input {key!r}: expected shape {tuple(e.shape)}, got {tuple(src.shape)}")
+        if str(src.dtype) != e.dtype:
+            raise TypeError(f"input {key!r}: expected dtype {e.dtype}, got {src.dtype}")
+        e.copyfrom(src)
+
+    def get_input(self, key) -> NDArray:
+        return self.entries[self._entry_of_input(key)]
+
+    def load_params(self, data: bytes) -> None:
+        for k, v in load_param_dict(data).items():
+            self._set(k, v)
+
+    def get_num_outputs(self) -> int:
+        return len(self.outputs)
+
+    def get_num_inputs(self) -> int:
+        return len(self.input_names)
+
+    def get_output(self, index: int, out=None) -> NDArray:
+        if not 0 <= index < len(self.outputs):
+            raise IndexError(f"output index {index} out of range; the graph has {len(self.outputs)} outputs")
+        e = self.entries[self.outputs[index]]
+        if out is not None:
+            out.copyfrom(e)
+            return out
+        return array(e.numpy(), self.device)
+
+    # ------------------------------------------------------------------ running
+    def run(self, **inputs) -> None:
+        for k, v in inputs.items():
+            self._set(k, v)
+        for name, cfunc, native, fn in self._calls:
+            rc = cfunc(*native)
+            if rc != 0:
+                raise RuntimeError(f"kernel {name}: " + fn.failure_message(rc))
+
+    def benchmark(self, device=None, func_name="run", repeat=5, number=5, min_repeat_ms=None, end_to_end=False,
+                  **kwargs):
+        """Median and spread of `run()` over `repeat` repeats of `number` runs each (seconds)."""
+        from ..runtime.timing import ProfileResult
+
+        if kwargs:
+            self.set_input(**kwargs)
+        self.run()
+        results = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            for _ in range(number):
+                self.run()
+            results.append((time.perf_counter() - t0) / number)
+        return ProfileResult(sum(results) / len(results), tuple(results))
+
+    def profile(self, number: int = 10) -> list:
+        """Debug mode: per-kernel median time, as (kernel name, seconds, share of total), slowest first."""
+        self.run()
+        per = {}
+        for name, cfunc, native, _ in self._calls:
+            times = []
+            for _ in range(number):
+                t0 = time.perf_counter()
+                cfunc(*native)
+                times.append(time.perf_counter() - t0)
+            per[name] = per.get(name, 0.0) + float(np.median(times))
+        total = sum(per.values()) or 1.0
+        return sorted(((n, t, t / total) for n, t in per.items()), key=lambda r: -r[1])
+
+
+class GraphModule:
+    """Classic wrapper: `GraphModule(lib["default"](dev))` then set_input / run / get_output."""
+
+    def __init__(self, module):
+        self.module = module if isinstance(module, GraphExecutor) else module.executor
+
+    def __getattr__(self, name):
+        return getattr(self.module, name)
+
+
+def create(graph_json: str, lib, device) -> GraphModule:
+    return GraphModule(GraphExecutor(graph_json, lib, device))

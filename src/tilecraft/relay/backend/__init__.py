@@ -1,0 +1,1 @@
+"""From a fused relay graph to kernels (te_compiler) and an executable graph (graph_codegen)."""

@@ -1,0 +1,65 @@
+"""Type relations shared by many operators (shapes are static ints)."""
+
+from __future__ import annotations
+
+from ..ty import TensorType
+
+
+def tensor_arg(types, i: int, what: str) -> TensorType:
+    t = types[i]
+    if not isinstance(t, TensorType):
+        raise TypeError(f"{what} must be a tensor, got {t}")
+    return t
+
+
+def broadcast_shapes(a: tuple, b: tuple) -> tuple:
+    """numpy broadcasting."""
+    out = []
+    for k in range(1, max(len(a), len(b)) + 1):
+        x = a[-k] if k <= len(a) else 1
+        y = b[-k] if k <= len(b) else 1
+        if x != y and x != 1 and y != 1:
+            raise ValueError(f"shapes {tuple(a)} and {tuple(b)} do not broadcast (dimension -{k}: {x} vs {y})")
+        out.append(max(x, y) if x != 1 and y != 1 else x * y if 0 in (x, y) else max(x, y))
+    return tuple(reversed(out))
+
+
+def broadcast_rel(types, attrs):
+    a, b = tensor_arg(types, 0, "lhs"), tensor_arg(types, 1, "rhs")
+    if a.dtype != b.dtype:
+        raise TypeError(f"dtypes differ: {a.dtype} vs {b.dtype}; insert a cast")
+    return TensorType(broadcast_shapes(a.shape, b.shape), a.dtype)
+
+
+def compare_rel(types, attrs):
+    t = broadcast_rel(types, attrs)
+    return TensorType(t.shape, "bool")
+
+
+def identity_rel(types, attrs):
+    return tensor_arg(types, 0, "input")
+
+
+def normalize_axis(axis: int, ndim: int, what: str = "axis") -> int:
+    if not -ndim <= axis < max(ndim, 1):
+        raise ValueError(f"{what} {axis} is out of range for a tensor of rank {ndim}")
+    return axis % ndim if ndim else 0
+
+
+def reduce_axes(attrs, ndim: int) -> list:
+    axis = attrs.get("axis")
+    if axis is None:
+        axes = list(range(ndim))
+    else:
+        axes = [normalize_axis(a, ndim) for a in ((axis,) if isinstance(axis, int) else axis)]
+    if attrs.get("exclude"):
+        axes = [a for a in range(ndim) if a not in axes]
+    return sorted(set(axes))
+
+
+def reduce_rel(types, attrs, dtype=None):
+    t = tensor_arg(types, 0, "input")
+    axes = reduce_axes(attrs, t.ndim)
+    shape = [1 if i in axes else s for i, s in enumerate(t.shape)] if attrs.get("keepdims") else \
+        [s for i, s in enumerate(t.shape) if i not in axes]
+    return TensorType(tuple(shape), dtype or t.dtype)

@@ -1,0 +1,333 @@
+"""Neural-network operators (relay.nn.*): dense, conv2d, pooling, normalization, activations."""
+
+from __future__ import annotations
+
+from ..ty import TensorType, TupleType
+from . import strategy
+from ._rel import identity_rel, normalize_axis, tensor_arg
+from .registry import OpPattern, make_call, register_op
+from .tensor import _topi
+
+
+def _pair(v, what="value") -> tuple:
+    if isinstance(v, int):
+        return (v, v)
+    v = tuple(int(x) for x in v)
+    if len(v) == 1:
+        return (v[0], v[0])
+    if len(v) != 2:
+        raise ValueError(f"{what} must be an int or a pair, got {v}")
+    return v
+
+
+def _pad4(p) -> tuple:
+    """(top, left, bottom, right) from an int, (h, w) or a 4-tuple."""
+    if isinstance(p, int):
+        return (p, p, p, p)
+    p = tuple(int(x) for x in p)
+    if len(p) == 1:
+        return p * 4
+    if len(p) == 2:
+        return (p[0], p[1], p[0], p[1])
+    if len(p) == 4:
+        return p
+    raise ValueError(f"padding must be an int, a pair or 4 values, got {p}")
+
+
+# ---------------------------------------------------------------------------- activations
+
+def _act(name: str, topi_name: str, defaults=None, args=()):
+    fn = _topi(topi_name)
+    register_op(name, identity_rel, lambda attrs, ins, out: fn(ins[0], *[attrs[a] for a in args]),
+                OpPattern.ELEMWISE, strategy.injective, defaults)
+
+
+_act("nn.relu", "nn.relu")
+_act("nn.leaky_relu", "nn.leaky_relu", {"alpha": 0.01}, ("alpha",))
+_act("nn.gelu", "nn.gelu", {"approximate": "none"}, ("approximate",))
+_act("nn.silu", "nn.silu")
+_act("nn.hardswish", "nn.hardswish")
+
+
+def relu(data):
+    return make_call("nn.relu", (data,))
+
+
+def leaky_relu(data, alpha=0.01):
+    return make_call("nn.leaky_relu", (data,), alpha=float(alpha))
+
+
+def gelu(data, approximate="none"):
+    return make_call("nn.gelu", (data,), approximate=approximate)
+
+
+def silu(data):
+    return make_call("nn.silu", (data,))
+
+
+def hardswish(data):
+    return make_call("nn.hardswish", (data,))
+
+
+# ---------------------------------------------------------------------------- dense / matmul
+
+def _dense_rel(types, attrs):
+    d, w = tensor_arg(types, 0, "data"), tensor_arg(types, 1, "weight")
+    if w.ndim != 2:
+        raise ValueError(f"weight must be 2-D [units, in_features], got shape {w.shape}")
+    if d.shape[-1] != w.shape[1]:
+        raise ValueError(f"data has {d.shape[-1]} features but weight expects {w.shape[1]} "
+                         f"(data {d.shape}, weight {w.shape})")
+    return TensorType(tuple(d.shape[:-1]) + (w.shape[0],), attrs.get("out_dtype") or d.dtype)
+
+
+def _dense_compute(attrs, ins, out):
+    from ... import topi
+
+    data, weight = ins
+    if len(data.shape) == 2:
+        return topi.nn.dense(data, weight, out_dtype=attrs.get("out_dtype"))
+    lead = [int(s) for s in data.shape[:-1]]
+    m = 1
+    for s in lead:
+        m *= s
+    flat = topi.reshape(data, (m, int(data.shape[-1])))
+    res = topi.nn.dense(flat, weight, out_dtype=attrs.get("out_dtype"))
+    return topi.reshape(res, tuple(lead) + (int(weight.shape[0]),))
+
+
+register_op("nn.dense", _dense_rel, _dense_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
+            lambda attrs, outs, target: _topi("x86.schedule_dense")(outs), {"units": None, "out_dtype": None})
+
+
+def dense(data, weight, units=None, out_dtype=None):
+    return make_call("nn.dense", (data, weight), units=units, out_dtype=out_dtype)
+
+
+def _batch_matmul_rel(types, attrs):
+    x, y = tensor_arg(types, 0, "x"), tensor_arg(types, 1, "y")
+    ta, tb = attrs["transpose_a"], attrs["transpose_b"]
+    if x.ndim != 3 or y.ndim != 3:
+        raise ValueError(f"batch_matmul needs 3-D inputs, got {x.shape} and {y.shape}")
+    b = x.shape[0] if x.shape[0] != 1 else y.shape[0]
+    if x.shape[0] not in (1, b) or y.shape[0] not in (1, b):
+        raise ValueError(f"batch sizes {x.shape[0]} and {y.shape[0]} do not match")
+    m, k = (x.shape[2], x.shape[1]) if ta else (x.shape[1], x.shape[2])
+    k2, n = (y.shape[2], y.shape[1]) if tb else (y.shape[1], y.shape[2])
+    if k != k2:
+        raise ValueError(f"inner dimensions differ: {k} vs {k2} (x {x.shape}, y {y.shape})")
+    return TensorType((b, m, n), attrs.get("out_dtype") or x.dtype)
+
+
+register_op("nn.batch_matmul", _batch_matmul_rel,
+            lambda attrs, ins, out: _topi("nn.batch_matmul")(ins[0], ins[1], transpose_a=attrs["transpose_a"],
+                                                              transpose_b=attrs["transpose_b"]),
+            OpPattern.OUT_ELEMWISE_FUSABLE,
+            lambda attrs, outs, target: _topi("x86.schedule_batch_matmul")(outs),
+            {"transpose_a": False, "transpose_b": True, "out_dtype": None})
+
+
+def batch_matmul(x, y, transpose_a=False, transpose_b=True, out_dtype=None):
+    return make_call("nn.batch_matmul", (x, y), transpose_a=transpose_a, transpose_b=transpose_b,
+                     out_dtype=out_dtype)
+
+
+def _bias_add_rel(types, attrs):
+    d, b = tensor_arg(types, 0, "data"), tensor_arg(types, 1, "bias")
+    axis = normalize_axis(attrs["axis"], d.ndim)
+    if b.ndim != 1 or b.shape[0] != d.shape[axis]:
+        raise ValueError(f"bias of shape {b.shape} does not match axis {axis} of data {d.shape}")
+    return d
+
+
+def _bias_add_compute(attrs, ins, out):
+    from ... import topi
+
+    d, b = ins
+    axis = normalize_axis(attrs["axis"], len(d.shape))
+    shape = [1] * len(d.shape)
+    shape[axis] = int(b.shape[0])
+    return topi.add(d, topi.reshape(b, tuple(shape)))
+
+
+register_op("nn.bias_add", _bias_add_rel, _bias_add_compute, OpPattern.BROADCAST, strategy.injective, {"axis": 1})
+
+
+def bias_add(data, bias, axis=1):
+    return make_call("nn.bias_add", (data, bias), axis=int(axis))
+
+
+# ---------------------------------------------------------------------------- softmax / normalization
+
+register_op("nn.softmax", identity_rel, lambda attrs, ins, out: _topi("nn.softmax")(ins[0], attrs["axis"]),
+            OpPattern.OPAQUE, lambda attrs, outs, target: _topi("x86.schedule_softmax")(outs), {"axis": -1})
+register_op("nn.log_softmax", identity_rel,
+            lambda attrs, ins, out: _topi("nn.log_softmax")(ins[0], attrs["axis"]),
+            OpPattern.OPAQUE, lambda attrs, outs, target: _topi("x86.schedule_softmax")(outs), {"axis": -1})
+
+
+def softmax(data, axis=-1):
+    return make_call("nn.softmax", (data,), axis=int(axis))
+
+
+def log_softmax(data, axis=-1):
+    return make_call("nn.log_softmax", (data,), axis=int(axis))
+
+
+def _layer_norm_rel(types, attrs):
+    d = tensor_arg(types, 0, "data")
+    axis = normalize_axis(attrs["axis"], d.ndim)
+    for i, what in ((1, "gamma"), (2, "beta")):
+        t = tensor_arg(types, i, what)
+        if t.shape != (d.shape[axis],):
+            raise ValueError(f"{what} of shape {t.shape} does not match axis {axis} of data {d.shape}")
+    return d
+
+
+register_op("nn.layer_norm", _layer_norm_rel,
+            lambda attrs, ins, out: _topi("nn.layer_norm")(ins[0], ins[1], ins[2], attrs["axis"], attrs["epsilon"]),
+            OpPattern.OPAQUE, lambda attrs, outs, target: _topi("x86.schedule_layer_norm")(outs),
+            {"axis": -1, "epsilon": 1e-5, "center": True, "scale": True})
+
+
+def layer_norm(data, gamma, beta, axis=-1, epsilon=1e-5, center=True, scale=True):
+    return make_call("nn.layer_norm", (data, gamma, beta), axis=int(axis), epsilon=float(epsilon),
+                     center=center, scale=scale)
+
+
+def _batch_norm_rel(types, attrs):
+    d = tensor_arg(types, 0, "data")
+    axis = normalize_axis(attrs["axis"], d.ndim)
+    for i, what in enumerate(("gamma", "beta", "moving_mean", "moving_var"), 1):
+        t = tensor_arg(types, i, what)
+        if t.shape != (d.shape[axis],):
+            raise ValueError(f"{what} of shape {t.shape} does not match axis {axis} of data {d.shape}")
+    c = TensorType((d.shape[axis],), d.dtype)
+    return TupleType((d, c, c))
+
+
+def _batch_norm_compute(attrs, ins, out):
+    from ... import topi
+
+    y = topi.nn.batch_norm(*ins, axis=attrs["axis"], epsilon=attrs["epsilon"], center=attrs["center"],
+                           scale=attrs["scale"])
+    y = y[0] if isinstance(y, (list, tuple)) else y
+    return [y, topi.identity(ins[3]), topi.identity(ins[4])]
+
+
+register_op("nn.batch_norm", _batch_norm_rel, _batch_norm_compute, OpPattern.OPAQUE, strategy.injective,
+            {"axis": 1, "epsilon": 1e-5, "center": True, "scale": True})
+
+
+def batch_norm(data, gamma, beta, moving_mean, moving_var, axis=1, epsilon=1e-5, center=True, scale=True):
+    """Inference batch norm; returns a tuple (out, mean, var) as relay does — use [0]."""
+    from ..expr import TupleGetItem  # noqa: F401  (callers index the result)
+
+    return _TupleWrapper(make_call("nn.batch_norm", (data, gamma, beta, moving_mean, moving_var),
+                                   axis=int(axis), epsilon=float(epsilon), center=center, scale=scale), 3)
+
+
+class _TupleWrapper:
+    """relay's TupleWrapper: a call returning a tuple, indexable with [i]."""
+
+    def __init__(self, call, size):
+        self.tuple_value, self.size = call, size
+
+    def __getitem__(self, i):
+        from ..expr import TupleGetItem
+
+        if not 0 <= i < self.size:
+            raise IndexError(f"tuple index {i} out of range ({self.size} fields)")
+        return TupleGetItem(self.tuple_value, i)
+
+    def astuple(self):
+        return self.tuple_value
+
+    def __len__(self):
+        return self.size
+
+
+# ---------------------------------------------------------------------------- convolution
+
+def _conv_out(size, k, stride, dil, before, after) -> int:
+    out = (size + before + after - ((k - 1) * dil + 1)) // stride + 1
+    if out <= 0:
+        raise ValueError(f"output size {out} <= 0 (input {size}, kernel {k}, stride {stride}, dilation {dil}, "
+                         f"padding {before}+{after})")
+    return out
+
+
+def _conv2d_rel(types, attrs):
+    d, w = tensor_arg(types, 0, "data"), tensor_arg(types, 1, "weight")
+    if attrs["data_layout"] != "NCHW" or attrs["kernel_layout"] != "OIHW":
+        return _conv2d_nhwc_rel(d, w, attrs)
+    if d.ndim != 4 or w.ndim != 4:
+        raise ValueError(f"conv2d expects 4-D NCHW data and OIHW weight, got {d.shape} and {w.shape}")
+    n, c, h, wd = d.shape
+    o, i, kh, kw = w.shape
+    g = attrs["groups"]
+    if c != i * g:
+        raise ValueError(f"data has {c} channels but weight expects {i} x groups={g} = {i * g}")
+    if o % g:
+        raise ValueError(f"{o} output channels are not divisible by groups={g}")
+    sh, sw = _pair(attrs["strides"], "strides")
+    dh, dw = _pair(attrs["dilation"], "dilation")
+    pt, pl, pb, pr = _pad4(attrs["padding"])
+    return TensorType((n, o, _conv_out(h, kh, sh, dh, pt, pb), _conv_out(wd, kw, sw, dw, pl, pr)),
+                      attrs.get("out_dtype") or d.dtype)
+
+
+def _conv2d_nhwc_rel(d, w, attrs):
+    if attrs["data_layout"] != "NHWC" or attrs["kernel_layout"] != "HWIO":
+        raise ValueError(f"layouts {attrs['data_layout']}/{attrs['kernel_layout']} are not supported; "
+                         "use NCHW/OIHW or NHWC/HWIO")
+    n, h, wd, c = d.shape
+    kh, kw, i, o = w.shape
+    if c != i * attrs["groups"]:
+        raise ValueError(f"data has {c} channels but weight expects {i} x groups={attrs['groups']}")
+    sh, sw = _pair(attrs["strides"])
+    dh, dw = _pair(attrs["dilation"])
+    pt, pl, pb, pr = _pad4(attrs["padding"])
+    return TensorType((n, _conv_out(h, kh, sh, dh, pt, pb), _conv_out(wd, kw, sw, dw, pl, pr), o),
+                      attrs.get("out_dtype") or d.dtype)
+
+
+def _conv2d_compute(attrs, ins, out):
+    from ... import topi
+
+    data, weight = ins
+    strides, dil, pad = _pair(attrs["strides"]), _pair(attrs["dilation"]), _pad4(attrs["padding"])
+    g = attrs["groups"]
+    if attrs["data_layout"] == "NHWC":
+        return topi.nn.conv2d_nhwc(data, weight, strides, pad, dil, attrs.get("out_dtype"))
+    c = int(data.shape[1])
+    if g == 1:
+        return topi.nn.conv2d_nchw(data, weight, strides, pad, dil, attrs.get("out_dtype"))
+    if g == c and int(weight.shape[1]) == 1:
+        return topi.nn.depthwise_conv2d_nchw(data, topi.reshape(weight, (c, int(weight.shape[0]) // c,
+                                                                          *map(int, weight.shape[2:]))),
+                                             strides, pad, dil, attrs.get("out_dtype"))
+    return topi.nn.group_conv2d_nchw(data, weight, strides, pad, dil, g, attrs.get("out_dtype"))
+
+
+def _conv2d_schedule(attrs, outs, target):
+    from ... import topi
+
+    if attrs["data_layout"] == "NHWC":
+        return topi.x86.schedule_conv2d_nhwc(outs)
+    return topi.x86.schedule_conv2d_nchw(outs)
+
+
+_CONV_DEFAULTS = {"strides": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1, "channels": None,
+                  "kernel_size": None, "data_layout": "NCHW", "kernel_layout": "OIHW", "out_layout": "",
+                  "out_dtype": None}
+register_op("nn.conv2d", _conv2d_rel, _conv2d_compute, OpPattern.OUT_ELEMWISE_FUSABLE, _conv2d_schedule,
+            _CONV_DEFAULTS)
+
+
+def conv2d(data, weight, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, channels=None,
+           kernel_size=None, data_layout="NCHW", kernel_layout="OIHW", out_layout="", out_dtype=None):
+    return make_call("nn.conv2d", (data, weight), strides=_pair(strides), padding=_pad4(padding),
+                     dilation=_pair(dilation), groups=int(groups), channels=channels, kernel_size=kernel_size,
+                     data_layout=data_layout, kernel_layout=kernel_layout, out_layout=out_layout,
+                     out_dtype=out_dtype)

@@ -1,0 +1,39 @@
+"""Types of graph values: tensors of a static shape and dtype, and tuples of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TensorType:
+    shape: tuple
+    dtype: str = "float32"
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def concrete_shape(self) -> tuple:
+        return tuple(int(s) for s in self.shape)
+
+    def __str__(self) -> str:
+        return f"Tensor[({', '.join(str(s) for s in self.shape)}), {self.dtype}]"
+
+
+@dataclass(frozen=True)
+class TupleType:
+    fields: tuple
+
+    def __str__(self) -> str:
+        return f"({', '.join(str(f) for f in self.fields)})"
+
+
+@dataclass(frozen=True)
+class FuncType:
+    arg_types: tuple
+    ret_type: object
+
+    def __str__(self) -> str:
+        return f"fn ({', '.join(str(a) for a in self.arg_types)}) -> {self.ret_type}"

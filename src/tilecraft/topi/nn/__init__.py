@@ -1,0 +1,21 @@
+"""Neural-network operators: dense, convolutions, pooling, normalization, activations."""
+
+from ..elemwise import (  # noqa: F401
+    elu,
+    gelu,
+    gelu_tanh,
+    hardsigmoid,
+    hardswish,
+    leaky_relu,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    selu,
+    silu,
+    softplus,
+)
+from .batch_matmul import *  # noqa: F401,F403
+from .conv2d import *  # noqa: F401,F403
+from .dense import *  # noqa: F401,F403
+from .pad import *  # noqa: F401,F403
