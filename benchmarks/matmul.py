@@ -12,9 +12,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import median_seconds, table  # noqa: E402  (sets thread counts before numpy loads)
-
 import numpy as np  # noqa: E402
+from common import median_seconds, table  # noqa: E402  (sets thread counts before numpy loads)
 
 import tilecraft as tvm  # noqa: E402
 from tilecraft import te, topi  # noqa: E402

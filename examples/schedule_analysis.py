@@ -99,8 +99,8 @@ def main():
             f(A, B, C)
             err = np.linalg.norm(C.numpy() - ref) / np.linalg.norm(ref)
             assert err < 1e-5, f"{name} at n={n}: relative error {err:.1e}"
-            results[name].append(f"{gflop / seconds(lambda: f(A, B, C)):.1f}")
-        results["numpy (BLAS)"].append(f"{gflop / seconds(lambda: a @ b):.1f}")
+            results[name].append(f"{gflop / seconds(lambda f=f, A=A, B=B, C=C: f(A, B, C)):.1f}")
+        results["numpy (BLAS)"].append(f"{gflop / seconds(lambda a=a, b=b: a @ b):.1f}")
     rows = [[name] + vals for name, vals in results.items()]
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     fmt = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths))

@@ -5,7 +5,7 @@ Strings keep IR nodes small and printable; `DType` parses one when the parts are
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -27,7 +27,7 @@ class DType(NamedTuple):
         return self.scalar if lanes == 1 else f"{self.scalar}x{lanes}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def parse(dtype: str) -> DType:
     """Split "float32x8" into (float, 32, 8); raise a clear error for anything else."""
     if not isinstance(dtype, str):

@@ -11,9 +11,8 @@ class IRModule:
 
     @staticmethod
     def from_expr(expr, name: str = "main") -> IRModule:
-        from ..relay.expr import Function
+        from ..relay.expr import Function, Var
         from ..relay.visitor import post_order
-        from ..relay.expr import Var
 
         if not isinstance(expr, Function):
             params = tuple(n for n in post_order(expr) if isinstance(n, Var))

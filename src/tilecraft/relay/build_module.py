@@ -8,8 +8,8 @@ import os
 import numpy as np
 
 from ..ir.module import IRModule
-from ..transform import PassContext, Sequential
-from .expr import Constant, Function, Var
+from ..transform import Sequential
+from .expr import Constant, Function
 from .transform import optimization_passes
 from .transform.fuse_ops import FuseOps
 from .transform.infer_type import InferType
@@ -87,7 +87,7 @@ class GraphExecutorFactoryModule:
 
 def load_deployed(directory, dev=None):
     """Load the three deploy artifacts into a ready graph executor (no torch, no compiler needed)."""
-    from ..contrib.graph_executor import GraphModule, GraphExecutor
+    from ..contrib.graph_executor import GraphExecutor, GraphModule
     from ..runtime import cpu, load_module
 
     dev = dev or cpu(0)

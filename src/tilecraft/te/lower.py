@@ -186,7 +186,7 @@ class Lowering:
             info.values[iv.var] = iv.dom.min + rel[iv]
         if st.attach_type == "scope":
             # The region may overhang the domain (a split consumer, a constant-size cover): guard it.
-            for iv, (_, ext) in zip(op.axis, info.region):
+            for iv in op.axis:
                 v = info.values[iv.var]
                 guards.append(logical_and(v >= 0, v < iv.dom.extent))
         info.guards = [g for g in (self.ana.simplify(g) for g in guards)

@@ -41,7 +41,8 @@ def comm_reducer(fcombine, fidentity, name: str = "reduce"):
             raise ValueError(f"{name}: combiner and identity must give {len(exprs)} values")
         combiner = CommReducer(lhs, rhs, result, ident, name)
         cond = const(True) if where is None else convert(where, "bool")
-        inits = () if init is None else tuple(convert(i) for i in (init if isinstance(init, (list, tuple)) else (init,)))
+        init = init if isinstance(init, (list, tuple)) or init is None else (init,)
+        inits = () if init is None else tuple(convert(i) for i in init)
         outs = tuple(Reduce(combiner, exprs, axes, cond, i, inits, exprs[i].dtype) for i in range(len(exprs)))
         return outs[0] if len(outs) == 1 else outs
 

@@ -126,7 +126,11 @@ class Stage:
         self._check_leaf(parent, "split")
         if (factor is None) == (nparts is None):
             raise self._err(f"split of {parent.var.name}: give exactly one of factor= or nparts=")
+        what = "factor" if factor is not None else "nparts"
         amount = convert(factor if factor is not None else nparts)
+        if not amount.dtype.startswith(("int", "uint")):
+            raise TypeError(f"stage {self.op.name}: split of {parent.var.name}: {what} must be an integer, "
+                            f"got {amount} of dtype {amount.dtype}")
         if isinstance(amount, IntImm) and amount.value <= 0:
             raise self._err(f"split of {parent.var.name}: {'factor' if factor is not None else 'nparts'} "
                             f"must be positive, got {amount.value}")
@@ -248,20 +252,23 @@ class Stage:
         if self.is_output:
             raise self._err("cannot compute_at: it is an output of the schedule and is computed at root")
         if scope not in parent.leaf_iter_vars:
+            owner = self.schedule._owner_of(scope)
+            hint = f"; it is an axis of stage {owner.op.name}" if owner is not None and owner is not parent \
+                else ""
             raise ScheduleError(f"stage {self.op.name}: compute_at axis "
                                 f"{getattr(getattr(scope, 'var', None), 'name', scope)} is not a leaf axis of "
                                 f"stage {parent.op.name} (its loops: "
-                                f"{', '.join(v.var.name for v in parent.leaf_iter_vars)})")
-        if self.schedule._consumer_chain_ok(self, parent) is False:
-            raise self._err(f"cannot compute_at stage {parent.op.name}: {parent.op.name} does not consume "
-                            f"{self.op.name} (directly, through inlined stages or through stages computed "
-                            "inside it)")
+                                f"{', '.join(v.var.name for v in parent.leaf_iter_vars)}){hint}")
         p = parent
         while p is not None:
             if p is self:
                 raise self._err(f"compute_at {parent.op.name} would create a cycle: {parent.op.name} is already "
                                 f"computed inside {self.op.name}")
             p = p.attach_stage
+        if self.schedule._consumer_chain_ok(self, parent) is False:
+            raise self._err(f"cannot compute_at stage {parent.op.name}: {parent.op.name} does not consume "
+                            f"{self.op.name} (directly, through inlined stages or through stages computed "
+                            "inside it)")
         self.attach_type, self.attach_stage, self.attach_ivar = "scope", parent, scope
 
     def compute_inline(self):
@@ -513,7 +520,7 @@ class Schedule:
         # The original stage now reduces the partial results over the factored axis.
         k = IterVar(Range(const(0), ext[axis]), Var(axis.var.name + "_v", axis.var.dtype), IterType.COMM_REDUCE)
         outs = []
-        for i, b in enumerate(op.body):
+        for i in range(len(op.body)):
             idx = [iv.var for iv in op.axis]
             idx.insert(factor_axis, k.var)
             outs.append(rf_op.output(i)[tuple(idx)])

@@ -87,6 +87,7 @@ from .stmt import (  # noqa: F401
     Allocate,
     AssertStmt,
     AttrStmt,
+    BufferStore,
     Evaluate,
     For,
     ForKind,
@@ -96,5 +97,4 @@ from .stmt import (  # noqa: F401
     PrimFunc,
     SeqStmt,
     Stmt,
-    BufferStore,
 )
