@@ -152,11 +152,19 @@ class IntImm(PrimExpr):
     value: int
     dtype: str = "int32"
 
+    def __int__(self) -> int:
+        return self.value
+
+    __index__ = __int__
+
 
 @_frozen
 class FloatImm(PrimExpr):
     value: float
     dtype: str = "float32"
+
+    def __float__(self) -> float:
+        return self.value
 
 
 @_frozen

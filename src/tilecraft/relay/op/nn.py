@@ -331,3 +331,6 @@ def conv2d(data, weight, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups
                      dilation=_pair(dilation), groups=int(groups), channels=channels, kernel_size=kernel_size,
                      data_layout=data_layout, kernel_layout=kernel_layout, out_layout=out_layout,
                      out_dtype=out_dtype)
+
+
+from .transform import batch_flatten, pad  # noqa: E402,F401  (relay.nn.batch_flatten, relay.nn.pad)

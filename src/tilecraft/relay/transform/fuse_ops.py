@@ -12,7 +12,7 @@ Each group becomes a primitive Function called from main; tensor constants becom
 from __future__ import annotations
 
 from ...transform import module_pass
-from ..expr import Call, Constant, Function, Var
+from ..expr import Call, Constant, Function, Tuple, Var
 from ..op.registry import Op, OpPattern
 from ..visitor import ExprMutator, post_order
 from .infer_type import infer_type
@@ -111,6 +111,8 @@ def _build(body, g: _Groups):
                     out = Call(n.op, tuple(rebuild(a) for a in n.args), n.attrs, n.ty)
                 elif isinstance(n, Constant) and n.data.size == 1:
                     out = n
+                elif isinstance(n, Tuple):  # an operator taking a tuple (concatenate) gets its fields
+                    out = Tuple(tuple(rebuild(f) for f in n.fields), n.ty)
                 else:
                     out = Var(f"p{len(params)}", n.ty, n.ty)
                     params.append(out)

@@ -1,0 +1,134 @@
+"""Shape and layout operators (reshape, transpose, concatenate, split, take, pad, pooling, resize...).
+
+Their type relation is the topi compute itself applied to placeholders: the output shape is
+defined in one place, and a bad attribute gets topi's error, named by the operator."""
+
+from __future__ import annotations
+
+from ..expr import Tuple
+from ..ty import TensorType, TupleType
+from . import strategy
+from .registry import OpPattern, make_call, register_op
+from .tensor import _topi
+
+
+def _placeholders(types):
+    from ... import te
+
+    out = []
+    for i, t in enumerate(types):
+        fields = t.fields if isinstance(t, TupleType) else (t,)
+        out += [te.placeholder(f.shape, f.dtype, name=f"in{i}_{j}") for j, f in enumerate(fields)]
+    return out
+
+
+def te_rel(compute):
+    """Type relation: run the TE compute on placeholders of the argument types and read its outputs."""
+
+    def rel(types, attrs):
+        outs = compute(attrs, _placeholders(types), None)
+        if isinstance(outs, (list, tuple)):
+            return TupleType(tuple(TensorType(tuple(int(s) for s in o.shape), o.dtype) for o in outs))
+        return TensorType(tuple(int(s) for s in outs.shape), outs.dtype)
+
+    return rel
+
+
+def _register(name, compute, defaults, pattern=OpPattern.INJECTIVE, schedule=strategy.injective):
+    register_op(name, te_rel(compute), compute, pattern, schedule, defaults)
+
+
+_register("reshape", lambda a, ins, o: _topi("reshape")(ins[0], a["newshape"]), {"newshape": None})
+_register("transpose", lambda a, ins, o: _topi("transpose")(ins[0], a["axes"]), {"axes": None})
+_register("squeeze", lambda a, ins, o: _topi("squeeze")(ins[0], a["axis"]), {"axis": None})
+_register("expand_dims", lambda a, ins, o: _topi("expand_dims")(ins[0], a["axis"], a["num_newaxis"]),
+          {"axis": 0, "num_newaxis": 1})
+_register("concatenate", lambda a, ins, o: _topi("concatenate")(list(ins), a["axis"]), {"axis": 0})
+_register("stack", lambda a, ins, o: _topi("stack")(list(ins), a["axis"]), {"axis": 0})
+_register("split", lambda a, ins, o: list(_topi("split")(ins[0], a["indices_or_sections"], a["axis"])),
+          {"indices_or_sections": 2, "axis": 0})
+_register("strided_slice", lambda a, ins, o: _topi("strided_slice")(ins[0], a["begin"], a["end"], a["strides"],
+                                                                     a["axes"]),
+          {"begin": None, "end": None, "strides": None, "axes": None})
+_register("take", lambda a, ins, o: _topi("take")(ins[0], ins[1], a["axis"], a["mode"]),
+          {"axis": None, "mode": "clip"})
+_register("gather", lambda a, ins, o: _topi("gather")(ins[0], a["axis"], ins[1]), {"axis": 0})
+_register("nn.batch_flatten", lambda a, ins, o: _topi("flatten")(ins[0]), {})
+_register("tile", lambda a, ins, o: _topi("tile")(ins[0], a["reps"]), {"reps": None})
+_register("repeat", lambda a, ins, o: _topi("repeat")(ins[0], a["repeats"], a["axis"]), {"repeats": 1, "axis": 0})
+_register("broadcast_to", lambda a, ins, o: _topi("broadcast_to")(ins[0], a["shape"]), {"shape": None})
+_register("nn.pad", lambda a, ins, o: _topi("nn.pad")(ins[0], [p[0] for p in a["pad_width"]],
+                                                      [p[1] for p in a["pad_width"]], a["pad_value"]),
+          {"pad_width": None, "pad_value": 0.0})
+
+
+def _ints(v):
+    return None if v is None else tuple(int(x) for x in (v if isinstance(v, (list, tuple)) else (v,)))
+
+
+def reshape(data, newshape):
+    return make_call("reshape", (data,), newshape=_ints(newshape))
+
+
+def transpose(data, axes=None):
+    return make_call("transpose", (data,), axes=_ints(axes))
+
+
+def squeeze(data, axis=None):
+    return make_call("squeeze", (data,), axis=_ints(axis))
+
+
+def expand_dims(data, axis, num_newaxis=1):
+    return make_call("expand_dims", (data,), axis=int(axis), num_newaxis=int(num_newaxis))
+
+
+def concatenate(data, axis=0):
+    data = data if isinstance(data, Tuple) else Tuple(tuple(data))
+    return make_call("concatenate", (data,), axis=int(axis))
+
+
+def stack(data, axis=0):
+    data = data if isinstance(data, Tuple) else Tuple(tuple(data))
+    return make_call("stack", (data,), axis=int(axis))
+
+
+def split(data, indices_or_sections, axis=0):
+    from .nn import _TupleWrapper
+
+    ios = int(indices_or_sections) if isinstance(indices_or_sections, int) else _ints(indices_or_sections)
+    n = ios if isinstance(ios, int) else len(ios) + 1
+    return _TupleWrapper(make_call("split", (data,), indices_or_sections=ios, axis=int(axis)), n)
+
+
+def strided_slice(data, begin, end, strides=None, axes=None):
+    return make_call("strided_slice", (data,), begin=_ints(begin), end=_ints(end), strides=_ints(strides),
+                     axes=_ints(axes))
+
+
+def take(data, indices, axis=None, mode="clip"):
+    return make_call("take", (data, indices), axis=None if axis is None else int(axis), mode=mode)
+
+
+def gather(data, axis, indices):
+    return make_call("gather", (data, indices), axis=int(axis))
+
+
+def tile(data, reps):
+    return make_call("tile", (data,), reps=_ints(reps))
+
+
+def repeat(data, repeats, axis):
+    return make_call("repeat", (data,), repeats=int(repeats), axis=int(axis))
+
+
+def broadcast_to(data, shape):
+    return make_call("broadcast_to", (data,), shape=_ints(shape))
+
+
+def batch_flatten(data):
+    return make_call("nn.batch_flatten", (data,))
+
+
+def pad(data, pad_width, pad_value=0.0):
+    return make_call("nn.pad", (data,), pad_width=tuple(tuple(int(x) for x in p) for p in pad_width),
+                     pad_value=float(pad_value))
