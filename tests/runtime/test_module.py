@@ -185,9 +185,14 @@ def test_unsupported_signature_is_reported_at_lookup():
         rt.Module.from_artifact(artifact(ir, info))["k"]
 
 
-def test_foreign_target_cannot_run_here():
+def test_foreign_target_cannot_run_here(tmp_path):
+    mod = rt.Module.from_artifact(artifact(FAIL_IR, FAIL_INFO, target="llvm -mtriple=aarch64-linux-gnu"))
     with pytest.raises(ValueError, match="cannot run code built for target"):
-        rt.Module.from_artifact(artifact(FAIL_IR, FAIL_INFO, target="llvm -mtriple=aarch64-linux-gnu"))
+        mod[FAIL_INFO.name]
+    mod.export_library(tmp_path / "cross.o")  # but it can be exported, for the machine it belongs to
+    assert (tmp_path / "cross.o").read_bytes()[:4] == b"\x7fELF"
+    with pytest.raises(ValueError, match="export a .o"):
+        mod.export_library(tmp_path / "cross.so")
 
 
 def test_source_only_cuda_module():
@@ -227,8 +232,9 @@ def test_target_with_missing_cpu_features_is_refused():
 
     if llvm.get_host_cpu_features().get("avx512f", False):
         pytest.skip("this CPU has AVX-512")
+    mod = rt.Module.from_artifact(artifact(FAIL_IR, FAIL_INFO, target="llvm -mcpu=skylake-avx512"))
     with pytest.raises(ValueError, match="avx512f.*lacks"):
-        rt.Module.from_artifact(artifact(FAIL_IR, FAIL_INFO, target="llvm -mcpu=skylake-avx512"))
+        mod[FAIL_INFO.name]
 
 
 def test_failed_assertion_is_explained():

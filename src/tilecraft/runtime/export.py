@@ -15,7 +15,6 @@ error never leaves a half-written library behind.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import io
 import json
@@ -27,7 +26,8 @@ import tempfile
 
 from ..target.codegen.artifact import Artifact
 from . import llvm_jit
-from .module import LibraryModule, LLVMModule
+from .fileio import atomic_output
+from .module import CrossModule, LibraryModule, LLVMModule
 from .openmp import load_openmp
 
 _INFO_SYMBOL = "__tilecraft_library_info"
@@ -44,23 +44,6 @@ def _with_embedded_metadata(art: Artifact) -> Artifact:
           f"@__tilecraft_library_blob = private unnamed_addr constant [{n} x i8] c\"{text}\\00\", align 1\n"
           f"define ptr @{_INFO_SYMBOL}() {{\n  ret ptr @__tilecraft_library_blob\n}}\n")
     return Artifact(art.kind, ir, art.functions, art.target, art.entry, dict(art.extra))
-
-
-@contextlib.contextmanager
-def _atomic_output(path: str):
-    """Yield a temporary path next to `path`; move it into place only if the block succeeds."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"export_library: directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o755 if path.endswith(".so") else 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _find_cc(cc) -> str:
@@ -83,7 +66,7 @@ def _openmp_link_args(art: Artifact) -> list:
 
 def _export_shared(art: Artifact, path: str, fcompile, cc, options) -> None:
     obj = llvm_jit.emit_object(_with_embedded_metadata(art))
-    with tempfile.TemporaryDirectory(prefix="tilecraft-export-") as work, _atomic_output(path) as out:
+    with tempfile.TemporaryDirectory(prefix="tilecraft-export-") as work, atomic_output(path) as out:
         obj_path = os.path.join(work, "lib.o")
         with open(obj_path, "wb") as f:
             f.write(obj)
@@ -99,7 +82,7 @@ def _export_shared(art: Artifact, path: str, fcompile, cc, options) -> None:
 def _export_tar(art: Artifact, path: str) -> None:
     members = {"lib.ll": art.source.encode(), "lib.o": llvm_jit.emit_object(art),
                "metadata.json": art.meta_json().encode()}
-    with _atomic_output(path) as out, tarfile.open(out, "w") as tar:
+    with atomic_output(path) as out, tarfile.open(out, "w") as tar:
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -113,15 +96,22 @@ def export_library(module, path, fcompile=None, cc=None, options=(), **kwargs) -
     if kwargs:
         raise TypeError(f"export_library: unexpected options {sorted(kwargs)}; "
                         "supported: fcompile, cc, options")
-    if not isinstance(module, (LLVMModule, LibraryModule)):
+    if not isinstance(module, (LLVMModule, LibraryModule, CrossModule)):
         raise TypeError(f"export_library: a {module.type_key!r} module has no compiled code to export")
     if path.endswith(".so"):
+        if isinstance(module, CrossModule):
+            raise ValueError(f"export_library: {path!r} would need a linker for {module.artifact.target!r}; "
+                             "export a .o (object file) or .tar and link it with that target's toolchain")
         _export_shared(module.artifact, path, fcompile, cc, list(options or ()))
     elif path.endswith(".tar"):
         _export_tar(module.artifact, path)
+    elif path.endswith(".o"):
+        with atomic_output(path) as tmp:
+            with open(tmp, "wb") as f:
+                f.write(llvm_jit.emit_object(module.artifact))
     else:
         raise ValueError(f"export_library: unknown file type for {path!r}; use a name ending in .so "
-                         "(shared library) or .tar (IR + object + metadata)")
+                         "(shared library), .tar (IR + object + metadata) or .o (object file)")
 
 
 def load_module(path):

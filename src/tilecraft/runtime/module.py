@@ -35,6 +35,10 @@ class Module(ABC):
     def from_artifact(artifact: Artifact) -> Module:
         """Make the module an Artifact describes: JIT-compiled for "llvm", source-only otherwise."""
         if artifact.kind == "llvm":
+            try:
+                llvm_jit.check_runs_here(artifact.target)
+            except ValueError:
+                return CrossModule(artifact)
             return LLVMModule(artifact)
         if artifact.kind in ("cuda", "c"):
             return SourceModule(artifact)
@@ -142,6 +146,17 @@ class LLVMModule(_LLVMSourceMixin, Module):
             raise RuntimeError(f"function {name!r} is described by the artifact but missing from its "
                                "compiled code (a code generator bug)")
         return Function(self._infos[name], address, self._engine, cpu(0), self._asserts())
+
+
+class CrossModule(_LLVMSourceMixin, Module):
+    """Code for another machine (`-mtriple=...` or CPU features this one lacks): it can be read and
+    exported (".o", ".tar"), and calling it explains why it cannot run here."""
+
+    type_key = "llvm"
+
+    def _make_function(self, name: str) -> Function:
+        llvm_jit.check_runs_here(self.artifact.target)  # raises, naming the target and the fix
+        raise RuntimeError(f"cannot run {name!r} here")
 
 
 class LibraryModule(_LLVMSourceMixin, Module):

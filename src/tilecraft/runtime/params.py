@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import json
-import os
 import struct
-import tempfile
 
 import numpy as np
+
+from .fileio import write_atomic  # noqa: F401  (re-exported for callers saving params)
 
 _TO_ST = {"float16": "F16", "float32": "F32", "float64": "F64", "int8": "I8", "int16": "I16", "int32": "I32",
           "int64": "I64", "uint8": "U8", "uint16": "U16", "uint32": "U32", "uint64": "U64", "bool": "BOOL"}
@@ -54,17 +54,3 @@ def load_param_dict(data: bytes) -> dict:
         arr = np.frombuffer(body[start:end], dtype=_FROM_ST[info["dtype"]]).reshape(info["shape"])
         out[name] = arr.copy()
     return out
-
-
-def write_atomic(path, data: bytes) -> None:
-    """Write a file so that readers see the old content or the new, never half of it."""
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)) or ".", prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
