@@ -296,18 +296,18 @@ def _conv2d_compute(attrs, ins, out):
     from ... import topi
 
     data, weight = ins
-    strides, dil, pad = _pair(attrs["strides"]), _pair(attrs["dilation"]), _pad4(attrs["padding"])
+    strides, dil, padding = _pair(attrs["strides"]), _pair(attrs["dilation"]), _pad4(attrs["padding"])
     g = attrs["groups"]
     if attrs["data_layout"] == "NHWC":
-        return topi.nn.conv2d_nhwc(data, weight, strides, pad, dil, attrs.get("out_dtype"))
+        return topi.nn.conv2d_nhwc(data, weight, strides, padding, dil, attrs.get("out_dtype"))
     c = int(data.shape[1])
     if g == 1:
-        return topi.nn.conv2d_nchw(data, weight, strides, pad, dil, attrs.get("out_dtype"))
+        return topi.nn.conv2d_nchw(data, weight, strides, padding, dil, attrs.get("out_dtype"))
     if g == c and int(weight.shape[1]) == 1:
         return topi.nn.depthwise_conv2d_nchw(data, topi.reshape(weight, (c, int(weight.shape[0]) // c,
                                                                           *map(int, weight.shape[2:]))),
-                                             strides, pad, dil, attrs.get("out_dtype"))
-    return topi.nn.group_conv2d_nchw(data, weight, strides, pad, dil, g, attrs.get("out_dtype"))
+                                             strides, padding, dil, attrs.get("out_dtype"))
+    return topi.nn.group_conv2d_nchw(data, weight, strides, padding, dil, g, attrs.get("out_dtype"))
 
 
 def _conv2d_schedule(attrs, outs, target):
