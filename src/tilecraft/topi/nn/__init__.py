@@ -17,5 +17,6 @@ from ..elemwise import (  # noqa: F401
 )
 from .batch_matmul import *  # noqa: F401,F403
 from .conv2d import *  # noqa: F401,F403
+from .conv2d_transpose import *  # noqa: F401,F403
 from .dense import *  # noqa: F401,F403
 from .pad import *  # noqa: F401,F403

@@ -1,3 +1,8 @@
-"""Default CPU schedules."""
+"""Default CPU schedules: each takes the output tensors of a fused group and returns a te.Schedule."""
 
+from .batch_matmul import *  # noqa: F401,F403
+from .conv2d import *  # noqa: F401,F403
+from .conv2d_transpose import *  # noqa: F401,F403
+from .dense import *  # noqa: F401,F403
+from .depthwise import *  # noqa: F401,F403
 from .matmul import schedule_matmul_packed  # noqa: F401

@@ -1,0 +1,111 @@
+"""Helpers shared by operators and schedules (classic TVM `topi.utils`)."""
+
+from __future__ import annotations
+
+from .. import te
+from ..arith import Analyzer
+from ..ir.expr import IntImm, PrimExpr, convert
+from . import tag as _tag
+
+
+def get_const_int(x) -> int:
+    """The Python int of a constant expression (or int); a clear error for symbolic ones."""
+    if isinstance(x, int):
+        return x
+    x = convert(x)
+    if not isinstance(x, IntImm):
+        x = Analyzer().simplify(x)
+    if not isinstance(x, IntImm):
+        raise ValueError(f"expected a constant integer, got the symbolic expression `{x}`")
+    return int(x.value)
+
+
+def get_const_tuple(shape) -> tuple:
+    """Shape entries as Python ints where constant; symbolic entries are kept as expressions."""
+    out = []
+    for s in shape:
+        if isinstance(s, int):
+            out.append(s)
+            continue
+        e = convert(s)
+        if not isinstance(e, IntImm):
+            e = Analyzer().simplify(e)
+        out.append(int(e.value) if isinstance(e, IntImm) else e)
+    return tuple(out)
+
+
+def simplify(expr):
+    return Analyzer().simplify(convert(expr)) if not isinstance(expr, int) else expr
+
+
+def equal_const_int(expr, value: int) -> bool:
+    if isinstance(expr, int):
+        return expr == value
+    e = simplify(expr)
+    return isinstance(e, IntImm) and e.value == value
+
+
+def prod(xs):
+    out = 1
+    for x in xs:
+        out = out * x
+    return out
+
+
+def traverse_inline(s: te.Schedule, final_op, callback) -> None:
+    """Walk a fused group from `final_op` (an output) towards its inputs through injective
+    stages, compute_inline each one that is not an output, and call `callback(op)` on every
+    stage reached (the callback picks the anchor by its tag, e.g. "dense" in op.tag).
+
+    The walk does not pass through a non-injective stage, so the anchor's own inputs (a padded
+    input, a packed weight) are left for the callback to schedule."""
+    if isinstance(final_op, te.Tensor):
+        final_op = final_op.op
+    visited = set()
+    outputs = set(s.outputs)
+
+    def walk(op):
+        if op in visited:
+            return
+        visited.add(op)
+        if _tag.is_injective(op.tag):
+            if op not in outputs and not isinstance(op, te.PlaceholderOp):
+                s[op].compute_inline()
+            for t in op.input_tensors:
+                if isinstance(t.op, te.ComputeOp):
+                    walk(t.op)
+        callback(op)
+
+    walk(final_op)
+
+
+def find_anchor(outs, tag_prefix: str):
+    """The first stage reachable from outs (through injective stages) whose tag starts with
+    tag_prefix, or None."""
+    seen, todo = set(), [o.op if isinstance(o, te.Tensor) else o for o in outs]
+    while todo:
+        op = todo.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        if isinstance(op.tag, str) and op.tag.startswith(tag_prefix):
+            return op
+        if _tag.is_injective(op.tag):
+            todo += [t.op for t in op.input_tensors if isinstance(t.op, te.ComputeOp)]
+    return None
+
+
+def as_list(outs) -> list:
+    return list(outs) if isinstance(outs, (list, tuple)) else [outs]
+
+
+def divisors_first(n: int, candidates) -> int:
+    """The first candidate that divides n, else the first candidate (guards handle the rest)."""
+    for c in candidates:
+        if n % c == 0:
+            return c
+    return candidates[0]
+
+
+__all__ = ["get_const_int", "get_const_tuple", "simplify", "equal_const_int", "prod", "traverse_inline",
+           "find_anchor", "as_list", "divisors_first", "PrimExpr"]

@@ -1,0 +1,209 @@
+"""CPU schedules for 2-D convolutions.
+
+conv2d_NCHWc is the fast one (TVM's x86 `_schedule_conv_NCHWc`): the output block of reg_n
+columns x oc_bn channels (4 x 16 = eight ymm accumulators) is computed into a local tile over
+all input channels and kernel taps (kernel vector loads, input broadcasts), parallel over
+(batch, oc_chunk, oh); an element-wise epilogue (bias, relu, ...) runs on the tile.
+
+conv2d_nchw (and group_conv2d_nchw) without a layout transform: a direct schedule vectorized
+along the output width, with a tile of 4 output channels x 2 rows (or 16 columns) x 8 columns,
+the kernel broadcast and the input loaded as vectors.  conv2d_nhwc: the output channel is
+innermost and contiguous in the HWIO kernel, so it gets the NCHWc-style tile directly.
+"""
+
+from __future__ import annotations
+
+from ... import te
+from .. import tag as _tag
+from ..utils import as_list, get_const_tuple, traverse_inline
+from .dense import _same_shape, _schedule_injective_root
+
+
+def _divisor(n, options, default=1):
+    for o in options:
+        if isinstance(n, int) and o <= n and n % o == 0:
+            return o
+    return default
+
+
+def schedule_pad_root(s, pad, vec_axis=-1):
+    """Materialise a pad stage at root: parallel over the outer axes, the inner axis vectorized
+    when the padding condition does not depend on it.  Inlines an injective producer (e.g. the
+    NCHW -> NCHWc transform) into it, so layout change and padding are one pass."""
+    for t in pad.op.input_tensors:
+        if isinstance(t.op, te.ComputeOp) and _tag.is_injective(t.op.tag):
+            s[t].compute_inline()
+    axes = list(s[pad].op.axis)
+    if len(axes) >= 3:
+        s[pad].parallel(s[pad].fuse(*axes[:3]))
+    else:
+        s[pad].parallel(axes[0])
+    if vec_axis is not None and len(axes) == 5:
+        s[pad].vectorize(axes[-1])
+
+
+def _schedule_packed_input(s, t):
+    """A layout transform computed inside the group (not pre-packed): parallel + vectorized."""
+    if isinstance(t.op, te.ComputeOp) and not t.op.reduce_axis:
+        _schedule_injective_root(s, t)
+
+
+def _anchor_and_out(s, C, outs):
+    """(stage owning the loop nest, cache tile): the epilogue output when it has C's shape,
+    otherwise C itself with a write cache (the epilogue then gets a plain schedule)."""
+    O = outs[0]
+    if O.op is not C.op and _same_shape(O, C):
+        s[C].set_scope("local")
+        return O, C
+    if O.op is not C.op:
+        _schedule_injective_root(s, O)
+    return C, s.cache_write(C, "local")
+
+
+def schedule_conv2d_NCHWc(outs):
+    outs = as_list(outs)
+    s = te.create_schedule([o.op for o in outs])
+
+    def callback(op):
+        if op.tag != _tag.CONV2D_NCHWC:
+            return
+        C = op.output(0)
+        data_vec, kernel_vec = op.input_tensors
+        if isinstance(data_vec.op, te.ComputeOp) and "pad" in data_vec.op.tag:
+            schedule_pad_root(s, data_vec)
+        else:
+            _schedule_packed_input(s, data_vec)
+        _schedule_packed_input(s, kernel_vec)
+        _, _, _, OW, oc_bn = get_const_tuple(C.shape)
+        ic_bn = get_const_tuple(kernel_vec.shape)[4]
+        vregs = max(1, oc_bn // 8)
+        reg_n = _divisor(OW, [r for r in (8, 7, 6, 5, 4, 3, 2) if r * vregs <= 12], default=4)
+        schedule_conv_NCHWc_tile(s, C, outs, reg_n, ic_bn)
+
+    traverse_inline(s, outs[0].op, callback)
+    return s
+
+
+def schedule_conv_NCHWc_tile(s, C, outs, reg_n, ic_bn, unroll_kw=True):
+    out, CC = _anchor_and_out(s, C, outs)
+    n, oc_chunk, oh, ow, oc_block = s[out].op.axis
+    ow_chunk, ow_block = s[out].split(ow, factor=reg_n)
+    s[out].reorder(n, oc_chunk, oh, ow_chunk, ow_block, oc_block)
+    s[out].parallel(s[out].fuse(n, oc_chunk, oh))
+    s[out].unroll(ow_block)
+    s[out].vectorize(oc_block)
+    s[CC].compute_at(s[out], ow_chunk)
+    _, _, _, cow, coc = s[CC].op.axis
+    ic, kh, kw = s[CC].op.reduce_axis
+    ic_chunk, ic_block = s[CC].split(ic, factor=ic_bn)
+    if unroll_kw:
+        s[CC].reorder(ic_chunk, kh, ic_block, kw, cow, coc)
+        s[CC].unroll(kw)
+    else:
+        s[CC].reorder(ic_chunk, kh, kw, ic_block, cow, coc)
+    s[CC].unroll(cow)
+    s[CC].vectorize(coc)
+    return s
+
+
+def schedule_conv2d_nchw(outs):
+    outs = as_list(outs)
+    s = te.create_schedule([o.op for o in outs])
+
+    def callback(op):
+        if op.tag not in (_tag.CONV2D_NCHW, _tag.GROUP_CONV2D_NCHW):
+            return
+        C = op.output(0)
+        data, kernel = op.input_tensors
+        if isinstance(data.op, te.ComputeOp) and "pad" in data.op.tag:
+            schedule_pad_root(s, data)
+        _schedule_packed_input(s, kernel)
+        schedule_conv_nchw_direct(s, C, outs)
+
+    traverse_inline(s, outs[0].op, callback)
+    return s
+
+
+schedule_group_conv2d_nchw = schedule_conv2d_nchw
+
+
+def schedule_conv_nchw_direct(s, C, outs):
+    """Tile (4 output channels) x (2 rows or 1) x (8 or 16 columns), vectorized along the width."""
+    out, CC = _anchor_and_out(s, C, outs)
+    _, OC, OH, OW = get_const_tuple(C.shape)
+    vec = 8 if not isinstance(OW, int) or OW >= 8 else OW
+    wv = 2 if isinstance(OW, int) and OW % 16 == 0 else 1
+    hb = 2 if wv == 1 and isinstance(OH, int) and OH % 2 == 0 else 1
+    ocb = _divisor(OC, (4, 2), default=4)
+    n, oc, oh, ow = s[out].op.axis
+    oco, oci = s[out].split(oc, factor=ocb)
+    oho, ohi = s[out].split(oh, factor=hb)
+    owo, owi = s[out].split(ow, factor=vec * wv)
+    s[out].reorder(n, oco, oho, owo, oci, ohi, owi)
+    s[out].parallel(s[out].fuse(n, oco, oho))
+    s[out].unroll(oci)
+    s[out].unroll(ohi)
+    if wv > 1:
+        a, b = s[out].split(owi, factor=vec)
+        s[out].unroll(a)
+        s[out].vectorize(b)
+    else:
+        s[out].vectorize(owi)
+    s[CC].compute_at(s[out], owo)
+    _, coc, coh, cow = s[CC].op.axis
+    rc, ry, rx = s[CC].op.reduce_axis
+    if wv > 1:
+        cwo, cwi = s[CC].split(cow, factor=vec)
+        s[CC].reorder(rc, ry, rx, coc, coh, cwo, cwi)
+        s[CC].unroll(cwo)
+        s[CC].vectorize(cwi)
+    else:
+        s[CC].reorder(rc, ry, rx, coc, coh, cow)
+        s[CC].vectorize(cow)
+    s[CC].unroll(rx)
+    s[CC].unroll(coc)
+    s[CC].unroll(coh)
+    return s
+
+
+def schedule_conv2d_nhwc(outs):
+    outs = as_list(outs)
+    s = te.create_schedule([o.op for o in outs])
+
+    def callback(op):
+        if op.tag != _tag.CONV2D_NHWC:
+            return
+        C = op.output(0)
+        data, kernel = op.input_tensors
+        if isinstance(data.op, te.ComputeOp) and "pad" in data.op.tag:
+            for t in data.op.input_tensors:
+                if isinstance(t.op, te.ComputeOp) and _tag.is_injective(t.op.tag):
+                    s[t].compute_inline()
+            a = s[data].op.axis
+            s[data].parallel(s[data].fuse(a[0], a[1]))
+            s[data].vectorize(a[3]) if get_const_tuple(data.shape)[3] >= 8 else None
+        _schedule_packed_input(s, kernel)
+        out, CC = _anchor_and_out(s, C, outs)
+        _, OH, OW, O = get_const_tuple(C.shape)
+        ocv = 16 if isinstance(O, int) and O % 16 == 0 else (8 if isinstance(O, int) and O % 8 == 0 else O)
+        reg_n = _divisor(OW, [r for r in (6, 4, 8, 7, 5, 3, 2) if r * max(1, ocv // 8) <= 12], default=4)
+        n, oh, ow, oc = s[out].op.axis
+        owo, owi = s[out].split(ow, factor=reg_n)
+        oco, oci = s[out].split(oc, factor=ocv)
+        s[out].reorder(n, oh, oco, owo, owi, oci)
+        s[out].parallel(s[out].fuse(n, oh))
+        s[out].unroll(owi)
+        s[out].vectorize(oci)
+        s[CC].compute_at(s[out], owo)
+        _, _, cw, cc = s[CC].op.axis
+        ry, rx, rc = s[CC].op.reduce_axis
+        s[CC].reorder(ry, rx, rc, cw, cc)
+        s[CC].unroll(cw)
+        s[CC].vectorize(cc)
+
+    traverse_inline(s, outs[0].op, callback)
+    return s
+
+
+__all__ = ["schedule_conv2d_NCHWc", "schedule_conv2d_nchw", "schedule_group_conv2d_nchw", "schedule_conv2d_nhwc",
+           "schedule_conv_NCHWc_tile", "schedule_conv_nchw_direct", "schedule_pad_root"]

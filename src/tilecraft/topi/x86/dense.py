@@ -1,0 +1,235 @@
+"""CPU schedules for dense, dense_pack, matmul (and the GEMM register tile batch_matmul shares).
+
+The register tile is the one of topi/x86/matmul.py: an mr x nr block of the output (4 x 16 =
+eight ymm accumulators on AVX2) is computed into a local buffer that LLVM keeps in registers,
+over the whole reduction, with k unrolled; B is read nr contiguous floats per k (a packed panel,
+or a row of a non-transposed B), A is broadcast.  When the fused group ends in an element-wise
+epilogue (bias, gelu, relu, ...), the epilogue is the stage that owns the loop nest and the
+anchor is computed into the local tile at its innermost tile loop, so the epilogue runs on the
+tile while it is still in registers, vectorized.
+
+When B is transposed ([N, K], as in dense and batch_matmul's default), k is split by the vector
+width and factored out (rfactor): the tile accumulates vectors along k, and the final sum over
+the vector lanes is a vectorized sum over the tile's columns.
+"""
+
+from __future__ import annotations
+
+from ... import te
+from .. import tag as _tag
+from ..utils import as_list, get_const_tuple, traverse_inline
+
+
+def dense_pack_nr(N: int) -> int:
+    """The panel width for dense_pack_weight: 16 (two ymm vectors) when it divides N."""
+    for nr in (16, 8, 4, 2):
+        if N % nr == 0:
+            return nr
+    return 1
+
+
+def _pick(n, options):
+    """The first option that divides n (or n itself if it is smaller than every option)."""
+    if not isinstance(n, int):
+        return options[0]
+    for o in options:
+        if o <= n and n % o == 0:
+            return o
+    return min(options[-1], n) if n < options[-1] else options[-1]
+
+
+def _same_shape(a, b) -> bool:
+    return get_const_tuple(a.shape) == get_const_tuple(b.shape)
+
+
+def _schedule_injective_root(s, out):
+    """Parallel over the outer axes, vectorized inner axis: for stages left at root."""
+    axes = list(s[out].op.axis)
+    if not axes:
+        return
+    inner = axes[-1]
+    ext = get_const_tuple(out.shape)[-1]
+    if isinstance(ext, int) and ext >= 8:
+        outer, inner = s[out].split(inner, factor=8)
+        axes = axes[:-1] + [outer]
+    else:
+        axes = axes[:-1]
+    if axes:
+        s[out].parallel(s[out].fuse(*axes))
+    if isinstance(ext, int) and ext >= 8:
+        s[out].vectorize(inner)
+
+
+def schedule_gemm_tile(s, C, O, mr=4, nr=16, mb=None, nb=None, ku=4, vec=None, panel_order="n"):
+    """Register-tile the GEMM-like anchor C (axes [batch..., m, n], one reduction axis, B read
+    contiguously along n) inside the group output O (C itself or an element-wise epilogue of
+    C's shape).  vec: the width of one vectorized column chunk (nr is split into nr // vec
+    unrolled chunks, e.g. to span several packed panels)."""
+    if O.op is C.op:
+        CC = s.cache_write(C, "local")
+        out = C
+    else:
+        s[C].set_scope("local")
+        CC = C
+        out = O
+    shape = get_const_tuple(out.shape)
+    M, N = shape[-2], shape[-1]
+    vec = vec or nr
+    axes = list(s[out].op.axis)
+    batch, m, n = axes[:-2], axes[-2], axes[-1]
+    mb = mb or M
+    nb = nb or N
+    mt, mi = s[out].split(m, factor=mb)
+    mo, mi = s[out].split(mi, factor=mr)
+    nt, ni = s[out].split(n, factor=nb)
+    no, ni = s[out].split(ni, factor=nr)
+    inner = [no, mo] if panel_order == "n" else [mo, no]
+    s[out].reorder(*batch, nt, mt, *inner, mi, ni)
+    s[out].parallel(s[out].fuse(*batch, nt, mt))
+    s[out].unroll(mi)
+    if vec < nr:
+        nio, nii = s[out].split(ni, factor=vec)
+        s[out].unroll(nio)
+        s[out].vectorize(nii)
+    else:
+        s[out].vectorize(ni)
+    s[CC].compute_at(s[out], inner[-1])
+    cax = list(s[CC].op.axis)
+    mc, nc = cax[-2], cax[-1]
+    (k,) = s[CC].op.reduce_axis
+    ko, ki = s[CC].split(k, factor=ku)
+    if vec < nr:
+        nco, nci = s[CC].split(nc, factor=vec)
+        s[CC].reorder(ko, ki, mc, nco, nci)
+        s[CC].unroll(nco)
+        s[CC].vectorize(nci)
+    else:
+        s[CC].reorder(ko, ki, mc, nc)
+        s[CC].vectorize(nc)
+    s[CC].unroll(mc)
+    s[CC].unroll(ki)
+    return s
+
+
+def _tiles(M, N, vec=16):
+    """(mr, nr, vec) for an M x N output: 4 x 16 normally; for few rows, more columns so the tile
+    still has eight accumulators."""
+    if isinstance(M, int) and M < 4:
+        mr = M
+        nr = vec * max(1, 4 // max(M, 1)) if isinstance(N, int) and N >= vec * 4 // max(M, 1) else vec
+        return mr, nr, vec
+    return 4, vec, vec
+
+
+def schedule_dense_pack(outs):
+    """Schedule for topi.nn.dense_pack (+ element-wise epilogue): the 4 x 16 packed GEMM tile,
+    parallel over blocks of rows and panels."""
+    outs = as_list(outs)
+    s = te.create_schedule([o.op for o in outs])
+
+    def callback(op):
+        if op.tag != _tag.DENSE_PACK:
+            return
+        C = op.output(0)
+        data, packed = op.input_tensors
+        NB, K, nr = get_const_tuple(packed.shape)
+        M, N = get_const_tuple(C.shape)
+        if isinstance(packed.op, te.ComputeOp):
+            x, _, xi = s[packed].op.axis
+            s[packed].parallel(x)
+            s[packed].vectorize(xi)
+        O = outs[0]
+        if O.op is not C.op and not _same_shape(O, C):
+            s[C].compute_root()
+            O = C
+        mr, tn, _ = _tiles(M, N, nr)
+        mb = _pick(M, (64, 32, 16, 8, 4)) if isinstance(M, int) and M > 64 else M
+        nb = _pick(N, (256, 128, 64, 32, 16)) if isinstance(N, int) else None
+        if nb is not None and nb < tn:
+            nb = N
+        schedule_gemm_tile(s, C, O, mr=mr, nr=tn, vec=nr, mb=mb, nb=nb, ku=4)
+
+    traverse_inline(s, outs[0].op, callback)
+    return s
+
+
+def schedule_matmul(outs):
+    """Schedule for topi.nn.matmul: the register tile when B is [K, N] (not transposed); as
+    schedule_dense otherwise."""
+    return schedule_dense(outs)
+
+
+def schedule_dense(outs):
+    """Schedule for topi.nn.dense (weight [N, K]) and topi.nn.matmul (+ element-wise epilogue)."""
+    outs = as_list(outs)
+    s = te.create_schedule([o.op for o in outs])
+
+    def callback(op):
+        if op.tag not in (_tag.DENSE, _tag.MATMUL):
+            return
+        C = op.output(0)
+        O = outs[0]
+        if O.op is not C.op and not _same_shape(O, C):
+            s[C].compute_root()
+            O = C
+        M, N = get_const_tuple(C.shape)
+        ta = op.attrs.get("transpose_a", False)
+        tb = op.attrs.get("transpose_b", True) if op.tag == _tag.MATMUL else True
+        if op.tag == _tag.MATMUL and not tb and not ta:
+            mr, nr, vec = _tiles(M, N)
+            schedule_gemm_tile(s, C, O, mr=mr, nr=nr, vec=vec, mb=_pick(M, (64, 32, 16, 8, 4)),
+                               nb=_pick(N, (256, 128, 64, 32, 16)))
+            return
+        schedule_gemm_nt(s, C, O)
+
+    traverse_inline(s, outs[0].op, callback)
+    return s
+
+
+def schedule_gemm_nt(s, C, O, mr=4, nr=16, kv=8):
+    """A and B both read along k (B transposed): factor k's vector lanes out with rfactor, so the
+    tile accumulates mr x nr vectors along k; then sum the lanes, vectorized over n."""
+    if O.op is C.op:
+        CO = s.cache_write(C, "local")  # the lane sum, at the tile
+        out = C
+    else:
+        s[C].set_scope("local")
+        CO = C
+        out = O
+    M = get_const_tuple(out.shape)[-2]
+    (k,) = s[CO].op.reduce_axis
+    K = get_const_tuple((k.dom.extent,))[0]
+    if isinstance(K, int) and K % kv:
+        kv = 4 if K % 4 == 0 else 1
+    ko, ki = s[CO].split(k, factor=kv)
+    CF = s.rfactor(CO, ki, factor_axis=len(s[CO].op.axis))  # CF[..., m, n, ki]
+    s[CF].set_scope("local")
+    mr = min(mr, M) if isinstance(M, int) else mr
+    axes = list(s[out].op.axis)
+    batch, m, n = axes[:-2], axes[-2], axes[-1]
+    mo, mi = s[out].split(m, factor=mr)
+    no, ni = s[out].split(n, factor=nr)
+    s[out].reorder(*batch, no, mo, mi, ni)
+    s[out].parallel(s[out].fuse(*batch, no))
+    s[out].unroll(mi)
+    s[out].vectorize(ni)
+    s[CO].compute_at(s[out], mo)
+    cax = list(s[CO].op.axis)
+    (kr,) = s[CO].op.reduce_axis
+    cno, cni = s[CO].split(cax[-1], factor=2)
+    s[CO].reorder(cno, cax[-2], cni, kr)
+    for iv in (cax[-2], cni, kr):
+        s[CO].unroll(iv)
+    s[CF].compute_at(s[CO], cno)
+    fax = list(s[CF].op.axis)
+    fm, fn, fk = fax[-3], fax[-2], fax[-1]
+    (fko,) = s[CF].op.reduce_axis
+    s[CF].reorder(fko, fm, fn, fk)
+    s[CF].unroll(fm)
+    s[CF].unroll(fn)
+    s[CF].vectorize(fk)
+    return s
+
+
+__all__ = ["schedule_dense", "schedule_dense_pack", "schedule_matmul", "schedule_gemm_tile", "schedule_gemm_nt",
+           "dense_pack_nr"]

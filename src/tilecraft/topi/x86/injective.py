@@ -1,0 +1,73 @@
+"""CPU schedule for element-wise, broadcast and injective groups (topi.x86.schedule_injective).
+
+Every injective intermediate is inlined into the output, so a chain like x * 2 + 1 -> gelu is one
+loop nest reading x once.  The output's innermost axis is split by the vector width (16 lanes,
+two AVX2 registers per op, or 8) and vectorized; the remaining axes and the outer part of the
+split are fused into one parallel loop.  Small outputs stay on one core (starting a parallel
+region costs more than it saves).
+"""
+
+from __future__ import annotations
+
+from ... import te
+from .. import tag as _tag
+from ..utils import as_list, get_const_tuple
+
+# Below this many output elements a parallel region costs more than it gains.
+PARALLEL_MIN_ELEMENTS = 4096
+
+
+def vector_width(n) -> int:
+    """Lanes to vectorize an innermost axis of extent n with: 16 or 8 when they divide it, else 0."""
+    if not isinstance(n, int):
+        return 0
+    for v in (16, 8):
+        if n % v == 0:
+            return v
+    return 0
+
+
+def inline_injective(s: te.Schedule, outs) -> None:
+    """compute_inline every injective stage that is not an output (anywhere in the schedule)."""
+    out_ops = {o.op for o in as_list(outs)}
+    for st in s.stages:
+        op = st.op
+        if isinstance(op, te.ComputeOp) and op not in out_ops and _tag.is_injective(op.tag) \
+                and st.attach_type != "inline" and op.num_outputs == 1:
+            st.compute_inline()
+
+
+def schedule_injective_from_existing(s: te.Schedule, out: te.Tensor) -> te.Schedule:
+    """Fuse the outer axes into one parallel loop and vectorize the innermost axis of `out`."""
+    st = s[out]
+    axes = list(st.op.axis)
+    if not axes:
+        return s
+    shape = get_const_tuple(out.shape)
+    total = 1
+    for n in shape:
+        total = total * n if isinstance(n, int) else total * 1024
+    vec = vector_width(shape[-1])
+    if vec:
+        outer, inner = st.split(axes[-1], factor=vec)
+        axes = axes[:-1] + [outer]
+    if total >= PARALLEL_MIN_ELEMENTS:
+        st.parallel(st.fuse(*axes) if len(axes) > 1 else axes[0])
+    if vec:
+        st.vectorize(inner)
+    return s
+
+
+def schedule_injective(outs) -> te.Schedule:
+    """Schedule an injective group: everything inlined into the outputs, each output parallel and
+    vectorized."""
+    outs = as_list(outs)
+    s = te.create_schedule([o.op for o in outs])
+    inline_injective(s, outs)
+    for o in outs:
+        schedule_injective_from_existing(s, o)
+    return s
+
+
+schedule_elemwise = schedule_injective
+schedule_broadcast = schedule_injective

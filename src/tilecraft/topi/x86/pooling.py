@@ -1,0 +1,88 @@
+"""CPU schedules for pooling (topi.x86.schedule_pool, schedule_adaptive_pool).
+
+The output's outer axes (N, C, OH for NCHW; N, OH, OW for NHWC) form one parallel loop; the
+innermost axis (OW, or C for NHWC) is vectorized when the vector width divides it, with the
+window loops outside it, so every lane keeps its own running max / sum.  Average pooling's
+division is the output stage and the window sum is computed inside its parallel loop.  Global
+pooling is a reduction over H and W and goes to schedule_reduce.
+"""
+
+from __future__ import annotations
+
+from ... import te
+from ..utils import as_list, get_const_tuple
+from .injective import PARALLEL_MIN_ELEMENTS, inline_injective, schedule_injective_from_existing
+from .reduction import schedule_reduce
+
+_POOL_TAGS = ("pool_max", "pool_sum", "adaptive_pool_max", "adaptive_pool_sum")
+
+
+def _lanes(n) -> int:
+    if not isinstance(n, int):
+        return 0
+    for v in (16, 8, 4):
+        if n % v == 0:
+            return v
+    return 0
+
+
+def _find_pool(out):
+    seen, todo = set(), [out.op]
+    while todo:
+        op = todo.pop()
+        if op in seen or isinstance(op, te.PlaceholderOp):
+            continue
+        seen.add(op)
+        if op.tag in _POOL_TAGS:
+            return op.output(0)
+        todo += [t.op for t in op.input_tensors]
+    return None
+
+
+def _schedule_window(s, red):
+    """Window loops outside the innermost output axis, which is vectorized."""
+    st = s[red]
+    axes = list(st.op.axis)
+    vec = _lanes(get_const_tuple(red.shape)[-1])
+    if vec:
+        io, ii = st.split(axes[-1], factor=vec)
+        st.reorder(*axes[:-1], io, *st.op.reduce_axis, ii)
+        st.vectorize(ii)
+    else:
+        st.reorder(*axes, *st.op.reduce_axis)
+
+
+def schedule_pool(outs, layout: str = "NCHW") -> te.Schedule:
+    """Schedule topi.nn.pool2d / adaptive_pool (and element-wise stages fused after them)."""
+    outs = as_list(outs)
+    red = _find_pool(outs[0])
+    if red is None:  # global pooling: a mean / max reduction over H and W
+        return schedule_reduce(outs)
+    s = te.create_schedule([o.op for o in outs])
+    inline_injective(s, outs)
+    out = outs[0]
+    if get_const_tuple(out.shape) != get_const_tuple(red.shape):
+        schedule_injective_from_existing(s, out)
+        out = red
+    _schedule_window(s, red)
+    axes = list(s[out].op.axis)
+    total = 1
+    for d in get_const_tuple(out.shape):
+        total *= d if isinstance(d, int) else 1024
+    outer = axes[:-1]
+    if not outer:
+        return s
+    fused = s[out].fuse(*outer) if len(outer) > 1 else outer[0]
+    if total >= PARALLEL_MIN_ELEMENTS:
+        s[out].parallel(fused)
+    if out.op is not red.op:
+        vec = _lanes(get_const_tuple(out.shape)[-1])
+        if vec:
+            _, ii = s[out].split(axes[-1], factor=vec)
+            s[out].vectorize(ii)
+        s[red].compute_at(s[out], fused)
+    return s
+
+
+def schedule_adaptive_pool(outs, layout: str = "NCHW") -> te.Schedule:
+    return schedule_pool(outs, layout)
