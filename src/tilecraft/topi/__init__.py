@@ -4,7 +4,7 @@
 `topi.nn`; CPU schedules in `topi.x86`; `topi.generic.default_schedule` is correct for any group.
 """
 
-from . import generic, nn, tag, utils, x86  # noqa: F401
+from . import generic, image, nn, tag, utils, x86  # noqa: F401
 from .broadcast import *  # noqa: F401,F403
 from .elemwise import *  # noqa: F401,F403
 from .matmul import matmul_packed  # noqa: F401

@@ -334,3 +334,129 @@ def conv2d(data, weight, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups
 
 
 from .transform import batch_flatten, pad  # noqa: E402,F401  (relay.nn.batch_flatten, relay.nn.pad)
+
+
+# ---------------------------------------------------------------------------- pooling, norms, misc
+from .transform import te_rel  # noqa: E402
+
+
+def _sched(name):
+    return lambda attrs, outs, target: _topi(f"x86.{name}")(outs)
+
+
+def _pool_compute(kind):
+    def compute(a, ins, o):
+        return _topi("nn.pool2d")(ins[0], a["pool_size"], a["strides"], a["dilation"], a["padding"], kind,
+                                  a["ceil_mode"], a["layout"], a.get("count_include_pad", True))
+
+    return compute
+
+
+_POOL = {"pool_size": (1, 1), "strides": (1, 1), "dilation": (1, 1), "padding": (0, 0, 0, 0), "layout": "NCHW",
+         "ceil_mode": False}
+for _kind in ("max", "avg"):
+    _defaults = dict(_POOL, **({"count_include_pad": False} if _kind == "avg" else {}))
+    register_op(f"nn.{_kind}_pool2d", te_rel(_pool_compute(_kind)), _pool_compute(_kind), OpPattern.OUT_ELEMWISE_FUSABLE,
+                _sched("schedule_pool"), _defaults)
+    register_op(f"nn.global_{_kind}_pool2d",
+                te_rel(lambda a, ins, o, k=_kind: _topi("nn.global_pool")(ins[0], k, a["layout"])),
+                lambda a, ins, o, k=_kind: _topi("nn.global_pool")(ins[0], k, a["layout"]),
+                OpPattern.OUT_ELEMWISE_FUSABLE, _sched("schedule_adaptive_pool"), {"layout": "NCHW"})
+    register_op(f"nn.adaptive_{_kind}_pool2d",
+                te_rel(lambda a, ins, o, k=_kind: _topi("nn.adaptive_pool")(ins[0], a["output_size"], k, a["layout"])),
+                lambda a, ins, o, k=_kind: _topi("nn.adaptive_pool")(ins[0], a["output_size"], k, a["layout"]),
+                OpPattern.OUT_ELEMWISE_FUSABLE, _sched("schedule_adaptive_pool"),
+                {"output_size": (1, 1), "layout": "NCHW"})
+
+
+def _pool_attrs(pool_size, strides, dilation, padding, layout, ceil_mode):
+    strides = strides if strides is not None else pool_size
+    return dict(pool_size=_pair(pool_size, "pool_size"), strides=_pair(strides, "strides"),
+                dilation=_pair(dilation, "dilation"), padding=_pad4(padding), layout=layout, ceil_mode=bool(ceil_mode))
+
+
+def max_pool2d(data, pool_size=(1, 1), strides=(1, 1), dilation=(1, 1), padding=(0, 0), layout="NCHW",
+               ceil_mode=False):
+    return make_call("nn.max_pool2d", (data,), **_pool_attrs(pool_size, strides, dilation, padding, layout,
+                                                             ceil_mode))
+
+
+def avg_pool2d(data, pool_size=(1, 1), strides=(1, 1), dilation=(1, 1), padding=(0, 0), layout="NCHW",
+               ceil_mode=False, count_include_pad=False):
+    return make_call("nn.avg_pool2d", (data,), **_pool_attrs(pool_size, strides, dilation, padding, layout,
+                                                             ceil_mode), count_include_pad=bool(count_include_pad))
+
+
+def global_avg_pool2d(data, layout="NCHW"):
+    return make_call("nn.global_avg_pool2d", (data,), layout=layout)
+
+
+def global_max_pool2d(data, layout="NCHW"):
+    return make_call("nn.global_max_pool2d", (data,), layout=layout)
+
+
+def adaptive_avg_pool2d(data, output_size=(1, 1), layout="NCHW"):
+    return make_call("nn.adaptive_avg_pool2d", (data,), output_size=_pair(output_size, "output_size"), layout=layout)
+
+
+def adaptive_max_pool2d(data, output_size=(1, 1), layout="NCHW"):
+    return make_call("nn.adaptive_max_pool2d", (data,), output_size=_pair(output_size, "output_size"), layout=layout)
+
+
+def _group_norm_compute(a, ins, o):
+    return _topi("nn.group_norm")(ins[0], ins[1], ins[2], a["num_groups"], a["axis"], epsilon=a["epsilon"])
+
+
+register_op("nn.group_norm", te_rel(_group_norm_compute), _group_norm_compute, OpPattern.OPAQUE,
+            strategy.reduce, {"num_groups": 1, "axis": 1, "epsilon": 1e-5, "center": True, "scale": True})
+
+
+def group_norm(data, gamma, beta, num_groups, axis=1, epsilon=1e-5, center=True, scale=True):
+    return make_call("nn.group_norm", (data, gamma, beta), num_groups=int(num_groups), axis=int(axis),
+                     epsilon=float(epsilon), center=center, scale=scale)
+
+
+def _conv_t_compute(a, ins, o):
+    return _topi("nn.conv2d_transpose_nchw")(ins[0], ins[1], a["strides"], a["padding"], a.get("out_dtype"),
+                                             a["output_padding"])
+
+
+register_op("nn.conv2d_transpose", te_rel(_conv_t_compute), _conv_t_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
+            _sched("schedule_conv2d_transpose_nchw"),
+            {"strides": (1, 1), "padding": (0, 0, 0, 0), "output_padding": (0, 0), "dilation": (1, 1), "groups": 1,
+             "channels": None, "kernel_size": None, "data_layout": "NCHW", "kernel_layout": "IOHW",
+             "out_dtype": None})
+
+
+def conv2d_transpose(data, weight, strides=(1, 1), padding=(0, 0), output_padding=(0, 0), dilation=(1, 1),
+                     groups=1, channels=None, kernel_size=None, data_layout="NCHW", kernel_layout="IOHW",
+                     out_dtype=None):
+    if _pair(dilation) != (1, 1) or groups != 1:
+        raise ValueError("conv2d_transpose supports dilation 1 and groups 1")
+    return make_call("nn.conv2d_transpose", (data, weight), strides=_pair(strides), padding=_pad4(padding),
+                     output_padding=_pair(output_padding), dilation=(1, 1), groups=1, channels=channels,
+                     kernel_size=kernel_size, data_layout=data_layout, kernel_layout=kernel_layout,
+                     out_dtype=out_dtype)
+
+
+def _matmul_compute(a, ins, o):
+    return _topi("nn.matmul")(ins[0], ins[1], transpose_a=a["transpose_a"], transpose_b=a["transpose_b"])
+
+
+register_op("nn.matmul", te_rel(_matmul_compute), _matmul_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
+            _sched("schedule_matmul"), {"transpose_a": False, "transpose_b": False, "units": None,
+                                        "out_dtype": None})
+
+
+def matmul(tensor_a, tensor_b, units=None, out_dtype=None, transpose_a=False, transpose_b=False):
+    return make_call("nn.matmul", (tensor_a, tensor_b), transpose_a=bool(transpose_a),
+                     transpose_b=bool(transpose_b), units=units, out_dtype=out_dtype)
+
+
+register_op("nn.dropout", identity_rel, lambda a, ins, o: _topi("identity")(ins[0]), OpPattern.ELEMWISE,
+            strategy.injective, {"rate": 0.5})
+
+
+def dropout(data, rate=0.5):
+    """Inference: identity (SimplifyInference removes it)."""
+    return make_call("nn.dropout", (data,), rate=float(rate))

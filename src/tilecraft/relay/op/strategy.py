@@ -19,5 +19,5 @@ def generic(attrs, outs, target):
     return default_schedule(outs)
 
 
-injective = generic
-reduce = generic
+injective = _x86("schedule_injective")
+reduce = _x86("schedule_reduce")

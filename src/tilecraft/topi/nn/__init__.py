@@ -19,4 +19,7 @@ from .batch_matmul import *  # noqa: F401,F403
 from .conv2d import *  # noqa: F401,F403
 from .conv2d_transpose import *  # noqa: F401,F403
 from .dense import *  # noqa: F401,F403
+from .norm import *  # noqa: F401,F403
 from .pad import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .softmax import *  # noqa: F401,F403

@@ -5,4 +5,9 @@ from .conv2d import *  # noqa: F401,F403
 from .conv2d_transpose import *  # noqa: F401,F403
 from .dense import *  # noqa: F401,F403
 from .depthwise import *  # noqa: F401,F403
+from .injective import *  # noqa: F401,F403
 from .matmul import schedule_matmul_packed  # noqa: F401
+from .norm import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .reduction import *  # noqa: F401,F403
+from .softmax import *  # noqa: F401,F403
