@@ -7,6 +7,7 @@ from . import strategy
 from ._rel import identity_rel, normalize_axis, tensor_arg
 from .registry import OpPattern, make_call, register_op
 from .tensor import _topi
+from .transform import batch_flatten, pad, te_rel  # noqa: F401  (relay.nn.batch_flatten, relay.nn.pad)
 
 
 def _pair(v, what="value") -> tuple:
@@ -333,11 +334,8 @@ def conv2d(data, weight, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups
                      out_dtype=out_dtype)
 
 
-from .transform import batch_flatten, pad  # noqa: E402,F401  (relay.nn.batch_flatten, relay.nn.pad)
-
 
 # ---------------------------------------------------------------------------- pooling, norms, misc
-from .transform import te_rel  # noqa: E402
 
 
 def _sched(name):
@@ -356,8 +354,8 @@ _POOL = {"pool_size": (1, 1), "strides": (1, 1), "dilation": (1, 1), "padding": 
          "ceil_mode": False}
 for _kind in ("max", "avg"):
     _defaults = dict(_POOL, **({"count_include_pad": False} if _kind == "avg" else {}))
-    register_op(f"nn.{_kind}_pool2d", te_rel(_pool_compute(_kind)), _pool_compute(_kind), OpPattern.OUT_ELEMWISE_FUSABLE,
-                _sched("schedule_pool"), _defaults)
+    register_op(f"nn.{_kind}_pool2d", te_rel(_pool_compute(_kind)), _pool_compute(_kind),
+                OpPattern.OUT_ELEMWISE_FUSABLE, _sched("schedule_pool"), _defaults)
     register_op(f"nn.global_{_kind}_pool2d",
                 te_rel(lambda a, ins, o, k=_kind: _topi("nn.global_pool")(ins[0], k, a["layout"])),
                 lambda a, ins, o, k=_kind: _topi("nn.global_pool")(ins[0], k, a["layout"]),
