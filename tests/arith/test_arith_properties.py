@@ -104,7 +104,7 @@ def bound_analyzer():
     return ana
 
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -118,7 +118,7 @@ def test_simplify_keeps_integer_values(e, envs):
     assert all(ev(ana.simplify(s), env) == ev(e, env) for env in envs)
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=80)
 @given(bool_exprs, st.lists(assignment(), min_size=1, max_size=6))
 def test_simplify_keeps_truth_values(e, envs):
     ana = bound_analyzer()
@@ -149,3 +149,23 @@ def test_eval_set_contains_every_value(e, envs):
             assert ev(s.min_value, env) <= v, f"{e}: {s} at {env}"
         if s.max_value is not None:
             assert v <= ev(s.max_value, env), f"{e}: {s} at {env}"
+
+
+# Guards as lowering writes them: a variable against a constant or another variable.
+guards = st.builds(lambda cls, a, b: cls(a, b, "bool"), st.sampled_from(CMPS),
+                   st.sampled_from([X, Y, Z, W, N]),
+                   st.one_of(st.sampled_from([X, Y, Z, W, N]), st.integers(-10, 40).map(E.convert)))
+
+
+@settings(SETTINGS, max_examples=80)
+@given(st.one_of(guards, bool_exprs), int_exprs, st.lists(assignment(), min_size=4, max_size=12))
+def test_assumed_conditions_are_used_soundly(cond, e, envs):
+    ana = bound_analyzer()
+    with ana.constraint_scope(cond):
+        s = ana.simplify(e)
+        b = ana.const_int_bound(e)
+    for env in envs:
+        if ev(cond, env):
+            v = ev(e, env)
+            assert ev(s, env) == v, f"assuming {cond}: {e} -> {s} at {env}"
+            assert b.min_value <= v <= b.max_value

@@ -282,7 +282,8 @@ def test_int64_stays_int64():
     r = arith.simplify(i * E.IntImm(2, "int64") + E.IntImm(1, "int64"))
     assert r.dtype == "int64" and r.b.dtype == "int64"
     j = V("j")
-    mixed = arith.simplify(E.Cast("int64", j) * E.IntImm(4, "int64") - E.Cast("int64", j) * E.IntImm(4, "int64"))
+    four = E.IntImm(4, "int64")
+    mixed = arith.simplify(E.Cast("int64", j) * four - E.Cast("int64", j) * four)
     assert isinstance(mixed, E.IntImm) and mixed.dtype == "int64" and mixed.value == 0
 
 

@@ -410,14 +410,6 @@ def test_placeholder_missing_from_build_args():
         tvm.build(s, [B, C], target="llvm")
 
 
-def test_argument_not_in_schedule():
-    A, B, C = matmul()
-    s = te.create_schedule(C.op)
-    other = te.placeholder((3,), name="Other")
-    with raises(ScheduleError, "Other", "not part of this schedule"):
-        tvm.lower(s, [A, B, C, other])
-
-
 def test_lower_without_args():
     A, B, C = matmul()
     s = te.create_schedule(C.op)

@@ -17,9 +17,10 @@ from .simplifier import Simplifier, is_int_scalar
 class Analyzer:
     """Simplifier, bound analysis and prover sharing one set of variable facts.
 
-    >>> ana = Analyzer()
-    >>> ana.bind(i, Range(0, 32))
-    >>> ana.simplify((io * 32 + i) // 32)   # io
+    For example, after `ana.bind(ii, Range(0, 32))`, `ana.simplify((io*32 + ii) // 32)` is `io`
+    and `ana.can_prove(ii < 32)` is True.  Results are memoized until the facts change; the
+    memo is dropped when it grows large, so a long-lived analyzer does not hold on to every
+    expression it ever saw.
     """
 
     def __init__(self):
@@ -60,12 +61,15 @@ class Analyzer:
 
     # ------------------------------------------------------------------ questions
     def simplify(self, expr) -> PrimExpr:
+        self._eng.trim()
         return self._eng.simp(convert(expr))
 
     def const_int_bound(self, expr) -> ConstIntBound:
+        self._eng.trim()
         return self._eng.const_int_bound(convert(expr))
 
     def can_prove(self, cond) -> bool:
+        self._eng.trim()
         r = self._eng.simp(convert(cond))
         return isinstance(r, IntImm) and r.value != 0
 

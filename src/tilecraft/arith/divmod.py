@@ -47,7 +47,7 @@ def _div_rest(eng, r: Sum, c: int) -> Sum:
     if split is not None:
         g, big, _ = split
         return floordiv(eng, big, c // g)
-    aid = r.single_atom() if r.const == 0 else _single_atom_plus_const(r)
+    aid = _single_atom_plus_const(r)
     if aid is not None:
         atom = eng.atoms[aid]
         if atom.kind == "fdiv":  # (x // d + k) // c == (x + k*d) // (d*c)

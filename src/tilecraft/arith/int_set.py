@@ -101,10 +101,28 @@ def eval_set(expr, dom: dict, analyzer=None) -> IntervalSet:
     Range); variables not in dom are fixed symbols.  Bounds come back simplified."""
     ana = _analyzer(analyzer)
     sets = {v: (IntervalSet.from_range(s, ana) if isinstance(s, Range) else s) for v, s in dom.items()}
-    r = _Eval(sets, ana).visit(convert(expr))
+    r = _Eval(sets, ana).visit(_simplify_over(convert(expr), sets, ana))
     if _is_point(r):
         return IntervalSet.point(_simp(ana, r.min_value))
     return IntervalSet(_simp(ana, r.min_value), _simp(ana, r.max_value))
+
+
+def _simplify_over(expr, sets: dict, ana):
+    """Simplify expr knowing each ranging variable's set (and only that about it).
+
+    Interval arithmetic cannot see that terms are correlated: over f in [fo, fo+1],
+    (f // 2)*2 + f % 2 would come out wider than [fo, fo+1].  The canonical form first turns
+    it back into f.  The analyzer's own facts about the ranging variables are set aside, since
+    the caller's sets are what counts here.
+    """
+    with ana.scope():
+        eng = ana._eng
+        for v in sets:
+            eng.forget(v)
+        for v, s in sets.items():
+            if s.min_value is not None and s.max_value is not None:
+                eng.bind_range(v, s.min_value, sub(s.max_value, s.min_value) + 1)
+        return ana.simplify(expr)
 
 
 def _analyzer(analyzer):

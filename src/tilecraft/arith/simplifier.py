@@ -60,6 +60,8 @@ from .sum_form import Sum, accumulate
 
 # Expanding a product of two sums is quadratic; past this many partial products keep it opaque.
 _MAX_EXPANSION = 16
+# Memo entries kept before a top-level call starts afresh.
+_MEMO_LIMIT = 200_000
 
 
 @cache
@@ -91,6 +93,8 @@ class _Children(Mutator):
 
 
 class Simplifier:
+    """The engine: variable knowledge, the atom table, memos, and the rewrite rules."""
+
     def __init__(self):
         self.var_bound: dict = {}  # Var -> ConstIntBound
         self.var_value: dict = {}  # Var -> simplified PrimExpr it equals
@@ -100,6 +104,7 @@ class Simplifier:
         self.atoms: list[Atom] = []
         self._atom_ids: dict = {}
         self._children = _Children(self)
+        self._refining = False
         self.invalidate()
 
     # ------------------------------------------------------------------ knowledge
@@ -108,6 +113,11 @@ class Simplifier:
         self._simp: dict = {}
         self._keys: dict = {}
         self._atom_bound: dict = {}
+
+    def trim(self) -> None:
+        """Drop the memo once it is large; the atom table stays (assumed facts refer to it)."""
+        if len(self._canon) + len(self._simp) > _MEMO_LIMIT:
+            self.invalidate()
 
     def snapshot(self) -> tuple:
         return (dict(self.var_bound), dict(self.var_value), dict(self.sym_lo), dict(self.sym_hi),
@@ -119,7 +129,7 @@ class Simplifier:
 
     def bind_range(self, var: Var, mn: PrimExpr, extent: PrimExpr) -> None:
         """var ranges over [mn, mn + extent - 1]; an extent of one binds var to mn."""
-        mn, extent = self.simp(mn), self.simp(extent)
+        mn, extent = self.simp(cast(mn, var.dtype)), self.simp(cast(extent, var.dtype))
         if isinstance(extent, IntImm) and extent.value == 1:
             self.bind_value(var, mn)
             return
@@ -141,9 +151,15 @@ class Simplifier:
             store.pop(var, None)
         self.invalidate()
 
+    def forget(self, var: Var) -> None:
+        """Drop everything bound to var (its range, value and symbolic bounds)."""
+        for store in (self.var_bound, self.var_value, self.sym_lo, self.sym_hi):
+            store.pop(var, None)
+        self.invalidate()
+
     def bind_bound(self, var: Var, bound: ConstIntBound) -> None:
         """Narrow what is known of var's constant range (used for let-bound values)."""
-        old = self.var_bound.get(var, cb.of_dtype(var.dtype))
+        old = self.var_bound.get(var) or self._default_var_bound(var)
         self.var_bound[var] = cb.intersect(old, bound)
         self.invalidate()
 
@@ -161,6 +177,9 @@ class Simplifier:
             return
         if isinstance(c, Not):
             self._learn(c.a, not truth)
+            return
+        if isinstance(c, Call) and c.op == "likely" and len(c.args) == 1:
+            self._learn(c.args[0], truth)
             return
         negated = None
         if isinstance(c, CmpOp) and is_int_scalar(c.a.dtype):
@@ -180,12 +199,14 @@ class Simplifier:
                 continue
             old = self.var_bound.get(v, self._default_var_bound(v))
             if isinstance(other, IntImm):
-                k = other.value - strict if upper else other.value + strict
+                k = other.value
                 lo, hi = old
-                if upper or isinstance(c, EQ):
-                    hi = min(hi, other.value if isinstance(c, EQ) else k)
-                if not upper or isinstance(c, EQ):
-                    lo = max(lo, other.value if isinstance(c, EQ) else k)
+                if isinstance(c, EQ):
+                    lo, hi = max(lo, k), min(hi, k)
+                elif upper:
+                    hi = min(hi, k - strict)
+                else:
+                    lo = max(lo, k + strict)
                 self.var_bound[v] = ConstIntBound(lo, max(lo, hi))
             elif not isinstance(c, EQ):
                 one = IntImm(strict, other.dtype)
@@ -194,8 +215,11 @@ class Simplifier:
                 store[v] = self.simp(op(other, one, other.dtype))
                 b = self.const_int_bound(store[v])
                 lo, hi = old
-                self.var_bound[v] = ConstIntBound(lo, min(hi, b.max_value)) if upper else \
-                    ConstIntBound(max(lo, b.min_value), hi)
+                if upper:
+                    hi = min(hi, b.max_value)
+                else:
+                    lo = max(lo, b.min_value)
+                self.var_bound[v] = ConstIntBound(lo, max(lo, hi))
 
     # ------------------------------------------------------------------ atoms
     def _atom(self, key, kind: str, args, make) -> int:
@@ -228,10 +252,10 @@ class Simplifier:
         aid = self._atom(key, kind, (sa, sb), lambda: cls(self.to_expr(sa), self.to_expr(sb), dtype))
         return Sum.of_atom(aid, dtype)
 
-    def _opaque(self, e: PrimExpr, kind: str = "opaque", args=None) -> Sum:
+    def _opaque(self, e: PrimExpr) -> Sum:
         """An expression the sum cannot see into, with its children simplified."""
         e = self._children.generic_visit(e)
-        aid = self._atom(self._struct_key(e), kind, args, lambda: e)
+        aid = self._atom(self._struct_key(e), "opaque", None, lambda: e)
         return Sum.of_atom(aid, e.dtype)
 
     # ------------------------------------------------------------------ keys
@@ -257,9 +281,9 @@ class Simplifier:
             if isinstance(v, PrimExpr):
                 parts.append(self.key_of(v))
             elif isinstance(v, tuple):
-                parts.append(tuple(self.key_of(x) if isinstance(x, PrimExpr) else x for x in v))
+                parts.append(tuple(self.key_of(x) if isinstance(x, PrimExpr) else _leaf_key(x) for x in v))
             else:
-                parts.append(v)
+                parts.append(_leaf_key(v))
         return tuple(parts)
 
     # ------------------------------------------------------------------ canonical form
@@ -519,19 +543,27 @@ class Simplifier:
     def _hi(self, s: Sum) -> int:
         """An upper bound of s, using symbolic variable bounds when constant ones fall short."""
         hi = self.bound_sum(s).max_value
-        if self.sym_hi or self.sym_lo:
+        if (self.sym_hi or self.sym_lo) and not self._refining:
             hi = min(hi, self._refined(s, upper=True))
         return hi
 
     def _lo(self, s: Sum) -> int:
         lo = self.bound_sum(s).min_value
-        if self.sym_hi or self.sym_lo:
+        if (self.sym_hi or self.sym_lo) and not self._refining:
             lo = max(lo, self._refined(s, upper=False))
         return lo
 
     def _refined(self, s: Sum, upper: bool) -> int:
         """Replace each variable term by its symbolic bound on the side that bounds s, then
-        bound again: i - n with i in [0, n) gives (n - 1) - n == -1."""
+        bound again: i - n with i in [0, n) gives (n - 1) - n == -1.  One round only: the
+        bounds may mention each other (or the variable itself, from an assumed `x < f(x)`)."""
+        self._refining = True
+        try:
+            return self._refined_once(s, upper)
+        finally:
+            self._refining = False
+
+    def _refined_once(self, s: Sum, upper: bool) -> int:
         out = Sum({}, s.const, s.dtype)
         changed = False
         for mono, c in s.terms.items():
@@ -553,6 +585,8 @@ class Simplifier:
     def simp(self, e: PrimExpr) -> PrimExpr:
         r = self._simp.get(e)
         if r is None:
+            if type(e) is IntImm:
+                return e
             if is_int_scalar(e.dtype):
                 r = self.to_expr(self.canon(e))
             else:
@@ -722,11 +756,21 @@ class Simplifier:
             c = b.value
             last = Add(a.base, IntImm(a.stride.value * (lanes - 1), elem), elem)
             first_q, last_q = self.canon(FloorDiv(a.base, c, elem)), self.canon(FloorDiv(last, c, elem))
-            if (last_q - first_q).key() == Sum.of_const(0, elem).key():  # no lane crosses a multiple of c
+            spread = last_q - first_q
+            if spread.is_const and spread.const == 0:  # no lane crosses a multiple of c
                 if cls is FloorDiv:
                     return Broadcast(self.to_expr(first_q), lanes, dtype)
                 return Ramp(self.simp(FloorMod(a.base, c, elem)), a.stride, lanes, dtype)
         return None
+
+
+def _leaf_key(v):
+    """Non-expression fields (buffers, tensors, names) key by value, or by identity if unhashable."""
+    try:
+        hash(v)
+    except TypeError:
+        return ("id", id(v))
+    return v
 
 
 def _is_value(e, v) -> bool:

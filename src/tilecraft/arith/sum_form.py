@@ -11,6 +11,8 @@ from __future__ import annotations
 
 
 class Sum:
+    """Treated as immutable: operations build new sums (constant sums are shared)."""
+
     __slots__ = ("terms", "const", "dtype")
 
     def __init__(self, terms: dict, const: int, dtype: str):
@@ -20,7 +22,12 @@ class Sum:
 
     @staticmethod
     def of_const(v: int, dtype: str) -> Sum:
-        return Sum({}, v, dtype)
+        s = _CONSTS.get((v, dtype))
+        if s is None:
+            s = Sum({}, v, dtype)
+            if len(_CONSTS) < 4096:
+                _CONSTS[(v, dtype)] = s
+        return s
 
     @staticmethod
     def of_atom(aid: int, dtype: str, coeff: int = 1) -> Sum:
@@ -93,12 +100,8 @@ class Sum:
                     const += c1 * c2
         return Sum(terms, const, self.dtype)
 
-    def split(self, pred) -> tuple[Sum, Sum]:
-        """(terms whose coefficient satisfies pred, the other terms); the constant stays out."""
-        yes, no = {}, {}
-        for m, c in self.terms.items():
-            (yes if pred(c) else no)[m] = c
-        return Sum(yes, 0, self.dtype), Sum(no, 0, self.dtype)
+
+_CONSTS: dict = {}
 
 
 def accumulate(terms: dict, more: dict, sign: int) -> None:

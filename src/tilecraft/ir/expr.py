@@ -283,7 +283,15 @@ class Select(PrimExpr):
     condition: PrimExpr
     true_value: PrimExpr
     false_value: PrimExpr
-    dtype: str
+    dtype: str = ""
+
+    def __post_init__(self):
+        if not self.dtype:  # `tir.Select(cond, t, f)` as classic TVM code writes it
+            t, f = _match(self.true_value, self.false_value)
+            object.__setattr__(self, "condition", convert(self.condition, "bool"))
+            object.__setattr__(self, "true_value", t)
+            object.__setattr__(self, "false_value", f)
+            object.__setattr__(self, "dtype", t.dtype)
 
 
 @_frozen

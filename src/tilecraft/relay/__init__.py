@@ -4,6 +4,7 @@ from . import op, transform  # noqa: F401
 from .build_module import GraphExecutorFactoryModule, bind_params_by_name, build, load_deployed, optimize  # noqa
 from .expr import Call, Constant, Expr, Function, Let, Tuple, TupleGetItem, Var, const, var  # noqa: F401
 from .op import image, nn  # noqa: F401
+from .op.layout import layout_transform  # noqa: F401
 from .op.tensor import *  # noqa: F401,F403
 from .op.transform import (  # noqa: F401
     broadcast_to,

@@ -15,7 +15,7 @@ def children(e) -> tuple:
     if isinstance(e, TupleGetItem):
         return (e.tuple_value,)
     if isinstance(e, Let):
-        return (e.var, e.value, e.body)
+        return (e.value, e.var, e.body)  # the value first: a let variable's type is its value's
     if isinstance(e, Function):
         return (*e.params, e.body)
     return ()

@@ -40,6 +40,10 @@ class Module(ABC):
             except ValueError:
                 return CrossModule(artifact)
             return LLVMModule(artifact)
+        if artifact.kind == "cuda" and "host" in artifact.extra:
+            from .cuda_module import CUDAModule  # runs kernels where a GPU exists, source-only elsewhere
+
+            return CUDAModule(artifact)
         if artifact.kind in ("cuda", "c"):
             return SourceModule(artifact)
         raise ValueError(f"cannot make a module from an artifact of kind {artifact.kind!r}; "

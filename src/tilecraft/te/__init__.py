@@ -1,8 +1,22 @@
 """Tensor expressions: declare what to compute (placeholder, compute, reductions) and schedule it."""
 
-from ..ir.expr import IterVar, Range, Var, const  # noqa: F401
+from ..ir.expr import (  # noqa: F401
+    IterVar,
+    Range,
+    Var,
+    const,
+    div,
+    floordiv,
+    floormod,
+    indexdiv,
+    indexmod,
+    truncdiv,
+    truncmod,
+)
 from ..ir.op import (  # noqa: F401
     abs,
+    all,
+    any,
     ceil,
     cos,
     erf,
@@ -14,6 +28,8 @@ from ..ir.op import (  # noqa: F401
     log1p,
     log2,
     log10,
+    max_value,
+    min_value,
     pow,
     power,
     round,

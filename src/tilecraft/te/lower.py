@@ -43,6 +43,7 @@ class _Info:
     buffers: list = field(default_factory=list)
     offsets: list = field(default_factory=list)  # buffer index = absolute index - offset
     is_param: bool = False
+    allocated: list = field(default_factory=list)  # per buffer: True if lowering allocates it (default all)
 
 
 class _Inliner(Mutator):
@@ -85,10 +86,12 @@ class Lowering:
         self._bodies: dict = {}
         self.args = list(args)
         self.arg_stage: dict = {}
+        self.unused_args: dict = {}  # tensors the schedule never touches: still parameters, as in classic TVM
         for a in self.args:
             if isinstance(a, Tensor):
                 if a not in sch:
-                    raise ScheduleError(f"argument {a.name} is not part of this schedule")
+                    self.unused_args[a] = self._param_buffer(a)
+                    continue
                 self.arg_stage.setdefault(sch[a], {})[a.value_index] = a
             elif not isinstance(a, Var):
                 raise TypeError(f"arguments must be tensors or te.var scalars, got {a!r}")
@@ -119,6 +122,20 @@ class Lowering:
         p = st.attach_stage
         return self.scope_loops(p) + p.leaf_iter_vars[:p.leaf_iter_vars.index(attach_leaf(st)) + 1]
 
+    def storage_scope(self, st: Stage) -> str:
+        """The stage's scope, or (unset) the one its attach point implies, as classic TVM infers it:
+        inside threadIdx loops a value is per-thread ("local"), inside blockIdx loops only it is
+        per-block ("shared"), elsewhere "global"."""
+        if st.scope:
+            return st.scope
+        rank = -1
+        for iv in self.scope_loops(st):
+            owner = self.sch._owner_of(iv)
+            attr = owner.iter_var_attrs.get(iv) if owner is not None else None
+            if attr is not None and attr.kind == "thread_binding":
+                rank = max(rank, 0 if attr.thread_tag.startswith("blockIdx") else 1)
+        return {-1: "global", 0: "shared", 1: "local"}[rank]
+
     # ------------------------------------------------------------------ main
     def run(self) -> PrimFunc:
         needed = self._needed_stages()
@@ -139,11 +156,13 @@ class Lowering:
         roots = [s for s in computes if s.attach_type != "scope"]
         body = seq(*[self._nest(s) for s in roots])
         for st in reversed(roots):
-            if not self.info[st].is_param:
-                body = self._allocate(st, body)
+            body = self._allocate(st, body)
         params = []
         for a in self.args:
-            params.append(self.info[self.sch[a]].buffers[a.value_index] if isinstance(a, Tensor) else a)
+            if isinstance(a, Tensor):
+                params.append(self.unused_args.get(a) or self.info[self.sch[a]].buffers[a.value_index])
+            else:
+                params.append(a)
         return PrimFunc(tuple(params), body, self.name)
 
     def _needed_stages(self) -> set:
@@ -195,6 +214,7 @@ class Lowering:
 
     def _needed_region(self, st: Stage) -> list:
         scope = self.scope_loops(st)
+        relaxed = [iv for iv in scope if _relaxed_by_scope(self.sch, iv, self.storage_scope(st))]
         lo = [None] * len(st.op.axis)
         hi = [None] * len(st.op.axis)
         for c in self.stages:
@@ -209,7 +229,7 @@ class Lowering:
                     f"stage {st.op.name} is computed at {st.attach_stage.op.name}.{st.attach_ivar.var.name}, "
                     f"but its reader {c.op.name} is computed outside that loop; compute_at {c.op.name} inside "
                     "it too, or attach {st.op.name} further out")
-            ranging = around[len(scope):]
+            ranging = relaxed + around[len(scope):]
             dom = {iv.var: IntervalSet(const(0, iv.var.dtype), self._ext_of(iv) - 1) for iv in ranging}
             cinfo = self.info[c]
             for n in loads:
@@ -222,15 +242,20 @@ class Lowering:
             if lo[d] is None:
                 region.append((const(0, iv.dom.extent.dtype), iv.dom.extent))
                 continue
-            ext = self.ana.simplify(hi[d] - lo[d] + 1)
+            mn = lo[d]
+            ext = self.ana.simplify(hi[d] - mn + 1)
             if not isinstance(ext, IntImm):
                 bound = self.ana.const_int_bound(ext).max_value
                 dom_ext = iv.dom.extent
                 if isinstance(dom_ext, IntImm) and bound > dom_ext.value:
+                    # A region never needs more than the whole domain, but [mn, mn + dom) covers
+                    # the in-domain part [max(mn, 0), hi] only if it starts inside the domain.
                     bound = dom_ext.value
+                    if not self.ana.can_prove(mn >= 0):
+                        mn = self.ana.simplify(_max(mn, const(0, mn.dtype)))
                 if bound < 2**31:
                     ext = const(int(bound), ext.dtype)
-            region.append((lo[d], ext))
+            region.append((mn, ext))
         return region
 
     def _ext_of(self, iv):
@@ -255,8 +280,10 @@ class Lowering:
         info = self.info[st]
         if info.is_param:
             outs = self.arg_stage[st]
-            info.buffers = [self._param_buffer(outs.get(i, t)) if i in outs else self._param_buffer(t)
+            info.buffers = [self._param_buffer(outs[i]) if i in outs else
+                            Buffer(Var(t.name, "handle"), t.name, tuple(t.shape), t.dtype, (), self.storage_scope(st))
                             for i, t in enumerate(st.op._outputs)]
+            info.allocated = [i not in outs for i in range(len(info.buffers))]
             info.offsets = [const(0)] * len(st.op.axis)
             return
         shape = tuple(e for _, e in info.region)
@@ -272,13 +299,15 @@ class Lowering:
                     factor, offset = st.storage_aligns[d - 1]
                     acc += (offset - acc % factor) % factor
             strides = tuple(const(s) for s in reversed(out))
-        info.buffers = [Buffer(Var(t.name, "handle"), t.name, shape, t.dtype, strides, st.scope)
+        info.buffers = [Buffer(Var(t.name, "handle"), t.name, shape, t.dtype, strides, self.storage_scope(st))
                         for t in st.op._outputs]
         info.offsets = [mn for mn, _ in info.region]
 
     def _allocate(self, st: Stage, body):
-        for buf in reversed(self.info[st].buffers):
-            body = Allocate(buf, body)
+        info = self.info[st]
+        for buf, own in reversed(list(zip(info.buffers, info.allocated or [True] * len(info.buffers)))):
+            if own:
+                body = Allocate(buf, body)
         return body
 
     # ------------------------------------------------------------------ loop nests
@@ -376,6 +405,20 @@ def attach_leaf(st: Stage):
                    if (r.parent is iv if isinstance(r, Split) else iv in (r.outer, r.inner)))
         iv = rel.inner if isinstance(rel, Split) else rel.fused
     return iv
+
+
+_SCOPE_RANK = {"global": 0, "shared": 1, "warp": 2, "local": 3}
+
+
+def _relaxed_by_scope(sch, iv, scope: str) -> bool:
+    """A buffer in `scope` is shared by all threads of the thread loops at or below its rank: a shared
+    cache inside threadIdx loops holds what the whole block needs (classic TVM's NeedRelax)."""
+    owner = sch._owner_of(iv)
+    attr = owner.iter_var_attrs.get(iv) if owner is not None else None
+    if attr is None or attr.kind != "thread_binding":
+        return False
+    rank = 0 if attr.thread_tag.startswith("blockIdx") else 1
+    return rank >= _SCOPE_RANK.get(scope.split(".")[0], 0)
 
 
 def _guard(conds, body):

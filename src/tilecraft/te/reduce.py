@@ -13,7 +13,8 @@ def comm_reducer(fcombine, fidentity, name: str = "reduce"):
         mysum = te.comm_reducer(lambda x, y: x + y, lambda t: tvm.tir.const(0, dtype=t))
         B = te.compute((n,), lambda i: mysum(A[i, k], axis=k))
 
-    Tuple reducers (argmax) take and return tuples."""
+    Tuple reducers (argmax) get and return tuples: `fcombine(x, y)` with x = (x0, x1, ...) and
+    y likewise (as in classic TVM; `fcombine(x0, x1, y0, y1)` works too), `fidentity(t0, t1)`."""
 
     def reducer(expr, axis=None, where=None, init=None, *args):
         if axis is not None and not isinstance(axis, (IterVar, list, tuple)):
@@ -32,7 +33,12 @@ def comm_reducer(fcombine, fidentity, name: str = "reduce"):
                 raise TypeError(f"{name}: axis {a!r} is not a reduction axis; create it with te.reduce_axis")
         lhs = tuple(Var(f"x{i}" if len(exprs) > 1 else "x", e.dtype) for i, e in enumerate(exprs))
         rhs = tuple(Var(f"y{i}" if len(exprs) > 1 else "y", e.dtype) for i, e in enumerate(exprs))
-        result = fcombine(*lhs, *rhs) if len(exprs) > 1 else fcombine(lhs[0], rhs[0])
+        if len(exprs) == 1:
+            result = fcombine(lhs[0], rhs[0])
+        elif _n_positional(fcombine) == 2:
+            result = fcombine(lhs, rhs)  # classic TVM: fcombine(x, y) with x, y tuples
+        else:
+            result = fcombine(*lhs, *rhs)
         result = tuple(convert(r) for r in result) if isinstance(result, (tuple, list)) else (convert(result),)
         ident = fidentity(*[e.dtype for e in exprs]) if len(exprs) > 1 else fidentity(exprs[0].dtype)
         ident = tuple(convert(v, e.dtype) for v, e in zip(ident, exprs)) if isinstance(ident, (tuple, list)) \
@@ -48,6 +54,18 @@ def comm_reducer(fcombine, fidentity, name: str = "reduce"):
 
     reducer.__name__ = name
     return reducer
+
+
+def _n_positional(f) -> int | None:
+    import inspect
+
+    try:
+        params = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return None
+    return len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty])
 
 
 def apply_reducer(combiner: CommReducer, *args):

@@ -73,7 +73,7 @@ class Stage:
         self.attach_type = "root"  # root | inline | scope
         self.attach_stage: Stage | None = None
         self.attach_ivar: IterVar | None = None
-        self.scope = "global"
+        self.scope = ""  # storage scope; "" = inferred from where the stage is computed (see te/lower.py)
         self.storage_aligns: dict = {}  # root axis index -> (factor, offset)
         self.is_output = False
 

@@ -1,6 +1,5 @@
-"""Layout operators: `layout_transform`, the blocked-layout conv2d and the packed-weight dense that
-AlterOpLayout rewrites to, and `expand_dims` (which SimplifyInference uses to line a per-channel
-vector up with its axis).
+"""Layout operators: `layout_transform`, and the blocked-layout conv2d and the packed-weight dense
+that AlterOpLayout rewrites to.
 
 Layouts are classic TVM strings; the ones supported here are the CPU's blocked forms:
 
@@ -16,7 +15,7 @@ from __future__ import annotations
 import re
 
 from ..ty import TensorType
-from . import registry, strategy
+from . import strategy
 from ._rel import tensor_arg
 from .registry import OpPattern, make_call, register_op
 
@@ -193,30 +192,3 @@ def contrib_dense_pack(data, weight, units=None, out_dtype=None, weight_layout="
     """relay.nn.contrib_dense_pack(data, packed_weight)."""
     return make_call("nn.contrib_dense_pack", (data, weight), units=units, out_dtype=out_dtype,
                      weight_layout=weight_layout)
-
-
-# ---------------------------------------------------------------------------- expand_dims
-
-def _expand_dims_rel(types, attrs):
-    t = tensor_arg(types, 0, "data")
-    k = attrs["num_newaxis"]
-    axis = attrs["axis"] + t.ndim + 1 if attrs["axis"] < 0 else attrs["axis"]
-    if not 0 <= axis <= t.ndim:
-        raise ValueError(f"axis {attrs['axis']} is out of range for a tensor of rank {t.ndim}")
-    return TensorType(tuple(t.shape[:axis]) + (1,) * k + tuple(t.shape[axis:]), t.dtype)
-
-
-def _expand_dims_compute(attrs, ins, out):
-    from ... import topi
-
-    return topi.reshape(ins[0], tuple(int(s) for s in out.shape))
-
-
-if "expand_dims" not in registry.list_ops():  # the lead's relay/op may declare it too; one registration wins
-    register_op("expand_dims", _expand_dims_rel, _expand_dims_compute, OpPattern.BROADCAST, strategy.injective,
-                {"axis": 0, "num_newaxis": 1}, doc="Insert num_newaxis axes of length 1 at axis.")
-
-
-def expand_dims(data, axis: int, num_newaxis: int = 1):
-    """relay.expand_dims(x, axis, num_newaxis=1)."""
-    return make_call("expand_dims", (data,), axis=int(axis), num_newaxis=int(num_newaxis))

@@ -458,3 +458,17 @@ register_op("nn.dropout", identity_rel, lambda a, ins, o: _topi("identity")(ins[
 def dropout(data, rate=0.5):
     """Inference: identity (SimplifyInference removes it)."""
     return make_call("nn.dropout", (data,), rate=float(rate))
+
+
+def contrib_conv2d_nchwc(*args, **kwargs):
+    """relay.nn.contrib_conv2d_nchwc: convolution in the blocked NCHW{c}c layout (see op/layout.py)."""
+    from .layout import contrib_conv2d_nchwc as make
+
+    return make(*args, **kwargs)
+
+
+def contrib_dense_pack(*args, **kwargs):
+    """relay.nn.contrib_dense_pack: dense with a weight packed in panels (see op/layout.py)."""
+    from .layout import contrib_dense_pack as make
+
+    return make(*args, **kwargs)

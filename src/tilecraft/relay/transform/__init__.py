@@ -1,9 +1,23 @@
 """Graph passes, one per file; `optimization_passes()` is the pipeline relay.build runs, in order."""
 
-from .fuse_ops import FuseOps, fuse_ops  # noqa: F401
-from .infer_type import InferType, RelayTypeError, infer_type  # noqa: F401
+from .alter_op_layout import AlterOpLayout  # noqa: F401
+from .dead_code_elimination import DeadCodeElimination  # noqa: F401
+from .eliminate_common_subexpr import EliminateCommonSubexpr  # noqa: F401
+from .fold_constant import FoldConstant  # noqa: F401
+from .fold_scale_axis import BackwardFoldScaleAxis, FoldScaleAxis  # noqa: F401
+from .fuse_ops import FuseOps  # noqa: F401
+from .infer_type import InferType, RelayTypeError  # noqa: F401
+from .simplify_inference import SimplifyInference  # noqa: F401
 
 
 def optimization_passes() -> list:
     """Between InferType and FuseOps, in the order relay.build applies them (each has an opt_level)."""
-    return []
+    return [
+        SimplifyInference(),       # 0: batch_norm -> x * scale + shift, dropout -> identity
+        FoldConstant(),            # 2: constant subexpressions -> constants (one compile for all)
+        FoldScaleAxis(),           # 3: per-channel scales after conv2d / dense -> into the weights
+        EliminateCommonSubexpr(),  # 3: identical calls -> one node
+        DeadCodeElimination(),     # 1: unused lets dropped, let-bound values inlined
+        AlterOpLayout(),           # 3 (CPU): conv2d -> NCHW16c conv, dense -> packed-weight dense
+        FoldConstant(),            # 2: fold the scaled / packed weights the two passes above made
+    ]

@@ -15,9 +15,17 @@ class RelayTypeError(TypeError):
 
 
 class _Infer(ExprMutator):
+    def visit(self, e):
+        from ..visitor import post_order
+
+        self.let_values = {id(n.var): n.value for n in post_order(e) if isinstance(n, Let)}
+        return super().visit(e)
+
     def visit_var(self, v):
         if v.ty is not None:
             return v
+        if id(v) in self.let_values:  # a let variable has its value's type (visited first)
+            return replace(v, ty=self.new(self.let_values[id(v)]).ty)
         if v.type_annotation is None:
             raise RelayTypeError(f"input %{v.name_hint} has no type; create it with "
                                  f"relay.var({v.name_hint!r}, shape=..., dtype=...)")
@@ -55,10 +63,8 @@ class _Infer(ExprMutator):
         return replace(t, tuple_value=v, ty=v.ty.fields[t.index])
 
     def visit_let(self, e):
-        value = self.new(e.value)
-        var = replace(e.var, ty=value.ty)
         body = self.new(e.body)
-        return Let(var, value, body, body.ty)
+        return Let(self.new(e.var), self.new(e.value), body, body.ty)
 
     def visit_function(self, f):
         params = self._same(f.params)

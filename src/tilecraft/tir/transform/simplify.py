@@ -12,11 +12,25 @@ from __future__ import annotations
 from ...arith import Analyzer
 from ...ir.expr import IntImm, IterVar, PrimExpr, Range
 from ...ir.functor import Mutator
-from ..stmt import Allocate, AssertStmt, AttrStmt, Evaluate, For, ForKind, IfThenElse, LetStmt, PrimFunc, seq
+from ..stmt import (
+    Allocate,
+    AssertStmt,
+    AttrStmt,
+    Evaluate,
+    For,
+    ForKind,
+    IfThenElse,
+    IRModule,
+    LetStmt,
+    PrimFunc,
+    seq,
+)
 
 
-def simplify(func: PrimFunc) -> PrimFunc:
-    """The pass: a function with its body simplified."""
+def simplify(func: PrimFunc | IRModule) -> PrimFunc | IRModule:
+    """The pass: a function with its body simplified (every function, given a module)."""
+    if isinstance(func, IRModule):
+        return IRModule({name: simplify(f) for name, f in func.items()})
     return func.with_body(simplify_stmt(func.body))
 
 

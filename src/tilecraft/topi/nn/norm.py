@@ -150,3 +150,6 @@ def batch_norm(data: te.Tensor, gamma, beta, moving_mean: te.Tensor, moving_var:
         return y
 
     return te.compute(data.shape, f, name="T_batch_norm", tag=BROADCAST)
+
+
+__all__ = ["LAYER_NORM", "layer_norm", "group_norm", "instance_norm", "batch_norm"]

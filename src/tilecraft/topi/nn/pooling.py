@@ -189,3 +189,7 @@ def adaptive_avg_pool2d(data, output_size, layout="NCHW"):
 
 def adaptive_max_pool2d(data, output_size, layout="NCHW"):
     return adaptive_pool(data, output_size, "max", layout)
+
+
+__all__ = ["pool2d", "max_pool2d", "avg_pool2d", "global_pool", "global_avg_pool2d", "global_max_pool2d",
+           "adaptive_pool", "adaptive_avg_pool2d", "adaptive_max_pool2d"]

@@ -63,3 +63,6 @@ def log_softmax(x: te.Tensor, axis: int = -1):
 
 
 fast_softmax = softmax
+
+
+__all__ = ["SOFTMAX_OUTPUT", "LOG_SOFTMAX_OUTPUT", "softmax", "log_softmax", "fast_softmax"]

@@ -71,3 +71,7 @@ def schedule_injective(outs) -> te.Schedule:
 
 schedule_elemwise = schedule_injective
 schedule_broadcast = schedule_injective
+
+
+__all__ = ["PARALLEL_MIN_ELEMENTS", "vector_width", "inline_injective", "schedule_injective_from_existing",
+           "schedule_injective", "schedule_elemwise", "schedule_broadcast"]

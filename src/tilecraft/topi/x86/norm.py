@@ -121,3 +121,6 @@ def schedule_batch_norm(outs) -> te.Schedule:
     from .injective import schedule_injective
 
     return schedule_injective(outs)
+
+
+__all__ = ["schedule_layer_norm", "schedule_group_norm", "schedule_instance_norm", "schedule_batch_norm"]

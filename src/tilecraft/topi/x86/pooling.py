@@ -86,3 +86,6 @@ def schedule_pool(outs, layout: str = "NCHW") -> te.Schedule:
 
 def schedule_adaptive_pool(outs, layout: str = "NCHW") -> te.Schedule:
     return schedule_pool(outs, layout)
+
+
+__all__ = ["schedule_pool", "schedule_adaptive_pool"]

@@ -141,28 +141,31 @@ def schedule_reduce(outs) -> te.Schedule:
     outs = as_list(outs)
     s = te.create_schedule([o.op for o in outs])
     inline_injective(s, outs)
-    out_ops = {o.op for o in outs}
-    done = set()
+    out_stages = {s[o] for o in outs}
+    done = set()  # stages, not ops: rfactor gives a stage a new op
     for o in outs:
         op = o.op
         if _tag.is_reduction(op.tag) or (isinstance(op, te.ComputeOp) and op.reduce_axis):
             _schedule_one(s, o, o)
-            done.add(op)
+            done.add(s[o])
             continue
         # An element-wise epilogue: find the reduction it reads with the same shape.
         for t in op.input_tensors:
-            if t.op.reduce_axis and t.op not in done and get_const_tuple(t.shape) == get_const_tuple(o.shape) \
+            if t.op.reduce_axis and s[t] not in done and get_const_tuple(t.shape) == get_const_tuple(o.shape) \
                     and t.op.num_outputs <= 2:
                 _schedule_one(s, t, o)
-                done.add(t.op)
+                done.add(s[t])
                 break
         else:
             schedule_injective_from_existing(s, o)
     # Reductions that are neither outputs nor attached to one: at root, scheduled on their own.
     for st in list(s.stages):
         op = st.op
-        if isinstance(op, te.ComputeOp) and op.reduce_axis and op not in done and op not in out_ops \
+        if isinstance(op, te.ComputeOp) and op.reduce_axis and st not in done and st not in out_stages \
                 and st.attach_type == "root" and not op.name.endswith("_rf"):
             _schedule_one(s, op.output(0), op.output(0))
-            done.add(op)
+            done.add(st)
     return s
+
+
+__all__ = ["reduces_innermost", "rfactor_row", "row_reduction_at", "schedule_reduce"]

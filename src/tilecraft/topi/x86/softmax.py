@@ -121,3 +121,6 @@ def schedule_softmax(outs) -> te.Schedule:
     else:
         _schedule_other_axis(s, out, axis, maxelem, exp, expsum, readers_of_exp)
     return s
+
+
+__all__ = ["schedule_softmax"]

@@ -1,0 +1,209 @@
+"""AlterOpLayout (CPU): switch convolutions and dense layers to the layouts their fast kernels want.
+
+    nn.conv2d(x, W)  [NCHW / OIHW, groups 1, W constant]
+        ->  layout_transform(nn.contrib_conv2d_NCHWc(layout_transform(x, "NCHW", "NCHW16c"),
+                                                     layout_transform(W, "OIHW", "OIHW16i16o")),
+                             "NCHW16c", "NCHW")
+    nn.dense(x, W)   [W constant]
+        ->  nn.contrib_dense_pack(x, layout_transform(W, "NC", "NC16n"))
+
+Blocks are 16 channels, or 8 when 16 does not divide the channel count; a conv whose input or
+output channels neither divides keeps NCHW.  The weight transforms read constants only, so the
+FoldConstant after this pass packs every weight once, at compile time.
+
+Blocked values are not converted back after every conv: the blocked layout travels through
+element-wise operators (relu, ...), bias_add, and broadcast operators whose other operand is a
+scalar, a per-channel vector (transformed to match) or a same-shape tensor (transformed to match),
+into the next conv, which reads it as it is.  A value is converted back to NCHW once, where an
+operator that depends on the layout reads it (pooling, reshape, the graph's outputs, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ...transform import module_pass
+from ..expr import Call, Constant, Let, Tuple
+from ..op.layout import contrib_conv2d_nchwc, contrib_dense_pack, layout_transform
+from ..op.registry import Op, OpPattern
+from ..op.tensor import add
+from ..op.transform import expand_dims
+from ..ty import TensorType
+from ..visitor import ExprMutator
+from .fold_constant import is_constant_expr
+from .infer_type import infer_type
+
+
+def _block(n: int):
+    for b in (16, 8):
+        if n % b == 0:
+            return b
+    return None
+
+
+class _Alter(ExprMutator):
+    def __init__(self):
+        super().__init__()
+        self.blocked: dict = {}  # id(new expr) -> channel block of its NCHW[b]c layout
+        self.back: dict = {}  # id(new expr) -> its layout_transform back to NCHW (one per value)
+        self.into: dict = {}  # (id(new expr), block) -> its layout_transform to NCHW[block]c
+
+    def to_blocked(self, e, b):
+        key = (id(e), b)
+        if key not in self.into:
+            self.into[key] = layout_transform(e, "NCHW", f"NCHW{b}c")
+        return self.into[key]
+
+    def plain(self, e):
+        b = self.blocked.get(id(e))
+        if b is None:
+            return e
+        if id(e) not in self.back:
+            self.back[id(e)] = layout_transform(e, f"NCHW{b}c", "NCHW")
+        return self.back[id(e)]
+
+    def _mark(self, e, b):
+        self.blocked[id(e)] = b
+        return e
+
+    # ------------------------------------------------------------------ rewrites
+    def visit_call(self, c):
+        args = self._same(c.args)
+        if isinstance(c.op, Op):
+            name = c.op.name
+            out = None
+            if name == "nn.conv2d":
+                out = self._conv2d(c, args)
+            elif name == "nn.dense":
+                out = self._dense(c, args)
+            elif any(id(a) in self.blocked for a in args):
+                out = self._propagate(c, args)
+            if out is not None:
+                return out
+        op = self.visit(c.op) if not isinstance(c.op, Op) else c.op
+        plain = tuple(self.plain(a) for a in args)
+        if op is c.op and all(a is b for a, b in zip(plain, c.args)):
+            return c
+        return Call(op, plain, c.attrs)
+
+    def _conv2d(self, c, args):
+        a = c.attrs
+        if a["data_layout"] != "NCHW" or a["kernel_layout"] != "OIHW" or a["groups"] != 1 \
+                or a["out_layout"] not in ("", "NCHW") or not is_constant_expr(args[1]):
+            return None
+        data, weight = args
+        cin, cout = c.args[0].ty.shape[1], c.ty.shape[1]
+        ib = self.blocked.get(id(data)) or _block(cin)
+        ob = _block(cout)
+        if ib is None or ob is None:
+            return None
+        if id(data) not in self.blocked:
+            data = self.to_blocked(data, ib)
+        kl = f"OIHW{ib}i{ob}o"
+        out = contrib_conv2d_nchwc(data, layout_transform(weight, "OIHW", kl), a["strides"], a["padding"],
+                                   a["dilation"], 1, a["channels"], a["kernel_size"], f"NCHW{ib}c", kl,
+                                   f"NCHW{ob}c", a["out_dtype"])
+        return self._mark(out, ob)
+
+    def _dense(self, c, args):
+        data, weight = args
+        if not is_constant_expr(weight):
+            return None
+        nr = _block(c.args[1].ty.shape[0])
+        if nr is None:
+            return None
+        wl = f"NC{nr}n"
+        return contrib_dense_pack(data, layout_transform(weight, "NC", wl), c.attrs["units"], c.attrs["out_dtype"], wl)
+
+    def _propagate(self, c, args):
+        """The call on blocked operands, or None where the operator depends on the layout."""
+        pattern, name = c.op.pattern, c.op.name
+        if not isinstance(c.ty, TensorType):
+            return None
+        if pattern == OpPattern.ELEMWISE and len(args) == 1 and c.ty.shape == c.args[0].ty.shape:
+            return self._mark(Call(c.op, args, c.attrs), self.blocked[id(args[0])])
+        shape = c.ty.shape
+        if name == "nn.bias_add":
+            if c.attrs["axis"] % 4 != 1 or id(args[0]) not in self.blocked:
+                return None
+            b, vec = self.blocked[id(args[0])], args[1]
+            # [C] -> [1, C, 1, 1] -> [1, C/b, 1, 1, b]
+            vec = Constant(vec.data.reshape(1, -1, 1, 1)) if isinstance(vec, Constant) else \
+                expand_dims(expand_dims(vec, 0), 2, 2)
+            return self._mark(add(args[0], layout_transform(vec, "NCHW", f"NCHW{b}c")), b)
+        if pattern != OpPattern.BROADCAST or len(args) != 2 or len(shape) != 4:
+            return None
+        blocks = {self.blocked[id(a)] for a in args if id(a) in self.blocked}
+        if len(blocks) != 1:
+            return None
+        b = blocks.pop()
+        new = []
+        for old, a in zip(c.args, args):
+            if id(a) in self.blocked:
+                if old.ty.shape != shape:  # the blocked operand itself would be broadcast
+                    return None
+                new.append(a)
+                continue
+            conv = self._to_blocked(a, old.ty.shape, shape, b)
+            if conv is None:
+                return None
+            new.append(conv)
+        return self._mark(Call(c.op, tuple(new), c.attrs), b)
+
+    def _to_blocked(self, e, eshape, out_shape, b):
+        """e (of NCHW-broadcastable shape eshape) in a form that broadcasts against NCHW[b]c data."""
+        if len(eshape) > 4:
+            return None
+        padded = (1,) * (4 - len(eshape)) + tuple(eshape)
+        if all(s == 1 for s in padded):
+            return e  # a scalar broadcasts in any layout
+        if padded == (1, out_shape[1], 1, 1) or tuple(eshape) == tuple(out_shape):
+            if isinstance(e, Constant):
+                e = Constant(e.data.reshape(padded))
+            elif len(eshape) < 4:
+                e = expand_dims(e, 0, 4 - len(eshape))
+            return self.to_blocked(e, b)
+        return None
+
+    # ------------------------------------------------------------------ layout boundaries
+    def visit_tuple(self, t):
+        f = tuple(self.plain(x) for x in self._same(t.fields))
+        return t if all(a is b for a, b in zip(f, t.fields)) else Tuple(f)
+
+    def visit_let(self, e):
+        var, value, body = self._same((e.var, e.value, e.body))
+        value, body = self.plain(value), self.plain(body)
+        if var is e.var and value is e.value and body is e.body:
+            return e
+        return Let(var, value, body)
+
+    def visit_function(self, f):
+        out = super().visit_function(f)
+        body = self.plain(out.body)
+        if body is out.body:
+            return out
+        return replace(out, body=body, ret_type=None, ty=None)
+
+
+def alter_op_layout(func):
+    func = infer_type(func)
+    out = _Alter().visit(func)
+    return func if out is func else infer_type(out)
+
+
+def _cpu_target() -> bool:
+    from ...target import Target
+
+    t = Target.current()
+    return t is not None and t.kind == "llvm"
+
+
+def AlterOpLayout():  # noqa: N802  (classic relay.transform name)
+    @module_pass(opt_level=3, name="AlterOpLayout")
+    def run(mod):
+        if not _cpu_target():
+            return mod
+        return mod.with_function("main", alter_op_layout(mod["main"]))
+
+    return run
+

@@ -1,0 +1,83 @@
+"""AlterOpLayout (CPU): conv2d -> NCHW16c conv with a packed kernel, dense -> packed-weight dense,
+with the blocked layout carried between convolutions instead of converted back and forth."""
+
+import numpy as np
+from passes_ref import build_run, evaluate, ops_in, rand, run_passes
+
+from tilecraft import relay
+from tilecraft.relay.expr import Call, Constant
+from tilecraft.relay.transform import AlterOpLayout, FoldConstant
+from tilecraft.relay.transform.infer_type import infer_type
+from tilecraft.relay.visitor import post_order
+
+PASSES = [AlterOpLayout(), FoldConstant()]
+
+
+def _runtime_transforms(g):
+    """layout_transform calls left after folding (the constant ones became packed weights)."""
+    return [(n.attrs["src_layout"], n.attrs["dst_layout"]) for n in post_order(g)
+            if isinstance(n, Call) and n.op.name == "layout_transform"]
+
+
+def _residual_net():
+    x = relay.var("x", shape=(1, 16, 6, 6))
+    skip = relay.var("skip", shape=(1, 32, 6, 6))
+    w1, w2 = relay.const(rand(32, 16, 3, 3)), relay.const(rand(32, 32, 1, 1, seed=1))
+    b = relay.const(rand(32, seed=2))
+    y = relay.nn.relu(relay.nn.bias_add(relay.nn.conv2d(x, w1, padding=(1, 1)), b))
+    y = relay.nn.conv2d(y * relay.const(rand(32, 1, 1, seed=3)), w2) + skip  # per-channel scale, residual
+    y = relay.nn.relu(y) * relay.const(0.5)
+    return relay.Function([x, skip], relay.Tuple([y, relay.sum(y, axis=1)]))
+
+
+def test_blocked_layout_flows_between_convolutions():
+    f = _residual_net()
+    g = run_passes(f, PASSES)
+    ops = ops_in(g)
+    assert "nn.conv2d" not in ops and ops.count("nn.contrib_conv2d_NCHWc") == 2
+    # into the first conv, the residual input in, and one way back for both readers of y
+    assert sorted(_runtime_transforms(g)) == [("NCHW", "NCHW16c"), ("NCHW", "NCHW16c"), ("NCHW16c", "NCHW")]
+    kernels = [n.args[1] for n in post_order(g) if isinstance(n, Call) and n.op.name == "nn.contrib_conv2d_NCHWc"]
+    assert all(isinstance(k, Constant) and k.data.ndim == 6 for k in kernels)
+    inputs = {"x": rand(1, 16, 6, 6, seed=4), "skip": rand(1, 32, 6, 6, seed=5)}
+    want = evaluate(f, inputs)
+    for got, ref in zip(evaluate(g, inputs), want):
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
+    for got, ref in zip(build_run(f, inputs, opt_level=3), want):
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_channels_without_a_block_keep_nchw():
+    x = relay.var("x", shape=(1, 12, 4, 4))
+    f = relay.Function([x], relay.nn.conv2d(x, relay.const(rand(16, 12, 3, 3))))
+    assert ops_in(run_passes(f, PASSES)) == ["nn.conv2d"]
+    # a weight that is a graph input is not packed either
+    w = relay.var("w", shape=(16, 16, 1, 1))
+    y = relay.var("y", shape=(1, 16, 4, 4))
+    assert ops_in(run_passes(relay.Function([y, w], relay.nn.conv2d(y, w)), PASSES)) == ["nn.conv2d"]
+
+
+def test_dense_gets_a_packed_weight():
+    x = relay.var("x", shape=(2, 3, 24))
+    w = relay.const(rand(32, 24))
+    f = relay.Function([x], relay.nn.relu(relay.nn.dense(x, w)))
+    g = run_passes(f, PASSES)
+    assert ops_in(g) == ["nn.contrib_dense_pack", "nn.relu"]
+    packed = g.body.args[0].args[1]
+    assert isinstance(packed, Constant) and packed.data.shape == (2, 24, 16)
+    a = rand(2, 3, 24, seed=1)
+    want = evaluate(f, {"x": a})
+    np.testing.assert_allclose(evaluate(g, {"x": a}), want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(build_run(f, {"x": a}, opt_level=3)[0], want, rtol=1e-5, atol=1e-5)
+
+
+def test_only_at_opt_level_3_on_a_cpu_target():
+    x = relay.var("x", shape=(1, 8, 4, 4))
+    f = relay.Function([x], relay.nn.conv2d(x, relay.const(rand(8, 8, 1, 1))))
+    assert ops_in(run_passes(f, [AlterOpLayout()], opt_level=2)) == ["nn.conv2d"]
+    assert "nn.contrib_conv2d_NCHWc" in ops_in(run_passes(f, [AlterOpLayout()], opt_level=3))
+    from tilecraft import IRModule, transform
+
+    with transform.PassContext(opt_level=3):  # no target: nothing to pick layouts for
+        mod = AlterOpLayout()(IRModule.from_expr(infer_type(f)))
+    assert ops_in(mod["main"]) == ["nn.conv2d"]
