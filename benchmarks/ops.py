@@ -16,10 +16,9 @@ import sys
 import warnings
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import median_seconds, table  # noqa: E402  (sets thread counts first)
-
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import median_seconds, table  # noqa: E402  (sets thread counts first)
 
 import tilecraft as tvm  # noqa: E402
 from tilecraft import relay  # noqa: E402
@@ -59,7 +58,8 @@ def conv_relu():
     w, b = relay.var("w", shape=(64, 64, 3, 3)), relay.var("b", shape=(64,))
     out = relay.nn.relu(relay.nn.bias_add(relay.nn.conv2d(rx, w, padding=(1, 1)), b))
     params = {"w": _np(conv.weight), "b": _np(conv.bias)}
-    return "conv2d 1x64x56x56 -> 64, 3x3 + bias + relu", torch.nn.Sequential(conv, torch.nn.ReLU()), (x,), [rx, w, b], out, params
+    module = torch.nn.Sequential(conv, torch.nn.ReLU())
+    return "conv2d 1x64x56x56 -> 64, 3x3 + bias + relu", module, (x,), [rx, w, b], out, params
 
 
 def depthwise():
