@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import statistics
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count() or 1))
 os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
@@ -12,20 +10,10 @@ os.environ.setdefault("MKL_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
 
 
 def median_seconds(fn, repeat: int = 7, min_time: float = 0.2, warmup: int = 2) -> float:
-    """Median seconds per call; each repeat runs enough calls to last min_time / repeat."""
-    for _ in range(warmup):
-        fn()
-    t0 = time.perf_counter()
-    fn()
-    one = max(time.perf_counter() - t0, 1e-7)
-    number = max(1, int(min_time / repeat / one))
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - t0) / number)
-    return statistics.median(samples)
+    """Median seconds per call (tilecraft.measure.latency: repeats after warm-up)."""
+    from tilecraft.measure import latency
+
+    return latency(fn, repeat, min_time, warmup).median
 
 
 def table(rows: list, header: list) -> str:
