@@ -1,6 +1,6 @@
 """Relay: the graph IR, its operators, passes, importers, and relay.build."""
 
-from . import op, transform  # noqa: F401
+from . import frontend, op, transform  # noqa: F401
 from .build_module import GraphExecutorFactoryModule, bind_params_by_name, build, load_deployed, optimize  # noqa
 from .expr import Call, Constant, Expr, Function, Let, Tuple, TupleGetItem, Var, const, var  # noqa: F401
 from .op import image, nn  # noqa: F401

@@ -100,15 +100,18 @@ def load_deployed(directory, dev=None):
     return GraphModule(ex)
 
 
-def optimize(mod, params=None):
-    """The graph passes relay.build runs, under the current PassContext."""
+def optimize(mod, params=None, target=None):
+    """The graph passes relay.build runs (under the current PassContext), up to fused kernels."""
+    from ..target import Target
+
     if isinstance(mod, Function):
         mod = IRModule({"main": mod})
     main = mod["main"]
     if params:
         main = bind_params_by_name(main, params)
     mod = IRModule({"main": main})
-    return Sequential([InferType(), *optimization_passes(), FuseOps()])(mod)
+    with Target(target if target is not None else (Target.current() or "llvm")):
+        return Sequential([InferType(), *optimization_passes(), FuseOps()])(mod)
 
 
 def build(mod, target=None, target_host=None, params=None, mod_name: str = "default"):
@@ -126,7 +129,7 @@ def build(mod, target=None, target_host=None, params=None, mod_name: str = "defa
     if tgt.kind != "llvm":
         raise ValueError(f"relay.build supports target 'llvm' (CPU) for now, got {tgt.kind!r}")
     with tgt:
-        fused = optimize(mod, params)
+        fused = optimize(mod, params, tgt)
         graph_json, kernels, consts = GraphCodegen(TECompiler(tgt)).run(fused["main"])
         kmod = IRModule({n: run_passes(f, BUILD_PASSES) for n, f in kernels.items()})
         lib = Module.from_artifact(codegen_llvm(kmod, tgt))
