@@ -10,11 +10,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test,torch]'
+	$(BIN)/pip install -q -e '.[test,torch,models,onnx]'
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/schedule_analysis.py
+	$(BIN)/python examples/demo.py
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks
@@ -26,6 +26,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/matmul.py
 	$(BIN)/python benchmarks/compile_speed.py
+	$(BIN)/python benchmarks/ops.py
+	$(BIN)/python benchmarks/models.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
