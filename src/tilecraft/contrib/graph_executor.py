@@ -120,7 +120,7 @@ class GraphExecutor:
             for _ in range(number):
                 self.run()
             results.append((time.perf_counter() - t0) / number)
-        return ProfileResult(sum(results) / len(results), tuple(results))
+        return ProfileResult.from_results(results)
 
     def profile(self, number: int = 10) -> list:
         """Debug mode: per-kernel median time, as (kernel name, seconds, share of total), slowest first."""

@@ -1,49 +1,17 @@
-"""Latency statistics: repeats of calls after warm-up; each repeat lasts long enough to time."""
+"""Latency of any Python callable: repeats of calls after warm-up, each long enough to time.
+
+The statistics are the runtime's ProfileResult (median, mean, std, min, max, percentiles)."""
 
 from __future__ import annotations
 
-import statistics
 import time
-from dataclasses import dataclass
+
+from ..runtime.timing import ProfileResult
+
+LatencyStats = ProfileResult
 
 
-@dataclass(frozen=True)
-class LatencyStats:
-    """Seconds per call over repeats."""
-
-    results: tuple
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.results)
-
-    @property
-    def mean(self) -> float:
-        return statistics.fmean(self.results)
-
-    @property
-    def std(self) -> float:
-        return statistics.pstdev(self.results) if len(self.results) > 1 else 0.0
-
-    @property
-    def min(self) -> float:
-        return min(self.results)
-
-    @property
-    def max(self) -> float:
-        return max(self.results)
-
-    def percentile(self, q: float) -> float:
-        xs = sorted(self.results)
-        return xs[min(len(xs) - 1, int(round(q / 100 * (len(xs) - 1))))]
-
-    def as_dict(self) -> dict:
-        return {"median_ms": self.median * 1e3, "mean_ms": self.mean * 1e3, "std_ms": self.std * 1e3,
-                "min_ms": self.min * 1e3, "max_ms": self.max * 1e3, "p90_ms": self.percentile(90) * 1e3,
-                "repeats": len(self.results)}
-
-
-def latency(fn, repeat: int = 7, min_time: float = 0.2, warmup: int = 2) -> LatencyStats:
+def latency(fn, repeat: int = 7, min_time: float = 0.2, warmup: int = 2) -> ProfileResult:
     """Time `fn()`: `warmup` calls, then `repeat` repeats of as many calls as fill min_time / repeat."""
     for _ in range(warmup):
         fn()
@@ -57,4 +25,4 @@ def latency(fn, repeat: int = 7, min_time: float = 0.2, warmup: int = 2) -> Late
         for _ in range(number):
             fn()
         results.append((time.perf_counter() - t0) / number)
-    return LatencyStats(tuple(results))
+    return ProfileResult.from_results(results)

@@ -44,6 +44,20 @@ class ProfileResult:
     def max(self) -> float:
         return max(self.results)
 
+    def percentile(self, q: float) -> float:
+        xs = sorted(self.results)
+        return xs[min(len(xs) - 1, int(round(q / 100 * (len(xs) - 1))))]
+
+    def as_dict(self) -> dict:
+        return {"median_ms": self.median * 1e3, "mean_ms": self.mean * 1e3, "std_ms": self.std * 1e3,
+                "min_ms": self.min * 1e3, "max_ms": self.max * 1e3, "p90_ms": self.percentile(90) * 1e3,
+                "repeats": len(self.results)}
+
+    @staticmethod
+    def from_results(results) -> ProfileResult:
+        results = tuple(results)
+        return ProfileResult(sum(results) / len(results), results)
+
     def __repr__(self) -> str:
         ms = [f"{r * 1e3:.4f}" for r in self.results]
         return (f"ProfileResult(mean={self.mean * 1e3:.4f} ms, median={self.median * 1e3:.4f} ms, "
