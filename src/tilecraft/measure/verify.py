@@ -26,6 +26,6 @@ def verify(outputs, references, atol: float = 1e-3, rtol: float = 1e-3) -> dict:
         if not np.allclose(o, r, atol=atol, rtol=rtol):
             raise VerificationError(
                 f"output {i} differs from the reference beyond atol={atol}, rtol={rtol}: at index "
-                f"{tuple(int(k) for k in worst)} got {o[worst]!r}, expected {r[worst]!r} "
+                f"{tuple(int(k) for k in worst)} got {o[worst].item()!r}, expected {r[worst].item()!r} "
                 f"(max abs error {report[i]['max_abs']:.3g})")
     return report
