@@ -124,6 +124,8 @@ CASES = {
                 [R(2, 5, 4)]),
     "prod_logsumexp_norm": (lambda m, x: (x.prod(dim=1), torch.logsumexp(x, dim=-1), x.norm(dim=-1)),
                             [R(2, 3, 4)]),
+    "any_all": (lambda m, x: (x.gt(0).any(dim=1), x.gt(-1).all(dim=-1, keepdim=True), (x > 2).any(), x.all()),
+                [R(2, 3, 4)]),
     # normalization
     "softmax": (lambda m, x: F.softmax(x, dim=1) + F.log_softmax(x, dim=-1), [R(2, 3, 4)]),
     "layer_norm": (lambda m, x: m.ln(x) + F.layer_norm(x, (3, 4)) + F.layer_norm(x, (4,)), [R(2, 3, 4)],
@@ -132,7 +134,8 @@ CASES = {
     "group_norm": (lambda m, x: m.gn(x), [R(2, 4, 5, 5)], {"gn": nn.GroupNorm(2, 4)}),
     "instance_norm": (lambda m, x: F.instance_norm(x), [R(2, 3, 5, 5)]),
     # linear algebra
-    "linear": (lambda m, x: m.fc(x) + m.fc2(x), [R(2, 5, 8)], {"fc": nn.Linear(8, 6), "fc2": nn.Linear(8, 6, bias=False)}),
+    "linear": (lambda m, x: m.fc(x) + m.fc2(x), [R(2, 5, 8)],
+               {"fc": nn.Linear(8, 6), "fc2": nn.Linear(8, 6, bias=False)}),
     "matmul_2d": (lambda m, x, y: x @ y, [R(4, 5), R(5, 3)]),
     "matmul_3d_2d": (lambda m, x, y: torch.matmul(x, y), [R(2, 4, 5), R(5, 3)]),
     "matmul_4d": (lambda m, x, y: x @ y.transpose(-2, -1) + x @ y.transpose(-2, -1), [R(2, 3, 4, 5), R(2, 3, 4, 5)]),
@@ -147,6 +150,16 @@ CASES = {
              [R(1, 2, 5, 4), R(1, 2, 5, 4, seed=1), R(1, 2, 5, 4, seed=2), torch.rand(5, 5) > 0.3]),
     "sdpa_float_mask": (lambda m, q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=m.mask, scale=0.3),
                         [R(2, 5, 4), R(2, 6, 4, seed=1), R(2, 6, 3, seed=2)], {"mask": nn.Buffer(R(5, 6))}),
+    "encoder_layer_fast_path": (lambda m, x: m.post(x) + m.pre(x), [R(2, 5, 16)],
+                                {"post": nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True),
+                                 "pre": nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, activation="gelu",
+                                                                   batch_first=True, norm_first=True)}),
+    "encoder_layer_padding_mask": (lambda m, x, pad: m.layer(x, src_key_padding_mask=pad),
+                                   [R(2, 5, 16), torch.tensor([[False] * 5, [False, False, False, True, True]])],
+                                   {"layer": nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)}),
+    "multihead_attention": (lambda m, x, y: (m.mha(x, x, x, need_weights=False)[0], *m.mha(x, y, y)),
+                            [R(2, 5, 16), R(2, 3, 16, seed=1)],
+                            {"mha": nn.MultiheadAttention(16, 2, batch_first=True)}),
     # convolution & pooling
     "conv2d": (lambda m, x: m.c1(x) + m.c2(x), [R(1, 4, 9, 9)],
                {"c1": nn.Conv2d(4, 6, 3, padding=1), "c2": nn.Conv2d(4, 6, 3, padding=2, dilation=2, groups=2)}),
@@ -156,8 +169,8 @@ CASES = {
     "conv1d": (lambda m, x: m.c(x), [R(2, 3, 12)], {"c": nn.Conv1d(3, 5, 3, stride=2, padding=1)}),
     "conv_transpose2d": (lambda m, x: m.c(x), [R(1, 4, 5, 5)],
                          {"c": nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1)}),
-    "max_pool2d": (lambda m, x: (F.max_pool2d(x, 3, 2, 1), F.max_pool2d(x, 2, 2, ceil_mode=True), F.max_pool1d(x[0], 2)),
-                   [R(1, 3, 9, 9)]),
+    "max_pool2d": (lambda m, x: (F.max_pool2d(x, 3, 2, 1), F.max_pool2d(x, 2, 2, ceil_mode=True),
+                                 F.max_pool1d(x[0], 2)), [R(1, 3, 9, 9)]),
     "avg_pool2d": (lambda m, x: (F.avg_pool2d(x, 3, 2, 1), F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)),
                    [R(1, 3, 8, 8)]),
     "adaptive_pool": (lambda m, x: (F.adaptive_avg_pool2d(x, 1), F.adaptive_avg_pool2d(x, (3, 2)),
@@ -180,9 +193,10 @@ CASES = {
                                    x.narrow(1, 1, 2)), [R(3, 4, 5)]),
     "index_const": (lambda m, x: (x[m.idx], x[:, m.idx2], x[m.idx, m.idx], x[1:, m.idx2]), [R(4, 4)],
                     {"idx": nn.Buffer(torch.tensor([0, 2, -1])), "idx2": nn.Buffer(torch.tensor([[1, 0], [3, 3]]))}),
-    "index_dynamic": (lambda m, x, i: (x[i], x[:, i], torch.index_select(x, 1, i)), [R(4, 5), torch.tensor([3, 0, 1])]),
-    "gather_embedding": (lambda m, x, i: (torch.gather(x, 1, i), m.emb(i)), [R(3, 4), torch.tensor([[0, 1], [2, 3], [1, 1]])],
-                         {"emb": nn.Embedding(5, 3)}),
+    "index_dynamic": (lambda m, x, i: (x[i], x[:, i], torch.index_select(x, 1, i), x[i, i], x[i, :, i.flip(0)]),
+                      [R(4, 5, 4), torch.tensor([3, 0, 1])]),
+    "gather_embedding": (lambda m, x, i: (torch.gather(x, 1, i), m.emb(i)),
+                         [R(3, 4), torch.tensor([[0, 1], [2, 3], [1, 1]])], {"emb": nn.Embedding(5, 3)}),
     "pad_flip_roll": (lambda m, x: (F.pad(x, (1, 2, 0, 1), value=0.5), x.flip(-1), x.roll(1, 1)), [R(2, 3, 4)]),
     "tril_cumsum": (lambda m, x: (x.tril(), x.triu(1), x.cumsum(-1), x.cumsum(0)), [R(4, 4)]),
     "casts": (lambda m, x, i: (x.to(torch.int64), i.float() * x, x.type_as(i), i.to(x.dtype), x.double().float(),
@@ -304,3 +318,34 @@ def test_exported_program_names_and_params():
     assert names[0] == "input"
     assert {"0.weight", "0.bias", "1.running_mean", "1.running_var"} <= set(params)
     assert "1.num_batches_tracked" not in params  # integer buffers are not weights
+
+
+def test_seed_relay_snippet():
+    """seeds/003 "Relay - High-Level IR", on the CPU target."""
+    model = torch.nn.Linear(128, 64)
+    input_shape = (1, 128)
+    input_data = torch.randn(input_shape)
+    traced = torch.jit.trace(model, input_data)
+    relay_mod, params = relay.frontend.from_pytorch(traced, [("input", input_shape)])
+    with tvm.transform.PassContext(opt_level=3):
+        lib = relay.build(relay_mod, target="llvm", params=params)
+    m = graph_executor.GraphModule(lib["default"](tvm.cpu(0)))
+    m.set_input("input", input_data.numpy())
+    m.run()
+    np.testing.assert_allclose(m.get_output(0).numpy(), model(input_data).detach().numpy(), atol=1e-5, rtol=1e-5)
+
+
+def test_custom_convert_map():
+    x = R(3).abs() + 1
+    sm = torch.jit.trace(_Unsupported(), x)
+    custom = {"aten::lgamma": lambda inputs, types: relay.log(inputs[0]),
+              "aten::digamma": lambda inputs, types: relay.sqrt(inputs[0])}
+    mod, params = from_pytorch(sm, [("x", (3,))], custom_convert_map=custom)
+    (out,) = run_relay(mod, params, ["x"], [x])
+    xn = x.numpy()
+    np.testing.assert_allclose(out, np.sqrt(np.log(xn) + np.log(xn + 1)), rtol=1e-5)
+
+
+def test_not_a_script_module():
+    with pytest.raises(TypeError, match="from_exported_program"):
+        from_pytorch(nn.Linear(2, 2), [("x", (1, 2))])

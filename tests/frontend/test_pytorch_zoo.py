@@ -45,8 +45,9 @@ def tiny_cnn():
         def forward(self, x):
             return torch.relu(x + self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))))
 
-    model = nn.Sequential(nn.Conv2d(3, 16, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(inplace=True),
-                          nn.MaxPool2d(3, 2, 1), Block(16), nn.Conv2d(16, 32, 3, stride=2, padding=1),
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(16),
+                          nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1), Block(16),
+                          nn.Conv2d(16, 32, 3, stride=2, padding=1),
                           nn.BatchNorm2d(32), nn.ReLU6(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.1),
                           nn.Linear(32, 10))
     g = torch.Generator().manual_seed(1)
@@ -123,6 +124,8 @@ def import_both(model, inputs, path):
     else:
         with torch.no_grad():
             ep = torch.export.export(model, tuple(inputs))
+        if path == "core_aten":  # the decomposed (core ATen) operator set
+            ep = ep.run_decompositions()
         mod, params = from_exported_program(ep)
         names = [p.name_hint for p in mod["main"].params[: len(inputs)]]
     return mod, params, names
@@ -149,7 +152,7 @@ def check_model(model, inputs, path):
     return t1 - t0, t2 - t1
 
 
-@pytest.mark.parametrize("path", ["trace", "export"])
+@pytest.mark.parametrize("path", ["trace", "export", "core_aten"])
 @pytest.mark.parametrize("name", sorted(SMALL))
 def test_small_model(name, path):
     model, inputs = SMALL[name]()

@@ -112,10 +112,19 @@ class Args:
 
 # ------------------------------------------------------------------------------------ dtypes
 
+# c10::ScalarType codes (TorchScript carries dtypes as ints).
+SCALAR_TYPES = {0: "uint8", 1: "int8", 2: "int16", 3: "int32", 4: "int64", 5: "float16", 6: "float32",
+                7: "float64", 11: "bool", 15: "bfloat16"}
+
+
 def dtype_str(d, demote: bool = True) -> str | None:
-    """torch.dtype / numpy dtype / string -> relay dtype string; float64 becomes float32."""
+    """torch.dtype / ScalarType code / numpy dtype / string -> relay dtype string; float64 becomes float32."""
     if d is None:
         return None
+    if isinstance(d, int) and not isinstance(d, bool):
+        if d not in SCALAR_TYPES:
+            raise TypeError(f"unsupported ScalarType code {d}")
+        d = SCALAR_TYPES[d]
     s = str(d).replace("torch.", "")
     s = {"float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int32",
          "short": "int16", "uint8": "uint8", "bool": "bool"}.get(s, s)
@@ -383,18 +392,12 @@ def _cast(ctx, x, dtype):
     return _t.cast(x, dt)
 
 
-@register("to", "_to_copy", "type")
+@register("to", "_to_copy")
 def _to(ctx, a):
     x = a[0]
     if a.has("other"):
         return _cast(ctx, x, ctx.dtype(a["other"]))
-    dtype = a.get("dtype")
-    if dtype is None and len(a) > 1 and not a.has("dtype"):
-        dtype = a[1]
-    if isinstance(dtype, str) and dtype in ("cpu", "cuda"):
-        dtype = None
-    if type(dtype).__name__ == "device":
-        dtype = None
+    dtype = a.get("dtype")  # to.dtype / to.device / to.dtype_layout / _to_copy all name it "dtype"
     return _cast(ctx, x, dtype)
 
 
@@ -548,8 +551,8 @@ def _mish(ctx, a):
 def _logical_not(ctx, a):
     x = a[0]
     if ctx.dtype(x) != "bool":
-        if a.overload == "" and "bitwise" in getattr(a, "name", ""):
-            raise NotImplementedError("bitwise_not on integers is not supported")
+        if a.opname == "aten::bitwise_not":
+            raise NotImplementedError(f"bitwise_not of a {ctx.dtype(x)} tensor (only bool is supported)")
         x = _t.not_equal(x, ctx.scalar_const(0, ctx.dtype(x)))
     return _t.equal(x, ctx.scalar_const(False, "bool"))
 
@@ -568,8 +571,8 @@ def _alpha(ctx, other, alpha):
 @register("add")
 def _add(ctx, a):
     x, y = a[0], _alpha(ctx, a[1], a.get("alpha"))
-    if isinstance(x, str) or isinstance(x, list):
-        raise NotImplementedError("aten::add on lists or strings of run-time values")
+    if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):  # aten::add.t: list concatenation
+        return list(x) + list(y)
     x, y, _ = _binary_operands(ctx, x, y)
     return _t.add(x, y)
 
@@ -852,6 +855,21 @@ register("var")(_var_std(False))
 register("std")(_var_std(True))
 
 
+def _any_all(reduce_fn):
+    def conv(ctx, a):
+        x = _t.cast(_to_bool(ctx, a[0]), "int32")
+        dim = a.get("dim") if a.has("dim") else None
+        keep = bool(a.get("keepdim", False)) if a.has("keepdim") else False
+        out = reduce_fn(x, axis=_dims(ctx, x, dim), keepdims=keep) if ctx.ndim(x) else x
+        return _t.not_equal(out, ctx.scalar_const(0, "int32"))
+
+    return conv
+
+
+register("any")(_any_all(_t.max))
+register("all")(_any_all(_t.min))
+
+
 @register("logsumexp")
 def _logsumexp(ctx, a):
     x = a[0]
@@ -1065,7 +1083,7 @@ def _matmul(ctx, x, y):
     if trans_b:
         y, sy = ysrc, ctx.shape(ysrc)
 
-    def fold(e, s, full):
+    def fold(e, s):
         lead = tuple(s[:-2])
         if _numel(lead) == 1:
             return _reshape(ctx, e, (1,) + tuple(s[-2:]))
@@ -1073,8 +1091,8 @@ def _matmul(ctx, x, y):
             e = _tf.broadcast_to(e, tuple(batch) + tuple(s[-2:]))
         return _reshape(ctx, e, (nb,) + tuple(s[-2:]))
 
-    x3 = fold(x, sx, True)
-    y3 = fold(y, sy, True)
+    x3 = fold(x, sx)
+    y3 = fold(y, sy)
     out = _nn.batch_matmul(x3, y3, transpose_a=False, transpose_b=trans_b)
     n = sy[-2] if trans_b else sy[-1]
     return _reshape(ctx, out, tuple(batch) + (sx[-2], n))
@@ -1844,3 +1862,84 @@ def _new_full(ctx, a):
 
 __all__ = ["CONVERTERS", "STATIC_RESULT", "Args", "AtenContext", "register", "lookup", "supported_ops",
            "dtype_str", "is_dynamic", "is_torch_tensor"]
+
+
+# ------------------------------------------------------------------------------------ fused attention (fast paths)
+
+def _heads(ctx, x, b, n, h):
+    """(B, N, H*D) -> (B, H, N, D)."""
+    e = ctx.shape(x)[-1]
+    return _tf.transpose(_reshape(ctx, x, (b, n, h, e // h)), (0, 2, 1, 3))
+
+
+def _mha(ctx, q_in, k_in, v_in, num_heads, qkv_w, qkv_b, proj_w, proj_b, mask, mask_type):
+    """nn.MultiheadAttention's fused inference path (batch first); returns (out, weights (B, H, L, S))."""
+    qkv_w, qkv_b = ctx.expr(qkv_w), ctx.expr(qkv_b)
+    b, L, E = ctx.shape(q_in)
+    S = ctx.shape(k_in)[1]
+    dt = ctx.dtype(q_in)
+    if q_in is k_in and k_in is v_in:
+        qkv = _bias(ctx, _nn.dense(q_in, qkv_w), qkv_b)
+        q, k, v = (qkv_part for qkv_part in _split_at(ctx, qkv, [E, E, E], -1))
+    else:
+        ws = _split_at(ctx, qkv_w, [E, E, E], 0)
+        bs = _split_at(ctx, qkv_b, [E, E, E], 0)
+        q, k, v = (_bias(ctx, _nn.dense(x, w), bb) for x, w, bb in zip((q_in, k_in, v_in), ws, bs))
+    q, k, v = _heads(ctx, q, b, L, num_heads), _heads(ctx, k, b, S, num_heads), _heads(ctx, v, b, S, num_heads)
+    d = E // num_heads
+    bh = b * num_heads
+    scores = _nn.batch_matmul(_reshape(ctx, q, (bh, L, d)), _reshape(ctx, k, (bh, S, d)), transpose_b=True)
+    scores = _t.multiply(_reshape(ctx, scores, (b, num_heads, L, S)), ctx.scalar_const(1.0 / math.sqrt(d), dt))
+    if mask is not None:
+        m = ctx.expr(mask)
+        ms = ctx.shape(m)
+        if mask_type == 1 or (len(ms) == 2 and ms == (b, S) and mask_type != 0):  # key padding mask (B, S)
+            m = _reshape(ctx, m, (b, 1, 1, S))
+        if ctx.dtype(m) == "bool":
+            scores = _t.where(m, ctx.scalar_const(-np.inf, dt), scores)
+        else:
+            scores = _t.add(scores, ctx.expr(m, dt))
+    attn = _nn.softmax(scores, axis=-1)
+    out = _nn.batch_matmul(_reshape(ctx, attn, (bh, L, S)), _reshape(ctx, v, (bh, S, d)), transpose_b=False)
+    out = _reshape(ctx, _tf.transpose(_reshape(ctx, out, (b, num_heads, L, d)), (0, 2, 1, 3)), (b, L, E))
+    return _bias(ctx, _nn.dense(out, ctx.expr(proj_w)), proj_b), attn
+
+
+@register("_native_multi_head_attention")
+def _native_mha(ctx, a):
+    out, attn = _mha(ctx, a[0], a[1], a[2], _int(a[4]), a[5], a[6], a[7], a[8], a[9], _scalar(a[12]))
+    if not a[10]:  # need_weights=False
+        import torch
+
+        return (out, torch.zeros((0,)))
+    if a[11]:  # average over heads
+        attn = _t.mean(attn, axis=(1,), keepdims=False)
+    return (out, attn)
+
+
+@register("_transformer_encoder_layer_fwd")
+def _encoder_layer(ctx, a):
+    """nn.TransformerEncoderLayer's fused inference path, decomposed."""
+    x = a[0]
+    heads = _int(a[2])
+    use_gelu, norm_first, eps = bool(a[7]), bool(a[8]), float(a[9])
+    mask, mask_type = a[18], _scalar(a[19])
+    if ctx.ndim(x) != 3:
+        raise NotImplementedError("_transformer_encoder_layer_fwd on a nested or unbatched tensor")
+
+    def ln(y, w, b):
+        return _nn.layer_norm(y, ctx.expr(w), ctx.expr(b), axis=-1, epsilon=eps)
+
+    def attn(y):
+        return _mha(ctx, y, y, y, heads, a[3], a[4], a[5], a[6], mask, mask_type)[0]
+
+    def ffn(y):
+        h = _bias(ctx, _nn.dense(y, ctx.expr(a[14])), a[15])
+        h = _nn.gelu(h) if use_gelu else _nn.relu(h)
+        return _bias(ctx, _nn.dense(h, ctx.expr(a[16])), a[17])
+
+    if norm_first:
+        x = _t.add(x, attn(ln(x, a[10], a[11])))
+        return _t.add(x, ffn(ln(x, a[12], a[13])))
+    x = ln(_t.add(x, attn(x)), a[10], a[11])
+    return ln(_t.add(x, ffn(x)), a[12], a[13])

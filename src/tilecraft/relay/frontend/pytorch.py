@@ -14,8 +14,9 @@ position ids, causal masks) never become relay operators; the others go through 
 converter table in `aten.py`, shared with the torch.export importer.
 
 Scripted modules: the straight-line subset converts; `prim::If` converts when its condition is
-known at import time (`if self.training:`, `if x.dim() == 4:`), and `prim::Loop` or a condition
-that depends on tensor data is reported as unsupported.
+known at import time (`if self.training:`, `if x.dim() == 4:`) and `prim::Loop` is unrolled when
+its trip count and condition are (`for i in range(3):`).  Control flow that depends on tensor
+data is reported as unsupported (trace the model instead).
 
 Weights (parameters and floating-point buffers such as batch-norm statistics) become relay
 inputs named by their module path ("layer1.0.conv1.weight") and are returned in `params`;
@@ -35,11 +36,9 @@ from . import aten
 from .aten import Args, AtenContext, dtype_str, is_dynamic, is_torch_tensor
 from .common import OpNotImplemented, UnsupportedReport
 
-__all__ = ["from_pytorch"]
+__all__ = ["from_pytorch", "supported_ops"]
 
-# c10::ScalarType codes, as TorchScript constants carry dtypes.
-_SCALAR_TYPES = {0: "uint8", 1: "int8", 2: "int16", 3: "int32", 4: "int64", 5: "float16", 6: "float32",
-                 7: "float64", 11: "bool", 15: "bfloat16"}
+_SCALAR_TYPES = aten.SCALAR_TYPES
 _MEMORY_FORMATS = {0: "contiguous_format", 1: "preserve_format", 2: "channels_last", 3: "channels_last_3d"}
 
 # prim:: operators this importer handles itself (control flow, lists, attributes, scalars).
@@ -50,7 +49,7 @@ _PRIM_OPS = {
     "prim::min", "prim::max", "prim::data", "aten::__getitem__", "aten::len", "aten::Int", "aten::Float",
     "aten::Bool", "aten::ScalarImplicit", "aten::__is__", "aten::__isnot__", "aten::__not__", "aten::warn",
     "prim::isinstance", "prim::layout", "aten::list", "prim::DictConstruct", "aten::dim", "aten::size",
-    "aten::numel", "prim::is_cuda", "aten::format", "prim::SetAttr_unsupported", "prim::Print",
+    "aten::numel", "prim::is_cuda", "aten::format", "prim::Print", "prim::Loop",
 }
 _STATIC_PRIM = {"prim::dtype", "prim::device", "prim::shape", "prim::layout", "aten::dim", "aten::size",
                 "aten::numel", "prim::is_cuda", "aten::len", "prim::isinstance", "aten::__is__", "aten::__isnot__"}
@@ -126,8 +125,8 @@ class TorchScriptImporter(AtenContext):
         self.env: dict = {}
         self.param_vars: dict = {}  # id(tensor) -> Var
         self.params: dict = {}  # name -> numpy
-        self.param_names_used: set = set()
         self._schemas: dict = {}
+        self._keep: list = []  # the weight tensors, alive while ids key param_vars
 
     # ------------------------------------------------------------------ graph
     def graph(self):
@@ -175,7 +174,6 @@ class TorchScriptImporter(AtenContext):
             self.param_vars[id(t)] = v
             self.params[name] = arr
             self.weights.add(id(v))
-            self._keep = getattr(self, "_keep", [])
             self._keep.append(t)
         return v
 
@@ -566,6 +564,11 @@ class TorchScriptImporter(AtenContext):
 
 class _ConversionError(RuntimeError):
     """A converter failed; the message names the TorchScript node and its source line."""
+
+
+def supported_ops() -> list:
+    """Operator kinds this importer converts: the shared ATen table plus TorchScript's prim:: operators."""
+    return sorted(set(aten.supported_ops()) | _PRIM_OPS)
 
 
 def from_pytorch(script_module, input_infos, custom_convert_map=None, default_dtype="float32",

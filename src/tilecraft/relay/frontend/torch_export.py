@@ -24,7 +24,7 @@ from . import aten
 from .aten import Args, AtenContext, dtype_str, is_dynamic, is_torch_tensor
 from .common import OpNotImplemented, UnsupportedReport
 
-__all__ = ["from_exported_program"]
+__all__ = ["from_exported_program", "supported_ops"]
 
 
 def _op_name(target) -> str:
@@ -274,6 +274,11 @@ class ExportedProgramImporter(AtenContext):
 
 class _ConversionError(RuntimeError):
     """A converter failed; the message names the FX node and its source line."""
+
+
+def supported_ops() -> list:
+    """Operator names this importer converts (the shared ATen table; `getitem` picks tuple results)."""
+    return sorted(set(aten.supported_ops()) | {"getitem"})
 
 
 def from_exported_program(exported_program, input_infos=None, keep_params_as_input=True, **kwargs):
