@@ -349,3 +349,20 @@ def test_custom_convert_map():
 def test_not_a_script_module():
     with pytest.raises(TypeError, match="from_exported_program"):
         from_pytorch(nn.Linear(2, 2), [("x", (1, 2))])
+
+
+def test_inplace_write_into_a_view_is_refused():
+    """Writing through a view would change the viewed tensor too; refuse instead of diverging."""
+    import torch
+
+    from tilecraft import relay
+
+    class M(torch.nn.Module):
+        def forward(self, x):
+            y = x * 2
+            y[:, 0].add_(1)
+            return y
+
+    x = torch.randn(3, 4)
+    with pytest.raises(relay.frontend.OpNotImplemented, match=r"aten::add_ .* writes in place into a view"):
+        relay.frontend.from_pytorch(torch.jit.trace(M(), x), [("x", x.shape)])
