@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from ..runtime.ndarray import NDArray, array, empty
+from ..runtime.ndarray import NDArray, empty
 from ..runtime.params import load_param_dict
 
 
@@ -92,10 +92,10 @@ class GraphExecutor:
         if not 0 <= index < len(self.outputs):
             raise IndexError(f"output index {index} out of range; the graph has {len(self.outputs)} outputs")
         e = self.entries[self.outputs[index]]
-        if out is not None:
-            out.copyfrom(e)
-            return out
-        return array(e.numpy(), self.device)
+        if out is None:
+            out = empty(e.shape, e.dtype, self.device)  # outputs live in reused storage: hand out a copy
+        out.copyfrom(e)
+        return out
 
     # ------------------------------------------------------------------ running
     def run(self, **inputs) -> None:
