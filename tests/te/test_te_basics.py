@@ -589,3 +589,49 @@ def test_tensor_properties():
     assert len(B.op.axis) == 2 and B.op.axis[0].var.name == "i"
     assert B.shape[0] is n and B.shape[1].value == 3
     assert isinstance(B.op, te.ComputeOp) and isinstance(A.op, te.PlaceholderOp)
+
+
+def test_symbolic_shape_with_cache_and_compute_at(rng):
+    n = te.size_var("n")
+    A = te.placeholder((n, n), name="A")
+    B = te.placeholder((n, n), name="B")
+    k = te.reduce_axis((0, n), name="k")
+    C = te.compute((n, n), lambda i, j: te.sum(A[i, k] * B[k, j], axis=k), name="C")
+    s = te.create_schedule(C.op)
+    CC = s.cache_write(C, "local")
+    xo, yo, xi, yi = s[C].tile(C.op.axis[0], C.op.axis[1], 8, 8)
+    s[CC].compute_at(s[C], yo)
+    s[C].parallel(xo)
+    # The cache has a constant size although n is unknown.
+    assert "T.allocate([8, 8], 'float32', 'local')" in str(tvm.lower(s, [A, B, C], simple_mode=True))
+    f = tvm.build(s, [A, B, C], target="llvm")
+    for m in (1, 7, 13, 16):
+        a, b = (rng.random((m, m)) + 0.5).astype("float32"), (rng.random((m, m)) + 0.5).astype("float32")
+        c = tvm.nd.empty((m, m))
+        f(tvm.nd.array(a), tvm.nd.array(b), c)
+        assert rel_err(c.numpy(), a.astype("float64") @ b) < RTOL
+
+
+def test_symbolic_stencil_compute_at(rng):
+    n = te.size_var("n")
+    A = te.placeholder((n + 2,), name="A")
+    B = te.compute((n + 2,), lambda i: A[i] * 2.0, name="B")
+    C = te.compute((n,), lambda i: B[i] + B[i + 1] + B[i + 2], name="C")
+    s = te.create_schedule(C.op)
+    xo, xi = s[C].split(C.op.axis[0], factor=4)
+    s[B].compute_at(s[C], xo)
+    assert "T.allocate([6], 'float32', 'global')" in str(tvm.lower(s, [A, C], simple_mode=True))
+    f = tvm.build(s, [A, C], target="llvm")
+    for m in (1, 5, 8, 11):
+        a = (rng.random(m + 2) + 0.5).astype("float32")
+        c = tvm.nd.empty((m,))
+        f(tvm.nd.array(a), c)
+        assert rel_err(c.numpy(), 2 * (a[:-2].astype("float64") + a[1:-1] + a[2:])) < RTOL
+
+
+def test_integral_float_shapes_from_true_division():
+    """The classic GEMM tutorial declares packedB with shape (N / bn, K, bn): 32.0 is accepted."""
+    A = te.placeholder((1024 / 32, 8), name="A")
+    assert [int(s) for s in A.shape] == [32, 8]
+    with pytest.raises(TypeError, match="shape entries must be integers"):
+        te.placeholder((10 / 3,), name="B")

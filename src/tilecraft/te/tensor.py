@@ -126,6 +126,8 @@ def _shape(shape) -> tuple:
         shape = (shape,)
     out = []
     for s in shape:
+        if isinstance(s, float) and s.is_integer():
+            s = int(s)  # classic tutorials write (N / bn, K, bn) with Python's true division
         s = convert(s)
         if not dt.is_int(s.dtype):
             raise TypeError(f"shape entries must be integers, got `{s}` of dtype {s.dtype}")
