@@ -6,7 +6,7 @@
 
 __version__ = "0.1.0"
 
-from . import arith, ir, te, tir  # noqa: E402,F401
+from . import arith, ir, te, tir, transform  # noqa: E402,F401
 from .driver import build, lower  # noqa: E402,F401
 from .tir.stmt import IRModule  # noqa: E402,F401
 
@@ -15,7 +15,7 @@ def __getattr__(name):
     # The runtime and targets load llvmlite; import them on first use so `import tilecraft` stays light.
     import importlib
 
-    if name in ("runtime", "target"):
+    if name in ("runtime", "target", "testing", "contrib", "relay", "topi", "measure", "models"):
         return importlib.import_module(f".{name}", __name__)
     if name == "nd":
         return importlib.import_module(".runtime.ndarray", __name__)
