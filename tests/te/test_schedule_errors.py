@@ -292,6 +292,22 @@ def test_compute_at_cycle():
         s[R].compute_at(s[Q], Q.op.axis[0])
 
 
+def test_compute_at_through_reader_left_outside():
+    # X -> Y -> Z: X may be computed at Z's loop (Z consumes it through Y) ...
+    P = te.placeholder((M,), name="P")
+    X = te.compute((M,), lambda i: P[i] * 2.0, name="X")
+    Y = te.compute((M,), lambda i: X[i] * 3.0, name="Y")
+    Z = te.compute((M,), lambda i: Y[i] + 1.0, name="Z")
+    s = te.create_schedule(Z.op)
+    s[X].compute_at(s[Z], Z.op.axis[0])
+    # ... but only if Y ends up inside that loop too (or inlined); lowering says so.
+    with raises(ScheduleError, "stage X", "computed at Z.i", "reader Y", "outside that loop",
+                "compute_at Y inside it too, or attach X further out"):
+        tvm.lower(s, [P, Z])
+    s[Y].compute_at(s[Z], Z.op.axis[0])
+    tvm.lower(s, [P, Z])
+
+
 def test_compute_inline_of_reduction():
     A, B, C = matmul()
     D = te.compute((M, N), lambda a, b: C[a, b] + 1.0, name="D")

@@ -258,7 +258,10 @@ def test_gpu_schedule_pattern_lowers_with_thread_bindings():
     text = str(tvm.lower(s, [A, B, C]))
     for tag in ("blockIdx.x", "blockIdx.y", "threadIdx.x", "threadIdx.y"):
         assert tag in text
-    assert "'shared'" in text
+    # Shared memory is per block: the caches cover the block's whole 64-row (column) tile, not the
+    # 8 rows of one thread, although they are computed inside the thread loops.
+    assert "A_shared = T.allocate([64, 8], 'float32', 'shared')" in text
+    assert "B_shared = T.allocate([8, 64], 'float32', 'shared')" in text
     # The caches are filled inside the k_outer loop.
     assert text.index("k_outer") < text.index("A_shared[")
 
@@ -289,3 +292,63 @@ def test_gpu_schedule_pattern_numerics_on_cpu_interpretation():
     s[AA].compute_at(s[C], ko)
     s[BB].compute_at(s[C], ko)
     check_matmul(s, A, B, C, M, N, K)
+
+
+# ----------------------------------------------------------------------------- seed 002 phases
+
+def test_phase2_manual_schedule_tir_changes_after_each_primitive():
+    # Phase 2 of the practice: split, reorder, vectorize, parallel, inspecting the TIR each time.
+    M = N = K = 64
+    A, B, C = matmul(M, N, K)
+    s = te.create_schedule(C.op)
+    texts = [str(tvm.lower(s, [A, B, C], simple_mode=True))]
+    i, j = C.op.axis
+    (k,) = C.op.reduce_axis
+    io, ii = s[C].split(i, factor=32)
+    texts.append(str(tvm.lower(s, [A, B, C], simple_mode=True)))
+    jo, ji = s[C].split(j, factor=32)
+    s[C].reorder(io, jo, k, ii, ji)
+    texts.append(str(tvm.lower(s, [A, B, C], simple_mode=True)))
+    s[C].vectorize(ji)
+    texts.append(str(tvm.lower(s, [A, B, C], simple_mode=True)))
+    s[C].parallel(io)
+    texts.append(str(tvm.lower(s, [A, B, C], simple_mode=True)))
+    assert len(set(texts)) == len(texts)
+    assert "i_outer" not in texts[0] and "i_outer" in texts[1]
+    assert "T.vectorized(32)" in texts[3] and "T.parallel(2)" in texts[4]
+    check_matmul(s, A, B, C, M, N, K)
+
+
+@pytest.mark.parametrize("variant", ["naive", "tiled", "tiled+vectorized", "tiled+vectorized+parallel"])
+def test_phase3_schedule_variants_agree(variant):
+    n = 48
+    A, B, C = matmul(n, n, n)
+    s = te.create_schedule(C.op)
+    if variant != "naive":
+        io, jo, ii, ji = s[C].tile(C.op.axis[0], C.op.axis[1], 16, 16)
+        ko, ki = s[C].split(C.op.reduce_axis[0], factor=4)
+        s[C].reorder(io, jo, ko, ki, ii, ji)
+        if "vectorized" in variant:
+            s[C].vectorize(ji)
+        if "parallel" in variant:
+            s[C].parallel(io)
+    f = check_matmul(s, A, B, C, n, n, n)
+    dev = tvm.cpu(0)
+    rng = np.random.default_rng(7)
+    a, b = tvm.nd.array(rand(rng, n, n), dev), tvm.nd.array(rand(rng, n, n), dev)
+    c = tvm.nd.empty((n, n), "float32", dev)
+    timer = f.time_evaluator(f.entry_name, dev, number=2, repeat=2)
+    assert timer(a, b, c).mean > 0
+    assert rel_err(c.numpy(), a.numpy().astype("float64") @ b.numpy()) < RTOL
+
+
+def test_thread_axis_with_range():
+    n = 256
+    A = te.placeholder((n,), name="A")
+    C = te.compute((n,), lambda i: A[i] * 2.0, name="C")
+    s = te.create_schedule(C.op)
+    bx, tx = s[C].split(C.op.axis[0], factor=64)
+    s[C].bind(bx, te.thread_axis("blockIdx.x"))
+    s[C].bind(tx, te.thread_axis((0, 64), "threadIdx.x"))
+    text = str(tvm.lower(s, [A, C], simple_mode=True))
+    assert "thread='threadIdx.x'" in text and "thread='blockIdx.x'" in text

@@ -217,6 +217,7 @@ class Lowering:
         relaxed = [iv for iv in scope if _relaxed_by_scope(self.sch, iv, self.storage_scope(st))]
         lo = [None] * len(st.op.axis)
         hi = [None] * len(st.op.axis)
+        whole = set()  # axes whose reads interval analysis cannot bound
         for c in self.stages:
             if c is st or isinstance(c.op, PlaceholderOp) or c not in self.info:
                 continue
@@ -228,24 +229,33 @@ class Lowering:
                 raise ScheduleError(
                     f"stage {st.op.name} is computed at {st.attach_stage.op.name}.{st.attach_ivar.var.name}, "
                     f"but its reader {c.op.name} is computed outside that loop; compute_at {c.op.name} inside "
-                    "it too, or attach {st.op.name} further out")
+                    f"it too, or attach {st.op.name} further out")
             ranging = relaxed + around[len(scope):]
             dom = {iv.var: IntervalSet(const(0, iv.var.dtype), self._ext_of(iv) - 1) for iv in ranging}
             cinfo = self.info[c]
             for n in loads:
                 for d, idx in enumerate(n.indices):
                     s = self._eval(substitute(idx, cinfo.values), dom)
+                    if s is None:
+                        whole.add(d)
+                        continue
                     lo[d] = s.min_value if lo[d] is None else self.ana.simplify(_min(lo[d], s.min_value))
                     hi[d] = s.max_value if hi[d] is None else self.ana.simplify(_max(hi[d], s.max_value))
+        const_loop_vars = {v.var for info in self.info.values() for v, e in info.ext.items()
+                           if isinstance(e, IntImm)}
         region = []
         for d, iv in enumerate(st.op.axis):
-            if lo[d] is None:
+            if lo[d] is None or d in whole:
                 region.append((const(0, iv.dom.extent.dtype), iv.dom.extent))
                 continue
             mn = lo[d]
             ext = self.ana.simplify(hi[d] - mn + 1)
             if not isinstance(ext, IntImm):
+                # A constant cover from the constant extents of the loops; a bound that comes from
+                # a symbolic shape only reflects the range of its type, so the extent stays symbolic.
                 bound = self.ana.const_int_bound(ext).max_value
+                if not set(free_vars(ext)) <= const_loop_vars:
+                    bound = _max_value(ext.dtype)
                 dom_ext = iv.dom.extent
                 if isinstance(dom_ext, IntImm) and bound > dom_ext.value:
                     # A region never needs more than the whole domain, but [mn, mn + dom) covers
@@ -253,7 +263,7 @@ class Lowering:
                     bound = dom_ext.value
                     if not self.ana.can_prove(mn >= 0):
                         mn = self.ana.simplify(_max(mn, const(0, mn.dtype)))
-                if bound < 2**31:
+                if bound < _max_value(ext.dtype):  # a real bound, not just the range of the type
                     ext = const(int(bound), ext.dtype)
             region.append((mn, ext))
         return region
@@ -265,15 +275,18 @@ class Lowering:
         raise ScheduleError(f"no extent known for loop {iv.var.name}")
 
     def _eval(self, e, dom):
-        """Interval of e over dom, repeated until no ranging variable is left in the bounds."""
+        """Interval of e over dom, repeated until no ranging variable is left in the bounds;
+        None where interval analysis finds no bound (the caller then covers the whole axis)."""
         s = eval_set(e, dom, self.ana)
-        for _ in range(4):
+        for _ in range(5):
+            if s.min_value is None or s.max_value is None:
+                return None
             vs = set(free_vars(s.min_value)) | set(free_vars(s.max_value))
             if not vs & set(dom):
-                break
+                return s
             s = IntervalSet(eval_set(s.min_value, dom, self.ana).min_value,
                             eval_set(s.max_value, dom, self.ana).max_value)
-        return s
+        return None
 
     # ------------------------------------------------------------------ buffers
     def _make_buffers(self, st: Stage) -> None:
@@ -434,6 +447,12 @@ def _min(a, b):
     from ..ir.expr import min_
 
     return min_(a, b)
+
+
+def _max_value(dtype: str) -> int:
+    from ..ir.op import max_value
+
+    return max_value(dtype).value
 
 
 def _max(a, b):

@@ -267,8 +267,7 @@ class Stage:
             p = p.attach_stage
         if self.schedule._consumer_chain_ok(self, parent) is False:
             raise self._err(f"cannot compute_at stage {parent.op.name}: {parent.op.name} does not consume "
-                            f"{self.op.name} (directly, through inlined stages or through stages computed "
-                            "inside it)")
+                            f"{self.op.name}, directly or through other stages")
         self.attach_type, self.attach_stage, self.attach_ivar = "scope", parent, scope
 
     def compute_inline(self):
@@ -382,24 +381,19 @@ class Schedule:
         return out
 
     def _consumer_chain_ok(self, stage: Stage, parent: Stage) -> bool:
-        """True if parent needs stage: it reads it directly, through inlined stages, or through a
-        stage that is (transitively) computed inside parent."""
+        """True if parent needs stage: it reads it directly or through other stages.
+
+        Whether those intermediate stages end up inlined or inside parent's loop depends on
+        primitives that may still follow (compute_at calls come in any order), so that part is
+        checked when the schedule is lowered."""
         todo, seen = [stage], set()
         while todo:
-            s = todo.pop()
-            for r in self.readers(s):
-                if r in seen:
-                    continue
-                seen.add(r)
+            for r in self.readers(todo.pop()):
                 if r is parent:
                     return True
-                p = r
-                while p is not None:
-                    if p is parent:
-                        return True
-                    p = p.attach_stage
-                if r.attach_type == "inline" or True:
-                    todo.append(r) if r.attach_type == "inline" else None
+                if r not in seen:
+                    seen.add(r)
+                    todo.append(r)
         return False
 
     def _insert_before(self, stage: Stage, new: Stage) -> None:
