@@ -115,3 +115,18 @@ def test_schedule_reduce_keepdims_output_and_root_reductions():
     out = broadcast.add(R.max(A, 1, keepdims=True), A)  # a reduction of another shape stays at root
     (got,) = run(schedule_reduce(out), [A, out], [a])
     np.testing.assert_allclose(got, a.max(1, keepdims=True) + a, rtol=1e-6)
+
+
+def test_argmax_argmin_select_last_index():
+    import tilecraft as tvm
+    from tilecraft import te, topi
+
+    x = np.array([[3, 1, 3, 0], [0, 2, 2, 0]], dtype="float32")
+    A = te.placeholder(x.shape, name="A")
+    outs = [topi.argmax(A, 1, select_last_index=True), topi.argmin(A, 1, select_last_index=True),
+            topi.argmax(A, 1)]
+    s = te.create_schedule([o.op for o in outs])
+    f = tvm.build(s, [A, *outs])
+    res = [tvm.nd.empty((2,), "int32") for _ in outs]
+    f(tvm.nd.array(x), *res)
+    assert [r.numpy().tolist() for r in res] == [[2, 2], [3, 3], [0, 1]]

@@ -151,9 +151,12 @@ def std(data: te.Tensor, axis=None, keepdims: bool = False, unbiased: bool = Fal
     return te.compute(v.shape, lambda *i: te.sqrt(v[i]), name="T_std", tag=ELEMWISE)
 
 
-def _arg_reducer(better, name):
+def _arg_reducer(better, name, last: bool = False):
+    """(index, value) reducer; ties go to the smallest index (or the largest, with last=True)."""
+
     def fcombine(i0, v0, i1, v1):
-        take0 = logical_or(better(v0, v1), logical_and(v0 == v1, i0 < i1))
+        tie = i0 > i1 if last else i0 < i1
+        take0 = logical_or(better(v0, v1), logical_and(v0 == v1, tie))
         return select(take0, i0, i1), select(take0, v0, v1)
 
     def fidentity(t0, t1):
@@ -165,13 +168,13 @@ def _arg_reducer(better, name):
     return te.comm_reducer(fcombine, fidentity, name=name)
 
 
-_argmax = _arg_reducer(lambda a, b: a > b, "argmax")
-_argmin = _arg_reducer(lambda a, b: a < b, "argmin")
+_ARG_REDUCERS = {(kind, last): _arg_reducer((lambda a, b: a > b) if kind == "argmax" else (lambda a, b: a < b),
+                                              kind, last)
+                 for kind in ("argmax", "argmin") for last in (False, True)}
 
 
-def _arg(data: te.Tensor, axis, keepdims: bool, reducer, name: str, select_last_index: bool = False):
-    if select_last_index:
-        raise NotImplementedError(f"{name}: select_last_index=True is not supported")
+def _arg(data: te.Tensor, axis, keepdims: bool, kind: str, name: str, select_last_index: bool = False):
+    reducer = _ARG_REDUCERS[(kind, bool(select_last_index))]
     axes, raxes, shape, index = _reduce_setup(data, axis, keepdims, name)
 
     def body(*idx):
@@ -188,12 +191,12 @@ def _arg(data: te.Tensor, axis, keepdims: bool, reducer, name: str, select_last_
 
 
 def argmax(data: te.Tensor, axis=None, keepdims: bool = False, select_last_index: bool = False):
-    """Index of the largest value (the first one on ties), int32."""
-    return _arg(data, axis, keepdims, _argmax, "T_argmax", select_last_index)
+    """Index of the largest value (the first one on ties, the last with select_last_index), int32."""
+    return _arg(data, axis, keepdims, "argmax", "T_argmax", select_last_index)
 
 
 def argmin(data: te.Tensor, axis=None, keepdims: bool = False, select_last_index: bool = False):
-    return _arg(data, axis, keepdims, _argmin, "T_argmin", select_last_index)
+    return _arg(data, axis, keepdims, "argmin", "T_argmin", select_last_index)
 
 
 __all__ = ["normalize_axes", "sum", "max", "min", "prod", "all", "any", "mean", "variance", "std", "argmax",

@@ -244,7 +244,8 @@ def take(a: te.Tensor, indices, axis=None, mode: str = "clip", batch_dims: int =
     range (so -1 reads element 0, as classic TVM), "wrap" counts negative ones from the end,
     "fast" trusts them.  An embedding lookup is take(table, ids, axis=0)."""
     if batch_dims:
-        raise NotImplementedError("take: batch_dims is not supported")
+        raise ValueError(f"take: batch_dims={batch_dims} is not supported; use batch_dims=0 (gather per batch "
+                         "with topi.gather instead)")
     shape = const_shape(a, "take")
     if not isinstance(indices, te.Tensor):
         v = convert(indices)

@@ -30,7 +30,7 @@ from ..op import nn as _nn
 from ..op import tensor as _t
 from ..op import transform as _tf
 from ..op.registry import get as _get_op
-from .common import TypeCache, new_const
+from .common import OpNotImplemented, TypeCache, new_const
 
 CONVERTERS: dict = {}
 
@@ -552,7 +552,7 @@ def _logical_not(ctx, a):
     x = a[0]
     if ctx.dtype(x) != "bool":
         if a.opname == "aten::bitwise_not":
-            raise NotImplementedError(f"bitwise_not of a {ctx.dtype(x)} tensor (only bool is supported)")
+            raise OpNotImplemented(f"bitwise_not of a {ctx.dtype(x)} tensor (only bool is supported)")
         x = _t.not_equal(x, ctx.scalar_const(0, ctx.dtype(x)))
     return _t.equal(x, ctx.scalar_const(False, "bool"))
 
@@ -679,7 +679,7 @@ def _logical(fn, bitwise=False):
     def conv(ctx, a):
         x, y, dt = _binary_operands(ctx, a[0], a[1])
         if bitwise and dt != "bool":
-            raise NotImplementedError(f"bitwise operations on {dt} tensors are not supported (only bool)")
+            raise OpNotImplemented(f"bitwise operations on {dt} tensors are not supported (only bool)")
         return fn(_to_bool(ctx, x), _to_bool(ctx, y))
 
     return conv
@@ -735,7 +735,7 @@ def _clamp_max(ctx, a):
 @register("where")
 def _where(ctx, a):
     if len(a) == 1 or a.get(1) is None:
-        raise NotImplementedError("where(condition) with one argument has a data-dependent shape")
+        raise OpNotImplemented("where(condition) with one argument has a data-dependent shape")
     cond = _to_bool(ctx, ctx.expr(a[0]))
     x, y, _ = _binary_operands(ctx, a[1], a[2])
     return _t.where(cond, x, y)
@@ -965,9 +965,9 @@ def _batch_norm(ctx, a):
     x, w, b, mean, var = a[0], a[1], a[2], a[3], a[4]
     if a.has("training") and a["training"]:
         if a.has("use_input_stats") or mean is None:
-            raise NotImplementedError("batch_norm in training mode (call model.eval() before importing)")
+            raise OpNotImplemented("batch_norm in training mode (call model.eval() before importing)")
     if mean is None or var is None:
-        raise NotImplementedError("batch_norm without running statistics (call model.eval())")
+        raise OpNotImplemented("batch_norm without running statistics (call model.eval())")
     eps = float(_scalar(a["eps"]))
     c = ctx.shape(x)[1]
     dt = ctx.dtype(x)
@@ -1154,7 +1154,7 @@ def _einsum(ctx, a):
     lhs, rhs = eq.split("->") if "->" in eq else (eq, None)
     terms = lhs.split(",")
     if len(terms) != 2 or rhs is None:
-        raise NotImplementedError(f"einsum {eq!r}: only two-operand equations with '->' are supported")
+        raise OpNotImplemented(f"einsum {eq!r}: only two-operand equations with '->' are supported")
     ta, tb = terms
     x, y = ops
     batch = [c for c in ta if c in tb and c in rhs]
@@ -1162,7 +1162,7 @@ def _einsum(ctx, a):
     fa = [c for c in ta if c not in tb]
     fb = [c for c in tb if c not in ta]
     if any(c not in ta + tb for c in rhs) or "." in eq:
-        raise NotImplementedError(f"einsum {eq!r}")
+        raise OpNotImplemented(f"einsum {eq!r}")
     sx, sy = ctx.shape(x), ctx.shape(y)
     size = {c: sx[i] for i, c in enumerate(ta)}
     size.update({c: sy[i] for i, c in enumerate(tb)})
@@ -1181,7 +1181,7 @@ def _sdpa(ctx, a):
     q, k, v = ctx.expr(a[0]), ctx.expr(a[1]), ctx.expr(a[2])
     mask, causal, scale = a.get(3), bool(a.get(5, False)), _scalar(a.get(6))
     if a.has("enable_gqa") and a["enable_gqa"]:
-        raise NotImplementedError("scaled_dot_product_attention with enable_gqa=True")
+        raise OpNotImplemented("scaled_dot_product_attention with enable_gqa=True")
     sq, sk, sv = ctx.shape(q), ctx.shape(k), ctx.shape(v)
     dt = ctx.dtype(q)
     e, L, S = sq[-1], sq[-2], sk[-2]
@@ -1220,7 +1220,7 @@ def _conv(ctx, x, w, b, stride, padding, dilation, transposed, output_padding, g
     w = ctx.expr(w)
     nd = ctx.ndim(x)
     if nd not in (3, 4):
-        raise NotImplementedError(f"convolution of a {nd}-D input (only conv1d and conv2d are supported)")
+        raise OpNotImplemented(f"convolution of a {nd}-D input (only conv1d and conv2d are supported)")
     k = nd - 2
     stride, dilation = _ints(stride), _ints(dilation)
     stride = stride * k if len(stride) == 1 else stride
@@ -1249,7 +1249,7 @@ def _conv(ctx, x, w, b, stride, padding, dilation, transposed, output_padding, g
         padding = [padding[0], padding[1], padding[0], padding[1]]
     if transposed:
         if groups != 1 or list(dilation) != [1, 1]:
-            raise NotImplementedError("conv_transpose with groups or dilation is not supported")
+            raise OpNotImplemented("conv_transpose with groups or dilation is not supported")
         op = list(_ints(output_padding)) if output_padding is not None else [0, 0]
         op = op * 2 if len(op) == 1 else op
         out = _nn.conv2d_transpose(x, w, strides=stride, padding=padding, output_padding=op)
@@ -1322,7 +1322,7 @@ def _avg_pool(ctx, a):
     ceil_mode = bool(a[4])
     count_include_pad = bool(a[5]) if a.get(5) is not None else True
     if a.get(6) is not None:
-        raise NotImplementedError("avg_pool2d with divisor_override")
+        raise OpNotImplemented("avg_pool2d with divisor_override")
     if one_d:
         kernel, stride, padding = [1, kernel[0]], [1, stride[0]], [0, padding[0]]
         x = _tf.expand_dims(x, 2)
@@ -1371,7 +1371,7 @@ def _upsample(method):
         if size is None:
             scales = [a.get("scales_h"), a.get("scales_w")]
             if None in scales:
-                raise NotImplementedError("upsample without output size or scales")
+                raise OpNotImplemented("upsample without output size or scales")
             size = [int(math.floor(h * scales[0])), int(math.floor(w * scales[1]))]
         size = _ints(size)
         if method == "nearest":
@@ -1394,7 +1394,7 @@ register("upsample_bilinear2d")(_upsample("linear"))
 def _view(ctx, a):
     x = a[0]
     if isinstance(a[1], Expr) or (a.has("dtype") and not a.has("size") and not a.has("shape")):
-        raise NotImplementedError("view(dtype) reinterpretation is not supported")
+        raise OpNotImplemented("view(dtype) reinterpretation is not supported")
     shape = _resolve_shape(a[1] if isinstance(a[1], (list, tuple)) else [a[1]], _numel(ctx.shape(x)))
     return _reshape(ctx, x, shape)
 
@@ -1522,7 +1522,7 @@ def _repeat(ctx, a):
 def _repeat_interleave(ctx, a):
     x, reps, dim = a[0], a[1], a.get(2)
     if not _is_scalar(_scalar(reps)):
-        raise NotImplementedError("repeat_interleave with a tensor of repeats")
+        raise OpNotImplemented("repeat_interleave with a tensor of repeats")
     if dim is None:
         x, dim = _reshape(ctx, x, (_numel(ctx.shape(x)),)), 0
     return _tf.repeat(x, _int(reps), _norm_axis(_int(dim), ctx.ndim(x)))
@@ -1661,7 +1661,7 @@ def _index_expr(ctx, idx, dim_size):
         return idx
     arr = _np(idx).astype(np.int64)
     if arr.dtype == np.bool_:
-        raise NotImplementedError("boolean mask indexing has a data-dependent shape")
+        raise OpNotImplemented("boolean mask indexing has a data-dependent shape")
     arr = np.where(arr < 0, arr + dim_size, arr)
     return new_const(arr.astype("int32"))
 
@@ -1694,10 +1694,10 @@ def _index(ctx, a):
         dt = ctx.dtype(t)
         if dt == "bool" or dt == "uint8":
             if isinstance(t, Expr):
-                raise NotImplementedError("indexing with a run-time boolean mask has a data-dependent shape")
+                raise OpNotImplemented("indexing with a run-time boolean mask has a data-dependent shape")
             idx = np.nonzero(_np(t))
             if len(idx) != 1:
-                raise NotImplementedError("indexing with a multi-dimensional boolean mask")
+                raise OpNotImplemented("indexing with a multi-dimensional boolean mask")
             indices[i] = idx[0]
     import torch
 
@@ -1776,7 +1776,7 @@ def _pad(ctx, a):
     x, pad = a[0], _ints(a[1])
     mode = a.get("mode", "constant") if a.has("mode") else "constant"
     if mode not in ("constant", None):
-        raise NotImplementedError(f"pad mode {mode!r} (only constant padding is supported)")
+        raise OpNotImplemented(f"pad mode {mode!r} (only constant padding is supported)")
     value = _scalar(a.get("value")) if a.has("value") else _scalar(a.get(2))
     value = 0.0 if value is None else float(value)
     nd = ctx.ndim(x)
@@ -1784,7 +1784,7 @@ def _pad(ctx, a):
     for i in range(len(pad) // 2):
         width[nd - 1 - i] = [pad[2 * i], pad[2 * i + 1]]
     if any(p < 0 for w in width for p in w):
-        raise NotImplementedError("negative padding")
+        raise OpNotImplemented("negative padding")
     if all(p == 0 for w in width for p in w):
         return x
     return _tf.pad(x, width, value)
@@ -1811,7 +1811,7 @@ def _cumsum(ctx, a):
     dtype = a.get("dtype")
     dt = dtype_str(dtype) or (ctx.dtype(x) if _is_float(ctx.dtype(x)) else "int64")
     if not _is_float(dt):
-        raise NotImplementedError("cumsum of an integer run-time tensor")
+        raise OpNotImplemented("cumsum of an integer run-time tensor")
     x = ctx.expr(x, dt)
     n = ctx.shape(x)[dim]
     nd = ctx.ndim(x)
@@ -1925,7 +1925,7 @@ def _encoder_layer(ctx, a):
     use_gelu, norm_first, eps = bool(a[7]), bool(a[8]), float(a[9])
     mask, mask_type = a[18], _scalar(a[19])
     if ctx.ndim(x) != 3:
-        raise NotImplementedError("_transformer_encoder_layer_fwd on a nested or unbatched tensor")
+        raise OpNotImplemented("_transformer_encoder_layer_fwd on a nested or unbatched tensor")
 
     def ln(y, w, b):
         return _nn.layer_norm(y, ctx.expr(w), ctx.expr(b), axis=-1, epsilon=eps)

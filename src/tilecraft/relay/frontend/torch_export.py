@@ -162,7 +162,7 @@ class ExportedProgramImporter(AtenContext):
             elif node.op == "output":
                 result = self._map(node.args[0])
             elif node.op not in ("placeholder",):
-                raise NotImplementedError(f"FX node kind {node.op!r} ({node.name}) is not supported")
+                raise OpNotImplemented(f"FX node kind {node.op!r} ({node.name}) is not supported")
         body = self._output(self._user_outputs(result))
         from ..visitor import post_order
 
@@ -191,7 +191,7 @@ class ExportedProgramImporter(AtenContext):
                 shape = []
                 for s in val.shape:
                     if not isinstance(s, int):
-                        raise NotImplementedError(f"input {node.name} has a dynamic dimension {s}; export with "
+                        raise ValueError(f"input {node.name} has a dynamic dimension {s}; export with "
                                                   "static shapes")
                     shape.append(s)
                 out.append((node.name, tuple(shape), dtype_str(val.dtype, demote=False)))

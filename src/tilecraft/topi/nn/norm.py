@@ -136,7 +136,8 @@ def batch_norm(data: te.Tensor, gamma, beta, moving_mean: te.Tensor, moving_var:
     """Inference batch norm: (x - mean[c]) / sqrt(var[c] + eps) * gamma[c] + beta[c], c the index
     along `axis`.  Returns the normalized tensor (a broadcast element-wise op)."""
     if training:
-        raise NotImplementedError("batch_norm: only inference (training=False) is supported")
+        raise ValueError("batch_norm: training=True is not supported (tilecraft compiles inference); "
+                         "use training=False with the running statistics")
     axis = axis % len(data.shape)
 
     def f(*i):
