@@ -28,6 +28,7 @@ from .cuda_split import (
     binding_var_extent,
     is_launch_binding,
 )
+from .nonneg import is_nonneg, positive_const
 
 CTYPES = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "int", "int64": "long long",
           "uint8": "unsigned char", "uint16": "unsigned short", "uint32": "unsigned int",
@@ -253,14 +254,14 @@ class KernelPrinter:
         if t is E.FloorDiv:
             if is_float:
                 return f"{self._fn('floor', e.dtype)}({a} / {b})"
-            if self.nonneg_expr(e.a) and _positive(e.b):
+            if self.nonneg_expr(e.a) and positive_const(e.b):
                 return f"({a} / {b})"
             self.helpers.add("floordiv")
             return f"tc_floordiv({a}, {b})"
         if t is E.FloorMod:
             if is_float:
                 return f"({a} - {self._fn('floor', e.dtype)}({a} / {b}) * {b})"
-            if self.nonneg_expr(e.a) and _positive(e.b):
+            if self.nonneg_expr(e.a) and positive_const(e.b):
                 return f"({a} % {b})"
             self.helpers.add("floormod")
             return f"tc_floormod({a}, {b})"
@@ -382,30 +383,8 @@ class KernelPrinter:
         return name
 
     def nonneg_expr(self, e) -> bool:
-        t = type(e)
-        if t is E.IntImm:
-            return e.value >= 0
-        if t is E.SizeVar or dt.is_uint(e.dtype):
-            return True
-        if t is E.Var:
-            return e in self.nonneg
-        if t in (E.Add, E.Mul, E.Min, E.Div, E.FloorDiv):
-            return self.nonneg_expr(e.a) and self.nonneg_expr(e.b)
-        if t is E.Max:
-            return self.nonneg_expr(e.a) or self.nonneg_expr(e.b)
-        if t is E.FloorMod:
-            return _positive(e.b) or self.nonneg_expr(e.a) and self.nonneg_expr(e.b)
-        if t is E.Mod:
-            return self.nonneg_expr(e.a)
-        if t is E.Cast:
-            s, d = dt.parse(e.value.dtype), dt.parse(e.dtype)
-            return s.code in ("int", "uint") and d.code in ("int", "uint") and d.bits >= s.bits and \
-                self.nonneg_expr(e.value)
-        if t is E.Ramp:
-            return self.nonneg_expr(e.base) and self.nonneg_expr(e.stride)
-        if t is E.Broadcast:
-            return self.nonneg_expr(e.value)
-        return False
+        """A cheap proof that the integer e is >= 0 (see codegen/nonneg.py)."""
+        return is_nonneg(e, self.nonneg)
 
     # ------------------------------------------------------------------ statements
     def stmt(self, s) -> None:
@@ -559,10 +538,6 @@ def _same(a, b) -> bool:
 
 def _is_zero(e) -> bool:
     return isinstance(e, E.IntImm) and e.value == 0
-
-
-def _positive(e) -> bool:
-    return isinstance(e, E.IntImm) and e.value > 0
 
 
 def _stored(s):

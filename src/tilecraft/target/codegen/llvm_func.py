@@ -16,6 +16,7 @@ from ...ir.functor import Visitor
 from ...tir import stmt as S
 from .llvm_calls import CallsMixin
 from .llvm_types import I32, I64, PTR, const, element_align, lanes_of, memory_type, value_type
+from .nonneg import is_nonneg, positive_const
 
 # Allocations up to this size live on the stack; larger or symbolic ones on the heap.
 STACK_LIMIT_BYTES = 1 << 20
@@ -119,30 +120,8 @@ class FunctionCodegen(CallsMixin):
         raise ValueError(f"cannot cast {src} to {dst}")
 
     def is_nonneg(self, e) -> bool:
-        """A cheap proof that the integer e is >= 0, enabling unsigned division (shifts)."""
-        t = type(e)
-        if t is E.IntImm:
-            return e.value >= 0
-        if t is E.SizeVar or dt.is_uint(e.dtype):
-            return True
-        if t is E.Var:
-            return e in self.nonneg
-        if t in (E.Add, E.Mul, E.Min, E.Div, E.FloorDiv):
-            return self.is_nonneg(e.a) and self.is_nonneg(e.b)
-        if t is E.Max:
-            return self.is_nonneg(e.a) or self.is_nonneg(e.b)
-        if t is E.FloorMod:
-            return _positive_const(e.b) or self.is_nonneg(e.a) and self.is_nonneg(e.b)
-        if t is E.Mod:
-            return self.is_nonneg(e.a)
-        if t is E.Cast:
-            s, d = dt.parse(e.value.dtype), dt.parse(e.dtype)
-            return s.code in ("int", "uint") and d.bits >= s.bits and self.is_nonneg(e.value)
-        if t is E.Ramp:
-            return self.is_nonneg(e.base) and self.is_nonneg(e.stride)
-        if t is E.Broadcast:
-            return self.is_nonneg(e.value)
-        return False
+        """A cheap proof that the integer e is >= 0 (see codegen/nonneg.py)."""
+        return is_nonneg(e, self.nonneg)
 
     # ================================================================== expressions
     def expr(self, e):
@@ -223,7 +202,7 @@ class FunctionCodegen(CallsMixin):
         a, b = self._operands(e)
         q, r = self.b.sdiv(a, b), self.b.srem(a, b)
         zero = const(e.dtype, 0)
-        if _positive_const(e.b):
+        if positive_const(e.b):
             adjust = self.b.icmp_signed("<", r, zero)
         else:  # remainder nonzero and of the other sign than the divisor
             signs = self.b.icmp_signed("<", self.b.xor(r, b), zero)
@@ -686,12 +665,6 @@ _UNBOUND = _Unbound()
 
 def _is_const(e, v) -> bool:
     return isinstance(e, E.IntImm) and e.value == v
-
-
-def _positive_const(e) -> bool:
-    if isinstance(e, E.Broadcast):
-        e = e.value
-    return isinstance(e, E.IntImm) and e.value > 0
 
 
 class _UsedVars(Visitor):
