@@ -1,0 +1,677 @@
+"""ATen converters, neural-network family: activations (gelu, silu, hardswish, elu, softplus,
+mish ...), softmax and normalization layers, linear algebra (linear, matmul, addmm, einsum,
+scaled_dot_product_attention), convolution, pooling and upsampling, embedding, and the fused
+multi-head-attention / transformer-encoder fast paths.  Each converter registers itself in the
+shared table of `aten.py` (which imports this module at its end) and uses its helpers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..expr import Expr
+from ..op import image as _image
+from ..op import nn as _nn
+from ..op import tensor as _t
+from ..op import transform as _tf
+from .aten import _binary_operands, _has_op, _int, _ints, _is_op, _norm_axis, _numel, _reshape, _scalar, register
+from .aten_math import _cast
+from .aten_shape import _index_expr, _split_at
+from .common import OpNotImplemented, new_const
+
+# ------------------------------------------------------------------------------------ activations
+
+@register("gelu")
+def _gelu(ctx, a):
+    approx = a.get("approximate", "none") or "none"
+    return _nn.gelu(a[0], approximate=approx)
+
+
+@register("silu")
+def _silu(ctx, a):
+    return _nn.silu(a[0])
+
+
+@register("hardswish")
+def _hardswish(ctx, a):
+    return _nn.hardswish(a[0])
+
+
+@register("hardsigmoid")
+def _hardsigmoid(ctx, a):
+    x = a[0]
+    dt = ctx.dtype(x)
+    return _t.clip(_t.add(_t.multiply(x, ctx.scalar_const(1 / 6, dt)), ctx.scalar_const(0.5, dt)), 0.0, 1.0)
+
+
+@register("leaky_relu")
+def _leaky_relu(ctx, a):
+    slope = _scalar(a.get(1))
+    return _nn.leaky_relu(a[0], 0.01 if slope is None else float(slope))
+
+
+@register("hardtanh")
+def _hardtanh(ctx, a):
+    lo, hi = _scalar(a.get(1)), _scalar(a.get(2))
+    return _t.clip(a[0], -1.0 if lo is None else float(lo), 1.0 if hi is None else float(hi))
+
+
+@register("relu6")
+def _relu6(ctx, a):
+    return _t.clip(a[0], 0.0, 6.0)
+
+
+@register("elu", "celu", "selu")
+def _elu(ctx, a):
+    x = a[0]
+    dt = ctx.dtype(x)
+    alpha = float(_scalar(a.get("alpha", 1.0)) if a.has("alpha") else 1.0)
+    scale = float(_scalar(a.get("scale", 1.0)) if a.has("scale") else 1.0)
+    in_scale = float(_scalar(a.get("input_scale", 1.0)) if a.has("input_scale") else 1.0)
+    if len(a) == 1:  # selu
+        alpha, scale = 1.6732632423543772, 1.0507009873554805
+    zero = ctx.scalar_const(0.0, dt)
+    neg = _t.multiply(_t.subtract(_t.exp(_t.multiply(x, ctx.scalar_const(in_scale, dt))), ctx.scalar_const(1.0, dt)),
+                      ctx.scalar_const(alpha, dt))
+    y = _t.where(_t.greater(x, zero), x, neg)
+    return _t.multiply(y, ctx.scalar_const(scale, dt)) if scale != 1.0 else y
+
+
+@register("softplus")
+def _softplus(ctx, a):
+    x = a[0]
+    dt = ctx.dtype(x)
+    beta = float(_scalar(a.get(1)) if a.get(1) is not None else 1.0)
+    threshold = float(_scalar(a.get(2)) if a.get(2) is not None else 20.0)
+    bx = _t.multiply(x, ctx.scalar_const(beta, dt)) if beta != 1.0 else x
+    soft = _t.log(_t.add(_t.exp(bx), ctx.scalar_const(1.0, dt)))
+    if beta != 1.0:
+        soft = _t.divide(soft, ctx.scalar_const(beta, dt))
+    return _t.where(_t.greater(bx, ctx.scalar_const(threshold, dt)), x, soft)
+
+
+@register("mish")
+def _mish(ctx, a):
+    x = a[0]
+    dt = ctx.dtype(x)
+    sp = _t.log(_t.add(_t.exp(x), ctx.scalar_const(1.0, dt)))
+    return _t.multiply(x, _t.tanh(sp))
+
+
+# ------------------------------------------------------------------------------------ softmax & norms
+
+@register("softmax", "_softmax")
+def _softmax(ctx, a):
+    x = a[0]
+    dtype = a.get("dtype") if a.has("dtype") else None
+    if dtype is not None:
+        x = _cast(ctx, x, dtype)
+    axis = _norm_axis(_int(a[1]), ctx.ndim(x))
+    return _nn.softmax(x, axis=axis)
+
+
+@register("log_softmax", "_log_softmax")
+def _log_softmax(ctx, a):
+    x = a[0]
+    dtype = a.get("dtype") if a.has("dtype") else None
+    if dtype is not None:
+        x = _cast(ctx, x, dtype)
+    return _nn.log_softmax(x, axis=_norm_axis(_int(a[1]), ctx.ndim(x)))
+
+
+def _ones_or(ctx, v, n, dt, fill):
+    return ctx.expr(v) if v is not None else new_const(np.full((n,), fill, dtype=dt))
+
+
+@register("layer_norm", "native_layer_norm")
+def _layer_norm(ctx, a):
+    x, normalized_shape, w, b = a[0], _ints(a[1]), a[2], a[3]
+    eps = float(_scalar(a[4]) if a[4] is not None else 1e-5)
+    dt = ctx.dtype(x)
+    shape = ctx.shape(x)
+    k = len(normalized_shape)
+    n = _numel(normalized_shape)
+    gamma = _ones_or(ctx, w, n, dt, 1.0)
+    beta = _ones_or(ctx, b, n, dt, 0.0)
+    if k == 1:
+        out = _nn.layer_norm(x, gamma, beta, axis=-1, epsilon=eps)
+    else:
+        flat = _reshape(ctx, x, tuple(shape[:-k]) + (n,))
+        out = _nn.layer_norm(flat, _reshape(ctx, gamma, (n,)), _reshape(ctx, beta, (n,)), axis=-1, epsilon=eps)
+        out = _reshape(ctx, out, shape)
+    if a.opname == "aten::native_layer_norm":  # returns (out, mean, rstd)
+        import torch
+
+        stat = torch.zeros(tuple(shape[:-k]) + (1,) * k)
+        return (out, stat, stat)
+    return out
+
+
+@register("rms_norm")
+def _rms_norm(ctx, a):
+    x, normalized_shape, w, eps = a[0], _ints(a[1]), a[2], _scalar(a[3])
+    dt = ctx.dtype(x)
+    eps = float(eps) if eps is not None else float(np.finfo(np.float32).eps)
+    axes = tuple(range(ctx.ndim(x) - len(normalized_shape), ctx.ndim(x)))
+    ms = _t.mean(_t.multiply(x, x), axis=axes, keepdims=True)
+    out = _t.multiply(x, _t.rsqrt(_t.add(ms, ctx.scalar_const(eps, dt))))
+    return _t.multiply(out, ctx.expr(w)) if w is not None else out
+
+
+@register("batch_norm", "_native_batch_norm_legit_no_training", "_native_batch_norm_legit", "native_batch_norm")
+def _batch_norm(ctx, a):
+    x, w, b, mean, var = a[0], a[1], a[2], a[3], a[4]
+    if a.has("training") and a["training"]:
+        if a.has("use_input_stats") or mean is None:
+            raise OpNotImplemented("batch_norm in training mode (call model.eval() before importing)")
+    if mean is None or var is None:
+        raise OpNotImplemented("batch_norm without running statistics (call model.eval())")
+    eps = float(_scalar(a["eps"]))
+    c = ctx.shape(x)[1]
+    dt = ctx.dtype(x)
+    gamma = _ones_or(ctx, w, c, dt, 1.0)
+    beta = _ones_or(ctx, b, c, dt, 0.0)
+    out = _nn.batch_norm(x, gamma, beta, ctx.expr(mean), ctx.expr(var), axis=1, epsilon=eps)[0]
+    if a.opname == "aten::batch_norm":
+        return out
+    import torch
+
+    empty = torch.zeros((0,))
+    return (out, empty, empty)  # _native_batch_norm_legit_no_training: (out, save_mean, save_rstd)
+
+
+@register("group_norm")
+def _group_norm(ctx, a):
+    x, groups, w, b = a[0], _int(a[1]), a[2], a[3]
+    eps = float(_scalar(a[4]) if a[4] is not None else 1e-5)
+    c = ctx.shape(x)[1]
+    dt = ctx.dtype(x)
+    gamma = _ones_or(ctx, w, c, dt, 1.0)
+    beta = _ones_or(ctx, b, c, dt, 0.0)
+    if ctx.ndim(x) == 4 and _has_op("nn.group_norm"):
+        return _nn.group_norm(x, gamma, beta, num_groups=groups, axis=1, epsilon=eps)
+    shape = ctx.shape(x)
+    g = _reshape(ctx, x, (shape[0], groups, _numel(shape[1:]) // groups))
+    mu = _t.mean(g, axis=(2,), keepdims=True)
+    d = _t.subtract(g, mu)
+    v = _t.mean(_t.multiply(d, d), axis=(2,), keepdims=True)
+    y = _reshape(ctx, _t.multiply(d, _t.rsqrt(_t.add(v, ctx.scalar_const(eps, dt)))), shape)
+    bshape = (1, c) + (1,) * (len(shape) - 2)
+    return _t.add(_t.multiply(y, _reshape(ctx, gamma, bshape)), _reshape(ctx, beta, bshape))
+
+
+@register("instance_norm")
+def _instance_norm(ctx, a):
+    x, w, b = a[0], a[1], a[2]
+    eps = float(_scalar(a["eps"]))
+    shape = ctx.shape(x)
+    dt = ctx.dtype(x)
+    axes = tuple(range(2, len(shape)))
+    mu = _t.mean(x, axis=axes, keepdims=True)
+    d = _t.subtract(x, mu)
+    v = _t.mean(_t.multiply(d, d), axis=axes, keepdims=True)
+    y = _t.multiply(d, _t.rsqrt(_t.add(v, ctx.scalar_const(eps, dt))))
+    bshape = (1, shape[1]) + (1,) * (len(shape) - 2)
+    if w is not None:
+        y = _t.multiply(y, _reshape(ctx, ctx.expr(w), bshape))
+    if b is not None:
+        y = _t.add(y, _reshape(ctx, ctx.expr(b), bshape))
+    return y
+
+
+# ------------------------------------------------------------------------------------ linear algebra
+
+def _bias(ctx, out, b, axis=-1):
+    if b is None:
+        return out
+    b = ctx.expr(b, ctx.dtype(out))
+    if ctx.ndim(b) == 1 and ctx.shape(b)[0] == ctx.shape(out)[axis]:
+        return _nn.bias_add(out, b, axis=axis)
+    return _t.add(out, b)
+
+
+@register("linear")
+def _linear(ctx, a):
+    x, w, b = a[0], ctx.expr(a[1]), a[2]
+    x = ctx.expr(x, ctx.dtype(w)) if ctx.dtype(x) != ctx.dtype(w) else x
+    if ctx.ndim(w) == 1:
+        return _bias(ctx, _t.sum(_t.multiply(x, w), axis=(-1,)), b)
+    return _bias(ctx, _nn.dense(x, w), b)
+
+
+def _transposed_last2(ctx, e):
+    """If e is transpose(src) swapping its last two axes, return src."""
+    if _is_op(e, "transpose"):
+        axes = e.attrs.get("axes")
+        nd = ctx.ndim(e)
+        if axes is not None and nd >= 2:
+            want = list(range(nd - 2)) + [nd - 1, nd - 2]
+            if [ax % nd for ax in axes] == want:
+                return e.args[0]
+    return None
+
+
+def _matmul(ctx, x, y):
+    x, y, _ = _binary_operands(ctx, x, y)
+    sx, sy = ctx.shape(x), ctx.shape(y)
+    if len(sx) == 1 and len(sy) == 1:
+        return _t.sum(_t.multiply(x, y))
+    if len(sy) == 1:
+        return _t.sum(_t.multiply(x, y), axis=(-1,))
+    if len(sx) == 1:
+        out = _matmul(ctx, _tf.expand_dims(x, 0), y)
+        return _tf.squeeze(out, (ctx.ndim(out) - 2,))
+    if len(sy) == 2:
+        m = _numel(sx[:-1])
+        src = _transposed_last2(ctx, y)
+        if src is not None:  # x @ w.T  ->  dense(x, w)
+            return _nn.dense(x, src)
+        if ctx.is_weight_expr(y):
+            return _nn.dense(x, _tf.transpose(y, (1, 0)))
+        x3 = _reshape(ctx, x, (1, m, sx[-1]))
+        out = _nn.batch_matmul(x3, _reshape(ctx, y, (1,) + sy), transpose_b=False)
+        return _reshape(ctx, out, tuple(sx[:-1]) + (sy[-1],))
+    # batched: broadcast the batch dimensions, fold them into one
+    from ..op._rel import broadcast_shapes
+
+    batch = broadcast_shapes(tuple(sx[:-2]), tuple(sy[:-2]))
+    nb = _numel(batch)
+    ysrc = _transposed_last2(ctx, y)
+    trans_b = ysrc is not None
+    if trans_b:
+        y, sy = ysrc, ctx.shape(ysrc)
+
+    def fold(e, s):
+        lead = tuple(s[:-2])
+        if _numel(lead) == 1:
+            return _reshape(ctx, e, (1,) + tuple(s[-2:]))
+        if len(lead) != len(batch) or tuple(lead) != tuple(batch):
+            e = _tf.broadcast_to(e, tuple(batch) + tuple(s[-2:]))
+        return _reshape(ctx, e, (nb,) + tuple(s[-2:]))
+
+    x3 = fold(x, sx)
+    y3 = fold(y, sy)
+    out = _nn.batch_matmul(x3, y3, transpose_a=False, transpose_b=trans_b)
+    n = sy[-2] if trans_b else sy[-1]
+    return _reshape(ctx, out, tuple(batch) + (sx[-2], n))
+
+
+@register("matmul")
+def _matmul_conv(ctx, a):
+    return _matmul(ctx, a[0], a[1])
+
+
+@register("mm")
+def _mm(ctx, a):
+    return _matmul(ctx, a[0], a[1])
+
+
+@register("bmm")
+def _bmm(ctx, a):
+    return _matmul(ctx, a[0], a[1])
+
+
+@register("mv", "dot")
+def _mv(ctx, a):
+    return _matmul(ctx, a[0], a[1])
+
+
+def _scaled(ctx, e, s):
+    s = _scalar(s)
+    if s is None or s == 1:
+        return e
+    return _t.multiply(e, ctx.scalar_const(s, ctx.dtype(e)))
+
+
+@register("addmm", "baddbmm", "addmv")
+def _addmm(ctx, a):
+    inp, m1, m2 = a[0], a[1], a[2]
+    beta, alpha = _scalar(a.get("beta", 1)), _scalar(a.get("alpha", 1))
+    if ctx.ndim(m2) == 2 and ctx.ndim(m1) == 2:
+        src = _transposed_last2(ctx, ctx.expr(m2)) if isinstance(m2, Expr) else None
+        if src is not None:
+            prod = _nn.dense(ctx.expr(m1), src)
+        else:
+            prod = _nn.dense(ctx.expr(m1), _tf.transpose(ctx.expr(m2), (1, 0)))
+    else:
+        prod = _matmul(ctx, m1, m2)
+    prod = _scaled(ctx, prod, alpha)
+    if beta == 0:
+        return prod
+    inp = ctx.expr(inp, ctx.dtype(prod))
+    inp = _scaled(ctx, inp, beta)
+    if ctx.ndim(inp) == 1 and ctx.ndim(prod) == 2 and ctx.shape(inp)[0] == ctx.shape(prod)[1]:
+        return _nn.bias_add(prod, inp, axis=-1)
+    return _t.add(prod, inp)
+
+
+@register("einsum")
+def _einsum(ctx, a):
+    eq, ops = a[0], list(a[1])
+    eq = eq.replace(" ", "")
+    lhs, rhs = eq.split("->") if "->" in eq else (eq, None)
+    terms = lhs.split(",")
+    if len(terms) != 2 or rhs is None:
+        raise OpNotImplemented(f"einsum {eq!r}: only two-operand equations with '->' are supported")
+    ta, tb = terms
+    x, y = ops
+    batch = [c for c in ta if c in tb and c in rhs]
+    contract = [c for c in ta if c in tb and c not in rhs]
+    fa = [c for c in ta if c not in tb]
+    fb = [c for c in tb if c not in ta]
+    if any(c not in ta + tb for c in rhs) or "." in eq:
+        raise OpNotImplemented(f"einsum {eq!r}")
+    sx, sy = ctx.shape(x), ctx.shape(y)
+    size = {c: sx[i] for i, c in enumerate(ta)}
+    size.update({c: sy[i] for i, c in enumerate(tb)})
+    xp = _tf.transpose(x, tuple(ta.index(c) for c in batch + fa + contract))
+    yp = _tf.transpose(y, tuple(tb.index(c) for c in batch + contract + fb))
+    nb, nm, nk, nn_ = (_numel([size[c] for c in g]) for g in (batch, fa, contract, fb))
+    out = _nn.batch_matmul(_reshape(ctx, xp, (nb, nm, nk)), _reshape(ctx, yp, (nb, nk, nn_)), transpose_b=False)
+    order = batch + fa + fb
+    out = _reshape(ctx, out, tuple(size[c] for c in order))
+    perm = tuple(order.index(c) for c in rhs)
+    return out if perm == tuple(range(len(perm))) else _tf.transpose(out, perm)
+
+
+@register("scaled_dot_product_attention")
+def _sdpa(ctx, a):
+    q, k, v = ctx.expr(a[0]), ctx.expr(a[1]), ctx.expr(a[2])
+    mask, causal, scale = a.get(3), bool(a.get(5, False)), _scalar(a.get(6))
+    if a.has("enable_gqa") and a["enable_gqa"]:
+        raise OpNotImplemented("scaled_dot_product_attention with enable_gqa=True")
+    sq, sk, sv = ctx.shape(q), ctx.shape(k), ctx.shape(v)
+    dt = ctx.dtype(q)
+    e, L, S = sq[-1], sq[-2], sk[-2]
+    scale = 1.0 / math.sqrt(e) if scale is None else float(scale)
+    from ..op._rel import broadcast_shapes
+
+    batch = broadcast_shapes(tuple(sq[:-2]), tuple(sk[:-2]))
+    nb = _numel(batch)
+
+    def fold(t, s):
+        if tuple(s[:-2]) != tuple(batch):
+            t = _tf.broadcast_to(t, tuple(batch) + tuple(s[-2:]))
+        return _reshape(ctx, t, (nb,) + tuple(s[-2:]))
+
+    scores = _nn.batch_matmul(fold(q, sq), fold(k, sk), transpose_b=True)
+    scores = _reshape(ctx, scores, tuple(batch) + (L, S))
+    scores = _t.multiply(scores, ctx.scalar_const(scale, dt))
+    neg_inf = ctx.scalar_const(-np.inf, dt)
+    if causal:
+        tri = np.tril(np.ones((L, S), dtype=bool))
+        scores = _t.where(new_const(tri), scores, neg_inf)
+    if mask is not None:
+        m = ctx.expr(mask)
+        if ctx.dtype(m) == "bool":
+            scores = _t.where(m, scores, neg_inf)
+        else:
+            scores = _t.add(scores, ctx.expr(m, dt))
+    attn = _nn.softmax(scores, axis=-1)
+    out = _nn.batch_matmul(fold(attn, ctx.shape(attn)), fold(v, sv), transpose_b=False)
+    return _reshape(ctx, out, tuple(batch) + (L, sv[-1]))
+
+
+# ------------------------------------------------------------------------------------ convolution & pooling
+
+def _conv(ctx, x, w, b, stride, padding, dilation, transposed, output_padding, groups):
+    w = ctx.expr(w)
+    nd = ctx.ndim(x)
+    if nd not in (3, 4):
+        raise OpNotImplemented(f"convolution of a {nd}-D input (only conv1d and conv2d are supported)")
+    k = nd - 2
+    stride, dilation = _ints(stride), _ints(dilation)
+    stride = stride * k if len(stride) == 1 else stride
+    dilation = dilation * k if len(dilation) == 1 else dilation
+    wshape = ctx.shape(w)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = [0] * k
+        elif padding == "same":
+            total = [d * (kk - 1) for d, kk in zip(dilation, wshape[2:])]
+            before = [t // 2 for t in total]
+            pads = before + [t - bb for t, bb in zip(total, before)]
+            padding = pads
+        else:
+            raise ValueError(f"unknown padding {padding!r}")
+    else:
+        padding = _ints(padding)
+        padding = padding * k if len(padding) == 1 else padding
+    if k == 1:  # conv1d as conv2d over (N, C, 1, L)
+        x = _tf.expand_dims(x, 2)
+        w = _tf.expand_dims(w, 2)
+        stride, dilation = [1] + stride, [1] + dilation
+        padding = [0, padding[0], 0, padding[1]] if len(padding) == 2 else [0] + padding
+        output_padding = [0] + _ints(output_padding) if output_padding is not None else None
+    if len(padding) == 2:
+        padding = [padding[0], padding[1], padding[0], padding[1]]
+    if transposed:
+        if groups != 1 or list(dilation) != [1, 1]:
+            raise OpNotImplemented("conv_transpose with groups or dilation is not supported")
+        op = list(_ints(output_padding)) if output_padding is not None else [0, 0]
+        op = op * 2 if len(op) == 1 else op
+        out = _nn.conv2d_transpose(x, w, strides=stride, padding=padding, output_padding=op)
+    else:
+        out = _nn.conv2d(x, w, strides=stride, padding=padding, dilation=dilation, groups=groups,
+                         channels=wshape[0], kernel_size=tuple(ctx.shape(w)[2:]))
+    out = _bias(ctx, out, b, axis=1)
+    if k == 1:
+        out = _tf.squeeze(out, (2,))
+    return out
+
+
+@register("_convolution", "convolution")
+def _convolution(ctx, a):
+    return _conv(ctx, a[0], a[1], a[2], a[3], a[4], a[5], bool(a[6]), a[7], _int(a[8]))
+
+
+@register("conv2d", "conv1d", "_convolution_mode")
+def _conv2d(ctx, a):
+    return _conv(ctx, a[0], a[1], a[2], a[3], a[4], a[5], False, None, _int(a[6]))
+
+
+@register("conv_transpose2d", "conv_transpose1d")
+def _conv_t(ctx, a):
+    # (input, weight, bias, stride, padding, output_padding, groups, dilation)
+    return _conv(ctx, a[0], a[1], a[2], a[3], a[4], a[7], True, a[5], _int(a[6]))
+
+
+def _pool_args(ctx, x, kernel, stride, padding, dilation=1):
+    kernel = _ints(kernel)
+    kernel = kernel * 2 if len(kernel) == 1 else kernel
+    stride = _ints(stride) if stride is not None and stride != [] else kernel
+    stride = stride * 2 if len(stride) == 1 else stride
+    padding = _ints(padding)
+    padding = padding * 2 if len(padding) == 1 else padding
+    dilation = _ints(dilation)
+    dilation = dilation * 2 if len(dilation) == 1 else dilation
+    return kernel, stride, padding, dilation
+
+
+def _pool1d(ctx, x, fn):
+    out = fn(_tf.expand_dims(x, 2))
+    return _tf.squeeze(out, (2,))
+
+
+@register("max_pool2d", "max_pool2d_with_indices", "max_pool1d")
+def _max_pool(ctx, a):
+    x = a[0]
+    one_d = ctx.ndim(x) == 3
+    kernel, stride, padding, dilation = _pool_args(ctx, x, a[1], a[2], a[3], a[4])
+    if one_d:
+        kernel, stride, padding, dilation = ([1, kernel[0]], [1, stride[0]], [0, padding[0]], [1, dilation[0]])
+        x = _tf.expand_dims(x, 2)
+    out = _nn.max_pool2d(x, pool_size=kernel, strides=stride, dilation=dilation, padding=padding,
+                         ceil_mode=bool(a[5]))
+    if one_d:
+        out = _tf.squeeze(out, (2,))
+    if a.opname == "aten::max_pool2d_with_indices":
+        import torch
+
+        return (out, torch.zeros((0,), dtype=torch.int64))  # the indices are not computed
+    return out
+
+
+@register("avg_pool2d", "avg_pool1d")
+def _avg_pool(ctx, a):
+    x = a[0]
+    one_d = ctx.ndim(x) == 3
+    kernel, stride, padding, _ = _pool_args(ctx, x, a[1], a[2], a[3])
+    ceil_mode = bool(a[4])
+    count_include_pad = bool(a[5]) if a.get(5) is not None else True
+    if a.get(6) is not None:
+        raise OpNotImplemented("avg_pool2d with divisor_override")
+    if one_d:
+        kernel, stride, padding = [1, kernel[0]], [1, stride[0]], [0, padding[0]]
+        x = _tf.expand_dims(x, 2)
+    out = _nn.avg_pool2d(x, pool_size=kernel, strides=stride, padding=padding, ceil_mode=ceil_mode,
+                         count_include_pad=count_include_pad)
+    return _tf.squeeze(out, (2,)) if one_d else out
+
+
+def _adaptive(kind):
+    def conv(ctx, a):
+        x = a[0]
+        size = _ints(a[1])
+        size = size * 2 if len(size) == 1 and ctx.ndim(x) == 4 else size
+        one_d = ctx.ndim(x) == 3
+        if one_d:
+            x = _tf.expand_dims(x, 2)
+            size = [1, size[0]]
+        h, w = ctx.shape(x)[2:]
+        if tuple(size) == (1, 1):
+            out = (_nn.global_avg_pool2d if kind == "avg" else _nn.global_max_pool2d)(x)
+        else:
+            out = (_nn.adaptive_avg_pool2d if kind == "avg" else _nn.adaptive_max_pool2d)(x, output_size=size)
+        if one_d:
+            out = _tf.squeeze(out, (2,))
+        if kind == "max":
+            import torch
+
+            return (out, torch.zeros((0,), dtype=torch.int64))  # adaptive_max_pool2d returns (out, indices)
+        return out
+
+    return conv
+
+
+register("adaptive_avg_pool2d", "_adaptive_avg_pool2d", "adaptive_avg_pool1d")(_adaptive("avg"))
+register("adaptive_max_pool2d", "adaptive_max_pool1d")(_adaptive("max"))
+
+
+def _upsample(method):
+    def conv(ctx, a):
+        x = a[0]
+        h, w = ctx.shape(x)[2:]
+        size = a.get("output_size")
+        if size is None and a.has("scale_factors"):
+            sf = a.get("scale_factors")
+            size = [int(math.floor(h * sf[0])), int(math.floor(w * sf[-1]))] if sf is not None else None
+        if size is None:
+            scales = [a.get("scales_h"), a.get("scales_w")]
+            if None in scales:
+                raise OpNotImplemented("upsample without output size or scales")
+            size = [int(math.floor(h * scales[0])), int(math.floor(w * scales[1]))]
+        size = _ints(size)
+        if method == "nearest":
+            return _image.resize2d(x, size, method="nearest_neighbor", coordinate_transformation_mode="asymmetric",
+                                   rounding_method="floor")
+        align = bool(a.get("align_corners", False))
+        return _image.resize2d(x, size, method="linear",
+                               coordinate_transformation_mode="align_corners" if align else "half_pixel")
+
+    return conv
+
+
+register("upsample_nearest2d")(_upsample("nearest"))
+register("upsample_bilinear2d")(_upsample("linear"))
+
+
+# ------------------------------------------------------------------------------------ embedding
+
+@register("embedding")
+def _embedding(ctx, a):
+    w, idx = ctx.expr(a[0]), a[1]
+    return _tf.take(w, _index_expr(ctx, idx, ctx.shape(w)[0]), axis=0)
+
+
+# ------------------------------------------------------------------------------------ fused attention (fast paths)
+
+def _heads(ctx, x, b, n, h):
+    """(B, N, H*D) -> (B, H, N, D)."""
+    e = ctx.shape(x)[-1]
+    return _tf.transpose(_reshape(ctx, x, (b, n, h, e // h)), (0, 2, 1, 3))
+
+
+def _mha(ctx, q_in, k_in, v_in, num_heads, qkv_w, qkv_b, proj_w, proj_b, mask, mask_type):
+    """nn.MultiheadAttention's fused inference path (batch first); returns (out, weights (B, H, L, S))."""
+    qkv_w, qkv_b = ctx.expr(qkv_w), ctx.expr(qkv_b)
+    b, L, E = ctx.shape(q_in)
+    S = ctx.shape(k_in)[1]
+    dt = ctx.dtype(q_in)
+    if q_in is k_in and k_in is v_in:
+        qkv = _bias(ctx, _nn.dense(q_in, qkv_w), qkv_b)
+        q, k, v = (qkv_part for qkv_part in _split_at(ctx, qkv, [E, E, E], -1))
+    else:
+        ws = _split_at(ctx, qkv_w, [E, E, E], 0)
+        bs = _split_at(ctx, qkv_b, [E, E, E], 0)
+        q, k, v = (_bias(ctx, _nn.dense(x, w), bb) for x, w, bb in zip((q_in, k_in, v_in), ws, bs))
+    q, k, v = _heads(ctx, q, b, L, num_heads), _heads(ctx, k, b, S, num_heads), _heads(ctx, v, b, S, num_heads)
+    d = E // num_heads
+    bh = b * num_heads
+    scores = _nn.batch_matmul(_reshape(ctx, q, (bh, L, d)), _reshape(ctx, k, (bh, S, d)), transpose_b=True)
+    scores = _t.multiply(_reshape(ctx, scores, (b, num_heads, L, S)), ctx.scalar_const(1.0 / math.sqrt(d), dt))
+    if mask is not None:
+        m = ctx.expr(mask)
+        ms = ctx.shape(m)
+        if mask_type == 1 or (len(ms) == 2 and ms == (b, S) and mask_type != 0):  # key padding mask (B, S)
+            m = _reshape(ctx, m, (b, 1, 1, S))
+        if ctx.dtype(m) == "bool":
+            scores = _t.where(m, ctx.scalar_const(-np.inf, dt), scores)
+        else:
+            scores = _t.add(scores, ctx.expr(m, dt))
+    attn = _nn.softmax(scores, axis=-1)
+    out = _nn.batch_matmul(_reshape(ctx, attn, (bh, L, S)), _reshape(ctx, v, (bh, S, d)), transpose_b=False)
+    out = _reshape(ctx, _tf.transpose(_reshape(ctx, out, (b, num_heads, L, d)), (0, 2, 1, 3)), (b, L, E))
+    return _bias(ctx, _nn.dense(out, ctx.expr(proj_w)), proj_b), attn
+
+
+@register("_native_multi_head_attention")
+def _native_mha(ctx, a):
+    out, attn = _mha(ctx, a[0], a[1], a[2], _int(a[4]), a[5], a[6], a[7], a[8], a[9], _scalar(a[12]))
+    if not a[10]:  # need_weights=False
+        import torch
+
+        return (out, torch.zeros((0,)))
+    if a[11]:  # average over heads
+        attn = _t.mean(attn, axis=(1,), keepdims=False)
+    return (out, attn)
+
+
+@register("_transformer_encoder_layer_fwd")
+def _encoder_layer(ctx, a):
+    """nn.TransformerEncoderLayer's fused inference path, decomposed."""
+    x = a[0]
+    heads = _int(a[2])
+    use_gelu, norm_first, eps = bool(a[7]), bool(a[8]), float(a[9])
+    mask, mask_type = a[18], _scalar(a[19])
+    if ctx.ndim(x) != 3:
+        raise OpNotImplemented("_transformer_encoder_layer_fwd on a nested or unbatched tensor")
+
+    def ln(y, w, b):
+        return _nn.layer_norm(y, ctx.expr(w), ctx.expr(b), axis=-1, epsilon=eps)
+
+    def attn(y):
+        return _mha(ctx, y, y, y, heads, a[3], a[4], a[5], a[6], mask, mask_type)[0]
+
+    def ffn(y):
+        h = _bias(ctx, _nn.dense(y, ctx.expr(a[14])), a[15])
+        h = _nn.gelu(h) if use_gelu else _nn.relu(h)
+        return _bias(ctx, _nn.dense(h, ctx.expr(a[16])), a[17])
+
+    if norm_first:
+        x = _t.add(x, attn(ln(x, a[10], a[11])))
+        return _t.add(x, ffn(ln(x, a[12], a[13])))
+    x = ln(_t.add(x, attn(x)), a[10], a[11])
+    return ln(_t.add(x, ffn(x)), a[12], a[13])
