@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..expr import Call, Constant, Expr, Var
+from ..expr import Call, Constant, Expr, Tuple, Var
 from ..op import tensor as _t
 from ..op import transform as _tf
 from ..op.registry import get as _get_op
@@ -178,6 +178,28 @@ def is_dynamic(v) -> bool:
 
 class AtenContext:
     """What converters use: typing of relay values and conversion of values to relay."""
+
+    def output(self, v):
+        """The function's result: tensors (and constants) in a nested output, as one value or a Tuple."""
+        flat = []
+
+        def walk(x):
+            if isinstance(x, (list, tuple)):
+                for y in x:
+                    walk(y)
+            elif x is None:
+                return
+            elif isinstance(x, Expr):
+                flat.append(x)
+            elif is_torch_tensor(x) or isinstance(x, (np.ndarray, int, float, bool)):
+                flat.append(self.expr(x))
+            else:
+                raise TypeError(f"cannot return a {type(x).__name__} from the relay function")
+
+        walk(v)
+        if not flat:
+            raise ValueError("the model returns no tensor")
+        return flat[0] if len(flat) == 1 else Tuple(tuple(flat))
 
     def __init__(self):
         self.types = TypeCache()

@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
-
 from ...ir.module import IRModule
-from ..expr import Expr, Function, Tuple, Var
+from ..expr import Expr, Function, Var
 from ..ty import TensorType
 from . import aten
 from .aten import Args, AtenContext, dtype_str, is_dynamic, is_torch_tensor
@@ -305,7 +303,7 @@ class TorchScriptImporter(AtenContext):
             self.env[inputs[0]] = _Module(self.module, "")
         self._run_block(graph)
         outs = [self.env[o] for o in graph.outputs()]
-        body = self._output(outs[0] if len(outs) == 1 else tuple(outs))
+        body = self.output(outs[0] if len(outs) == 1 else tuple(outs))
         used = self._used_weights(body)
         params = [v for v in self.param_vars.values() if id(v) in used]
         func = Function(tuple(input_vars) + tuple(params), body)
@@ -317,29 +315,6 @@ class TorchScriptImporter(AtenContext):
         from ..visitor import post_order
 
         return {id(n) for n in post_order(body) if isinstance(n, Var)}
-
-    def _output(self, v):
-        flat = []
-
-        def walk(x):
-            if isinstance(x, (list, tuple)):
-                for y in x:
-                    walk(y)
-            elif x is None:
-                return
-            elif isinstance(x, Expr):
-                flat.append(x)
-            elif is_torch_tensor(x) or isinstance(x, np.ndarray):
-                flat.append(self.expr(x))
-            elif isinstance(x, (int, float, bool)):
-                flat.append(self.expr(x))
-            else:
-                raise TypeError(f"cannot return a {type(x).__name__} from the relay function")
-
-        walk(v)
-        if not flat:
-            raise ValueError("the module returns no tensor")
-        return flat[0] if len(flat) == 1 else Tuple(tuple(flat))
 
     def _run_block(self, block):
         for node in block.nodes():

@@ -15,13 +15,11 @@ from __future__ import annotations
 import operator
 import re
 
-import numpy as np
-
 from ...ir.module import IRModule
-from ..expr import Expr, Function, Tuple, Var
+from ..expr import Expr, Function, Var
 from ..ty import TensorType
 from . import aten
-from .aten import Args, AtenContext, dtype_str, is_dynamic, is_torch_tensor
+from .aten import Args, AtenContext, dtype_str, is_dynamic
 from .common import OpNotImplemented, UnsupportedReport
 
 __all__ = ["from_exported_program", "supported_ops"]
@@ -163,7 +161,7 @@ class ExportedProgramImporter(AtenContext):
                 result = self._map(node.args[0])
             elif node.op not in ("placeholder",):
                 raise OpNotImplemented(f"FX node kind {node.op!r} ({node.name}) is not supported")
-        body = self._output(self._user_outputs(result))
+        body = self.output(self._user_outputs(result))
         from ..visitor import post_order
 
         used = {id(n) for n in post_order(body) if isinstance(n, Var)}
@@ -249,27 +247,6 @@ class ExportedProgramImporter(AtenContext):
         self.env[node] = res
         if aten.is_inplace(name) and isinstance(res, Expr) and node.args and hasattr(node.args[0], "op"):
             self.env[node.args[0]] = res
-
-    def _output(self, v):
-        flat = []
-
-        def walk(x):
-            if isinstance(x, (list, tuple)):
-                for y in x:
-                    walk(y)
-            elif x is None:
-                return
-            elif isinstance(x, Expr):
-                flat.append(x)
-            elif is_torch_tensor(x) or isinstance(x, (np.ndarray, int, float, bool)):
-                flat.append(self.expr(x))
-            else:
-                raise TypeError(f"cannot return a {type(x).__name__} from the relay function")
-
-        walk(v)
-        if not flat:
-            raise ValueError("the program returns no tensor")
-        return flat[0] if len(flat) == 1 else Tuple(tuple(flat))
 
 
 class _ConversionError(RuntimeError):
