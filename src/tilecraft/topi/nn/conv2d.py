@@ -32,6 +32,16 @@ def _out_size(size, k, dil, before, after, stride, what):
     return out
 
 
+def _window(H, W, KH, KW, stride, padding, dilation, what):
+    """Strides, dilations, padding (top, left, bottom, right) and output size of a 2-D sliding window."""
+    sh, sw = pair(stride, "stride")
+    dh, dw = pair(dilation, "dilation")
+    top, left, bottom, right = get_pad_tuple(padding, ((KH - 1) * dh + 1, (KW - 1) * dw + 1))
+    OH = _out_size(H, KH, dh, top, bottom, sh, what)
+    OW = _out_size(W, KW, dw, left, right, sw, what)
+    return sh, sw, dh, dw, top, left, bottom, right, OH, OW
+
+
 def _padded(data, top, left, bottom, right, spatial=(2, 3), name="pad_temp"):
     if not (top or left or bottom or right):
         return data
@@ -69,11 +79,8 @@ def group_conv2d_nchw(Input, Filter, stride, padding, dilation, groups, out_dtyp
     if CG * groups != C:
         raise ValueError(f"{name}: Filter {Filter.name} has {CG} input channels per group but the input has "
                          f"{C} channels in {groups} group(s) (expected {C // groups})")
-    sh, sw = pair(stride, "stride")
-    dh, dw = pair(dilation, "dilation")
-    top, left, bottom, right = get_pad_tuple(padding, ((KH - 1) * dh + 1, (KW - 1) * dw + 1))
-    OH = _out_size(H, KH, dh, top, bottom, sh, name)
-    OW = _out_size(W, KW, dw, left, right, sw, name)
+    sh, sw, dh, dw, top, left, bottom, right, OH, OW = _window(H, W, KH, KW, stride, padding, dilation,
+                                                               name)
     temp = _padded(Input, top, left, bottom, right)
     rc = te.reduce_axis((0, CG), "rc")
     ry = te.reduce_axis((0, KH), "ry")
@@ -96,11 +103,8 @@ def conv2d_nhwc(Input, Filter, stride, padding, dilation, out_dtype=None):
     if CI != C:
         raise ValueError(f"conv2d_nhwc: the input has {C} channels but Filter {Filter.name} [KH, KW, I, O] "
                          f"expects {CI}")
-    sh, sw = pair(stride, "stride")
-    dh, dw = pair(dilation, "dilation")
-    top, left, bottom, right = get_pad_tuple(padding, ((KH - 1) * dh + 1, (KW - 1) * dw + 1))
-    OH = _out_size(H, KH, dh, top, bottom, sh, "conv2d_nhwc")
-    OW = _out_size(W, KW, dw, left, right, sw, "conv2d_nhwc")
+    sh, sw, dh, dw, top, left, bottom, right, OH, OW = _window(H, W, KH, KW, stride, padding, dilation,
+                                                               "conv2d_nhwc")
     temp = _padded(Input, top, left, bottom, right, spatial=(1, 2), name="PaddedInput")
     rc = te.reduce_axis((0, C), "rc")
     ry = te.reduce_axis((0, KH), "ry")
@@ -120,11 +124,8 @@ def depthwise_conv2d_nchw(Input, Filter, stride, padding, dilation, out_dtype=No
     if FC != C:
         raise ValueError(f"depthwise_conv2d_nchw: the input has {C} channels but Filter {Filter.name} "
                          f"[C, multiplier, KH, KW] has {FC}")
-    sh, sw = pair(stride, "stride")
-    dh, dw = pair(dilation, "dilation")
-    top, left, bottom, right = get_pad_tuple(padding, ((KH - 1) * dh + 1, (KW - 1) * dw + 1))
-    OH = _out_size(H, KH, dh, top, bottom, sh, "depthwise_conv2d_nchw")
-    OW = _out_size(W, KW, dw, left, right, sw, "depthwise_conv2d_nchw")
+    sh, sw, dh, dw, top, left, bottom, right, OH, OW = _window(H, W, KH, KW, stride, padding, dilation,
+                                                               "depthwise_conv2d_nchw")
     temp = _padded(Input, top, left, bottom, right, name="PaddedInput")
     di = te.reduce_axis((0, KH), "di")
     dj = te.reduce_axis((0, KW), "dj")
@@ -178,11 +179,8 @@ def conv2d_NCHWc(data, kernel, stride, padding, dilation, layout="", out_layout=
         raise ValueError(f"conv2d_NCHWc: layout {layout!r} does not match the data block {ic_bn} (NCHW{ic_bn}c)")
     if out_layout and out_layout != f"NCHW{oc_bn}c":
         raise ValueError(f"conv2d_NCHWc: out_layout {out_layout!r} does not match the kernel block {oc_bn}")
-    sh, sw = pair(stride, "stride")
-    dh, dw = pair(dilation, "dilation")
-    top, left, bottom, right = get_pad_tuple(padding, ((KH - 1) * dh + 1, (KW - 1) * dw + 1))
-    OH = _out_size(H, KH, dh, top, bottom, sh, "conv2d_NCHWc")
-    OW = _out_size(W, KW, dw, left, right, sw, "conv2d_NCHWc")
+    sh, sw, dh, dw, top, left, bottom, right, OH, OW = _window(H, W, KH, KW, stride, padding, dilation,
+                                                               "conv2d_NCHWc")
     data_pad = _padded(data, top, left, bottom, right, name="data_pad")
     ic = te.reduce_axis((0, ICC * ic_bn), "ic")
     kh = te.reduce_axis((0, KH), "kh")
