@@ -18,6 +18,7 @@ class Node:
     """Base of every IR node."""
 
     __slots__ = ()
+    walked = False  # the visitor/mutator descends into this node's fields (expressions, statements)
 
     def __repr__(self) -> str:
         from .printer import to_text
@@ -40,6 +41,7 @@ class PrimExpr(Node):
     """A scalar (or vector) value of type `dtype`."""
 
     __slots__ = ()
+    walked = True
     dtype: str
 
     __hash__ = object.__hash__

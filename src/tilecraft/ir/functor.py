@@ -2,28 +2,15 @@
 
 Dispatch is by class name along the MRO (`visit_Add`, then `visit_BinaryOp`, ...), falling back
 to a generic walk over the node's expression and statement fields.  The mutator rebuilds a node
-only when a child changed, so untouched subtrees stay shared.  Buffers, IterVars, reducers and
-te producers are leaves to the walk: passes that change them do so on purpose.
+only when a child changed, so untouched subtrees stay shared.  Which nodes are walked is a
+class attribute, `Node.walked` (true for expressions and tir statements), so this layer never
+needs to know the statement classes.  Buffers, IterVars, reducers and te producers are leaves to
+the walk: passes that change them do so on purpose.
 """
 
 from __future__ import annotations
 
-from .expr import Node, PrimExpr, Var, node_fields
-
-
-def _child_kind(v) -> int:
-    """0: not traversed, 1: a node, 2: a tuple that may hold nodes."""
-    if isinstance(v, Node):
-        return 1 if _is_walked(v) else 0
-    if isinstance(v, tuple):
-        return 2
-    return 0
-
-
-def _is_walked(v) -> bool:
-    from ..tir.stmt import Stmt
-
-    return isinstance(v, (PrimExpr, Stmt))
+from .expr import Node, Var, node_fields
 
 
 class _Dispatch:
@@ -58,9 +45,9 @@ class Visitor(_Dispatch):
             v = getattr(node, name)
             if isinstance(v, tuple):
                 for x in v:
-                    if isinstance(x, Node) and _is_walked(x):
+                    if isinstance(x, Node) and x.walked:
                         self.visit(x)
-            elif isinstance(v, Node) and _is_walked(v):
+            elif isinstance(v, Node) and v.walked:
                 self.visit(v)
 
 
@@ -79,11 +66,11 @@ class Mutator(_Dispatch):
         for name in names:
             v = getattr(node, name)
             if isinstance(v, tuple):
-                nv = tuple(self.visit(x) if isinstance(x, Node) and _is_walked(x) else x for x in v)
+                nv = tuple(self.visit(x) if isinstance(x, Node) and x.walked else x for x in v)
                 if any(a is not b for a, b in zip(nv, v)):
                     v = nv
                     changed = True
-            elif isinstance(v, Node) and _is_walked(v):
+            elif isinstance(v, Node) and v.walked:
                 nv = self.visit(v)
                 if nv is not v:
                     v = nv
@@ -161,7 +148,7 @@ def structural_equal(a, b) -> bool:
     if isinstance(a, Var):
         return False
     if isinstance(a, Node):
-        if not _is_walked(a):
+        if not a.walked:
             return False
         return all(structural_equal(getattr(a, n), getattr(b, n)) for n in node_fields(type(a)))
     return a == b

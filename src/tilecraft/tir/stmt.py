@@ -11,6 +11,7 @@ _frozen = dataclass(frozen=True, eq=False, repr=False, slots=True)
 
 class Stmt(Node):
     __slots__ = ()
+    walked = True
     __hash__ = object.__hash__
 
 
