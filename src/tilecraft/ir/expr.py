@@ -462,9 +462,13 @@ class CommReducer(Node):
     name: str = ""
 
     def __call__(self, *args):
-        from ..te.reduce import apply_reducer
+        """Combine values directly: `reducer(a, b)` used as a function of two values."""
+        from .functor import substitute
 
-        return apply_reducer(self, *args)
+        n = len(self.lhs)
+        vmap = dict(zip(self.lhs + self.rhs, (convert(a) for a in args)))
+        res = tuple(substitute(r, vmap) for r in self.result)
+        return res[0] if n == 1 else res
 
 
 @_frozen

@@ -1,4 +1,7 @@
-"""IRModule: named functions — tir PrimFuncs and relay Functions live in the same container."""
+"""IRModule: named functions — tir PrimFuncs and relay Functions live in the same container.
+
+The module knows neither kind: each function prints itself and each graph expression turns itself
+into a function, so this layer imports nothing above it."""
 
 from __future__ import annotations
 
@@ -11,13 +14,10 @@ class IRModule:
 
     @staticmethod
     def from_expr(expr, name: str = "main") -> IRModule:
-        from ..relay.expr import Function, Var
-        from ..relay.visitor import post_order
-
-        if not isinstance(expr, Function):
-            params = tuple(n for n in post_order(expr) if isinstance(n, Var))
-            expr = Function(params, expr)
-        return IRModule({name: expr})
+        """A module holding `expr` as `name`; a graph expression that is not a function yet becomes
+        one (over its free variables) through its own `as_function`."""
+        as_function = getattr(expr, "as_function", None)
+        return IRModule({name: as_function() if as_function else expr})
 
     def __getitem__(self, name: str):
         try:
@@ -41,17 +41,9 @@ class IRModule:
         return IRModule({**self.functions, name: func})
 
     def __repr__(self) -> str:
-        from ..tir.stmt import PrimFunc
-
-        parts = []
-        for name, f in self.functions.items():
-            if isinstance(f, PrimFunc):
-                parts.append(repr(f))
-            else:
-                from ..relay.printer import astext
-
-                parts.append(astext(f, name))
-        return "\n\n".join(parts)
+        # A graph function prints under the module's name for it (`def @main`); a PrimFunc's text
+        # carries its own name.
+        return "\n\n".join(f.astext(name) if hasattr(f, "astext") else repr(f) for name, f in self.functions.items())
 
     __str__ = __repr__
 

@@ -19,11 +19,21 @@ class Expr:
     ty: object
 
     def __repr__(self) -> str:
-        from .printer import astext
-
-        return astext(self)
+        return self.astext()
 
     __str__ = __repr__
+
+    def astext(self, name: str = "main") -> str:
+        """The text form; a Function prints as `def @name(...)` (IRModule passes its own names)."""
+        from .printer import astext
+
+        return astext(self, name)
+
+    def as_function(self) -> Function:
+        """This expression as a Function over its free variables: what IRModule.from_expr stores."""
+        from .visitor import post_order
+
+        return Function(tuple(n for n in post_order(self) if isinstance(n, Var)), self)
 
     @property
     def checked_type(self):
@@ -125,6 +135,9 @@ class Function(Expr):
     ret_type: object = None
     attrs: dict = field(default_factory=dict)
     ty: object = None
+
+    def as_function(self) -> Function:
+        return self
 
 
 def var(name_hint: str, type_annotation=None, shape=None, dtype: str = "float32") -> Var:

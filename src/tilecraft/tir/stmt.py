@@ -14,6 +14,13 @@ class Stmt(Node):
     walked = True
     __hash__ = object.__hash__
 
+    def __repr__(self) -> str:
+        from .printer import to_text
+
+        return to_text(self)
+
+    __str__ = __repr__
+
 
 class ForKind:
     SERIAL = "serial"
@@ -122,7 +129,7 @@ class PrimFunc:
         return tuple(p for p in self.params if isinstance(p, Buffer))
 
     def __repr__(self) -> str:
-        from ..ir.printer import to_text
+        from .printer import to_text
 
         return to_text(self)
 
