@@ -24,7 +24,7 @@ from tilecraft.driver.build_module import lower
 from tilecraft.runtime.cuda_module import CUDAModule, EmulatedLauncher, evaluate
 from tilecraft.target.codegen.cuda import CUDACompileError, codegen_cuda, compile_ptx, emulation_source, find_nvcc
 from tilecraft.tir.stmt import IRModule
-from tilecraft.tir.transform import BUILD_PASSES, run_passes
+from tilecraft.tir.transform import build_pipeline, run_passes
 
 HAS_NVCC = find_nvcc() is not None
 HAS_CXX = shutil.which("g++") is not None or shutil.which("c++") is not None
@@ -37,7 +37,7 @@ RNG = np.random.default_rng(0)
 
 
 def _flat(s, args, name="default_function") -> IRModule:
-    return IRModule({n: run_passes(f, BUILD_PASSES) for n, f in lower(s, args, name=name).items()})
+    return run_passes(lower(s, args, name=name), build_pipeline())
 
 
 def _source(s, args):

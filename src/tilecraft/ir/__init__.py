@@ -2,3 +2,4 @@
 
 from .expr import *  # noqa: F401,F403
 from .functor import Mutator, Visitor, free_vars, post_order_visit, structural_equal, substitute  # noqa: F401
+from . import instrument, transform  # noqa: F401,E402  (tvm.ir.transform, tvm.ir.instrument)

@@ -119,7 +119,7 @@ def build(mod, target=None, target_host=None, params=None, mod_name: str = "defa
     from ..runtime.module import Module
     from ..target import Target
     from ..target.codegen.llvm import codegen_llvm
-    from ..tir.transform import BUILD_PASSES, run_passes
+    from ..tir.transform import build_pipeline, run_passes
     from .backend.graph_codegen import GraphCodegen
     from .backend.te_compiler import TECompiler
 
@@ -131,7 +131,7 @@ def build(mod, target=None, target_host=None, params=None, mod_name: str = "defa
     with tgt:
         fused = optimize(mod, params, tgt)
         graph_json, kernels, consts = GraphCodegen(TECompiler(tgt)).run(fused["main"])
-        kmod = IRModule({n: run_passes(f, BUILD_PASSES) for n, f in kernels.items()})
+        kmod = run_passes(IRModule(dict(kernels)), build_pipeline())
         lib = Module.from_artifact(codegen_llvm(kmod, tgt))
     return GraphExecutorFactoryModule(graph_json, lib, consts, mod_name, fused)
 

@@ -1,18 +1,21 @@
 """Lower one fused group (a primitive relay Function) to a tir.PrimFunc.
 
-Each operator's TE compute is applied to the group's input placeholders in order; the group's
-anchor (its most complex operator: conv, dense, reduction) chooses the schedule, which inlines or
-fuses the element-wise rest.  Groups that are the same computation (same operators, attributes,
-shapes) are lowered once and shared, which is what makes a 12-layer transformer cheap to build.
+Each operator gets its kernel from `select_implementation` (relay/op/strategy: the one place a
+kernel is chosen, where tuned configurations plug in), applied to the group's input placeholders in
+order; the group's anchor (its most complex operator: conv, dense, reduction) schedules the whole
+group with its implementation's schedule, which inlines or fuses the element-wise rest.  The
+schedule is lowered by the driver, the same function `tvm.lower` is.  Groups that are the same
+computation (same operators, attributes, shapes) are lowered once and shared, which is what makes
+a 12-layer transformer cheap to build.
 """
 
 from __future__ import annotations
 
 from ... import te
-from ...te.lower import lower_schedule
-from ...tir.transform import LOWER_PASSES, run_passes
+from ...driver.build_module import lower
 from ..expr import Call, Constant, Function, Tuple, TupleGetItem, Var
 from ..op.registry import OpPattern
+from ..op.strategy import schedule_injective, select_implementation
 from ..ty import TensorType
 from ..visitor import post_order
 
@@ -49,8 +52,9 @@ def group_name(func: Function) -> str:
 
 
 class LoweredGroup:
-    def __init__(self, name, prim_func, num_inputs, num_outputs):
+    def __init__(self, name, prim_func, num_inputs, num_outputs, implementation=None):
         self.name, self.prim_func, self.num_inputs, self.num_outputs = name, prim_func, num_inputs, num_outputs
+        self.implementation = implementation  # the anchor's strategy Selection (None for a plain copy)
 
 
 def lower_group(func: Function, name: str, target) -> LoweredGroup:
@@ -68,11 +72,11 @@ def lower_group(func: Function, name: str, target) -> LoweredGroup:
             continue
         if isinstance(n, Call):
             ins = [t for a in n.args for t in env[id(a)]]
-            outs = _flat(n.op.compute(n.attrs, ins, n.ty))
-            env[id(n)] = outs
+            chosen = select_implementation(n.op, n.attrs, ins, n.ty, target)
+            env[id(n)] = chosen.compute(n.attrs, ins, n.ty)
             rank = _anchor_rank(n.op.pattern)
             if rank >= anchor_rank:
-                anchor, anchor_rank = n, rank
+                anchor, anchor_rank = (n, chosen), rank
         elif isinstance(n, Tuple):
             env[id(n)] = [t for f in n.fields for t in env[id(f)]]
         elif isinstance(n, TupleGetItem):
@@ -83,14 +87,13 @@ def lower_group(func: Function, name: str, target) -> LoweredGroup:
             raise ValueError(f"{name}: free variable %{n.name_hint} inside a fused group")
     outs = env[id(func.body)]
     outs = [o if o not in inputs else te.compute(o.shape, lambda *i, o=o: o[i], name="copy") for o in outs]
-    if anchor is None or anchor.op.schedule is None:
-        from ...topi.x86 import schedule_injective
-
-        sch = schedule_injective(outs)
+    if anchor is None:
+        sch, chosen = schedule_injective(outs, target), None  # an input returned as it is
     else:
-        sch = anchor.op.schedule(anchor.attrs, outs, target)
-    prim = run_passes(lower_schedule(sch, inputs + outs, name), LOWER_PASSES)
-    return LoweredGroup(name, prim, len(inputs), len(outs))
+        call, chosen = anchor
+        sch = chosen.schedule(call.attrs, outs, target)
+    prim = lower(sch, inputs + outs, name=name)[name]
+    return LoweredGroup(name, prim, len(inputs), len(outs), chosen)
 
 
 def _anchor_rank(pattern: int) -> int:

@@ -1,5 +1,6 @@
 """Graph passes, one per file; `optimization_passes()` is the pipeline relay.build runs, in order."""
 
+from ...ir.transform import register_pass
 from .alter_op_layout import AlterOpLayout  # noqa: F401
 from .dead_code_elimination import DeadCodeElimination  # noqa: F401
 from .eliminate_common_subexpr import EliminateCommonSubexpr  # noqa: F401
@@ -8,6 +9,10 @@ from .fold_scale_axis import BackwardFoldScaleAxis, FoldScaleAxis  # noqa: F401
 from .fuse_ops import FuseOps  # noqa: F401
 from .infer_type import InferType, RelayTypeError  # noqa: F401
 from .simplify_inference import SimplifyInference  # noqa: F401
+
+for _factory in (AlterOpLayout, DeadCodeElimination, EliminateCommonSubexpr, FoldConstant, FoldScaleAxis, FuseOps,
+                 InferType, SimplifyInference):
+    register_pass(_factory)  # so Sequential(required=["InferType"]) finds it
 
 
 def optimization_passes() -> list:

@@ -5,19 +5,19 @@ Rules (classic Relay's, on a DAG where a producer is fused only into its single 
   * element-wise / broadcast ops after a conv/dense/matmul (OUT_ELEMWISE_FUSABLE) fuse into its
     output (bias, activation, residual add);
   * injective producers fuse into a reduction;
-  * a group holds at most one "anchor" (conv, dense, reduction, opaque op).
+  * a group holds at most one "anchor" (conv, dense, reduction, opaque op);
+  * a group holds at most `max_depth` operators (PassContext config "relay.FuseOps.max_depth",
+    256 by default, as in classic TVM).
 Each group becomes a primitive Function called from main; tensor constants become its parameters.
 """
 
 from __future__ import annotations
 
-from ...transform import module_pass
+from ...ir.transform import CONFIGS, module_pass
 from ..expr import Call, Constant, Function, Tuple, Var
 from ..op.registry import Op, OpPattern
 from ..visitor import ExprMutator, post_order
 from .infer_type import infer_type
-
-MAX_GROUP = 256
 
 
 def _is_anchor(p: int) -> bool:
@@ -49,7 +49,7 @@ class _Groups:
         self.anchor.pop(ra, None)
 
 
-def _plan(body, opt_level: int) -> _Groups:
+def _plan(body, opt_level: int, max_depth: int) -> _Groups:
     nodes = post_order(body)
     users: dict = {}
     for n in nodes:
@@ -68,7 +68,7 @@ def _plan(body, opt_level: int) -> _Groups:
             if not (isinstance(a, Call) and isinstance(a.op, Op)) or len(users.get(id(a), ())) != 1 or a is body:
                 continue
             ra, rc = g.find(id(a)), g.find(id(c))
-            if ra == rc or len(g.members[ra]) + len(g.members[rc]) > MAX_GROUP:
+            if ra == rc or len(g.members[ra]) + len(g.members[rc]) > max_depth:
                 continue
             anchor_a, anchor_c = g.anchor[ra], g.anchor[rc]
             ok = False
@@ -131,19 +131,18 @@ def _is_root(c, members) -> bool:
     return all(c not in m.args for m in members)
 
 
-def fuse_ops(func: Function, opt_level: int = 2) -> Function:
+def fuse_ops(func: Function, opt_level: int = 2,
+             max_depth: int = CONFIGS["relay.FuseOps.max_depth"].default) -> Function:
     func = infer_type(func)
-    g = _plan(func.body, opt_level)
+    g = _plan(func.body, opt_level, max_depth)
     body = _build(func.body, g)
     return infer_type(Function(func.params, body, None, func.attrs))
 
 
 def FuseOps(fuse_opt_level: int = -1):  # noqa: N802
     @module_pass(opt_level=0, name="FuseOps")
-    def run(mod):
-        from ...transform import PassContext
-
-        level = fuse_opt_level if fuse_opt_level >= 0 else PassContext.current().opt_level
-        return mod.with_function("main", fuse_ops(mod["main"], level))
+    def run(mod, ctx):
+        level = fuse_opt_level if fuse_opt_level >= 0 else ctx.opt_level
+        return mod.with_function("main", fuse_ops(mod["main"], level, ctx.get_config("relay.FuseOps.max_depth")))
 
     return run

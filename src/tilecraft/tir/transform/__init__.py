@@ -1,42 +1,53 @@
-"""TIR passes, one per file, and the one pipeline that runs them (read it top to bottom).
+"""TIR passes, one per file, and the two pipelines that run them (read them top to bottom).
 
-Set TILECRAFT_PRINT_IR=1 (or pass print_ir=True) to print the IR after every pass.
+Each pass is a classic `tvm.tir.transform` constructor returning a Pass (`Simplify()`,
+`VectorizeLoop()`, ...), applicable to an IRModule of PrimFuncs or to a single PrimFunc; the
+lower-case function in the same file (`simplify(func)`) is the transformation itself.
+The pipelines are Sequentials, so the current PassContext's disabled_pass, required_pass,
+config and instruments reach every TIR pass; TILECRAFT_PRINT_IR=1 prints the IR after each.
 """
 
 from __future__ import annotations
 
-import os
+from ...ir.transform import Pass, PassContext, Sequential, register_pass
+from .flatten_buffer import FlattenBuffer, flatten_buffer
+from .function_pass import prim_func_pass
+from .lower_intrinsics import LowerIntrinsics, lower_intrinsics
+from .simplify import Simplify, simplify
+from .skip_assert import SkipAssert, skip_assert
+from .unroll_loop import UnrollLoop, unroll_loop
+from .vectorize_loop import VectorizeLoop, vectorize_loop
 
-from .flatten_buffer import flatten_buffer
-from .lower_intrinsics import lower_intrinsics
-from .simplify import simplify
-from .unroll_loop import unroll_loop
-from .vectorize_loop import vectorize_loop
-
-# What `lower` shows: the loop nest as scheduled, cleaned up, buffers still multi-dimensional.
-LOWER_PASSES = [
-    simplify,
-]
-
-# What `build` adds before code generation.
-BUILD_PASSES = [
-    flatten_buffer,  # multi-dimensional buffers -> one index each (strides, storage_align)
-    vectorize_loop,  # vectorized loops -> Ramp / Broadcast vector expressions
-    unroll_loop,  # unrolled loops and pragma auto_unroll_max_step -> straight-line code
-    simplify,  # clean the index arithmetic the passes above produced
-    lower_intrinsics,  # sigmoid, tanh, erf, rsqrt, ... -> what the backends have
-]
+for _factory in (FlattenBuffer, LowerIntrinsics, Simplify, SkipAssert, UnrollLoop, VectorizeLoop):
+    register_pass(_factory)
 
 
-def run_passes(func, passes, print_ir: bool | None = None):
-    if print_ir is None:
-        print_ir = os.environ.get("TILECRAFT_PRINT_IR", "") not in ("", "0")
-    for p in passes:
-        func = p(func)
-        if print_ir:
-            print(f"# after {p.__name__}\n{func}\n")
-    return func
+def lower_pipeline() -> Sequential:
+    """What `lower` shows: the loop nest as scheduled, cleaned up, buffers still multi-dimensional."""
+    return Sequential([Simplify()], name="tir.lower_pipeline")
 
 
-__all__ = ["LOWER_PASSES", "BUILD_PASSES", "run_passes", "flatten_buffer", "lower_intrinsics", "simplify",
-           "unroll_loop", "vectorize_loop"]
+def build_pipeline() -> Sequential:
+    """What `build` runs on lowered functions before code generation, under the current PassContext."""
+    ctx = PassContext.current()
+    passes = [
+        FlattenBuffer(),  # multi-dimensional buffers -> one index each (strides, storage_align)
+        VectorizeLoop(not ctx.get_config("tir.disable_vectorize")),  # vectorized loops -> Ramp / Broadcast
+        UnrollLoop(),  # unrolled loops and pragma auto_unroll_max_step -> straight-line code
+        Simplify(),  # clean the index arithmetic the passes above produced
+        LowerIntrinsics(),  # sigmoid, tanh, erf, rsqrt, ... -> what the backends have
+    ]
+    if ctx.get_config("tir.disable_assert"):
+        passes.insert(0, SkipAssert())
+    return Sequential(passes, name="tir.build_pipeline")
+
+
+def run_passes(func, passes):
+    """Apply `passes` (a Pass such as build_pipeline(), or a list run as one Sequential) to a
+    PrimFunc or an IRModule; returns the same kind."""
+    return (passes if isinstance(passes, Pass) else Sequential(passes))(func)
+
+
+__all__ = ["FlattenBuffer", "LowerIntrinsics", "Simplify", "SkipAssert", "UnrollLoop", "VectorizeLoop",
+           "build_pipeline", "flatten_buffer", "lower_intrinsics", "lower_pipeline", "prim_func_pass",
+           "run_passes", "simplify", "skip_assert", "unroll_loop", "vectorize_loop"]

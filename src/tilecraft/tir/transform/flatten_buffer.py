@@ -17,6 +17,7 @@ from ...ir import dtype as dt
 from ...ir.expr import Broadcast, Buffer, BufferLoad, IntImm, PrimExpr, Ramp, add, cast, const, mul
 from ...ir.functor import Mutator
 from ..stmt import Allocate, BufferStore, PrimFunc
+from .function_pass import prim_func_pass
 
 
 def _lanes(x: PrimExpr) -> int:
@@ -137,3 +138,7 @@ class _Flattener(Mutator):
 def flatten_buffer(func: PrimFunc) -> PrimFunc:
     """Rewrite every buffer access in `func` to a single flat element index."""
     return func.with_body(_Flattener().visit(func.body))
+
+
+def FlattenBuffer():  # noqa: N802  (classic tvm.tir.transform name)
+    return prim_func_pass(lambda f, mod, ctx: flatten_buffer(f), 0, "FlattenBuffer")

@@ -35,6 +35,7 @@ from ...ir import dtype as dt
 from ...ir import expr as E
 from ...ir.functor import Mutator
 from ..stmt import PrimFunc
+from .function_pass import prim_func_pass
 
 # Cephes tanhf, for |x| < 0.625: tanh(x) = x + x^3 * P(x^2).
 _TANH_P = (-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1)
@@ -215,3 +216,7 @@ def _is_f64(x) -> bool:
 def lower_intrinsics(func: PrimFunc) -> PrimFunc:
     """Expand the math Calls codegen cannot map to an LLVM intrinsic (see the module docstring)."""
     return func.with_body(_Lowerer(bool(func.attrs.get("fast_math"))).visit(func.body))
+
+
+def LowerIntrinsics():  # noqa: N802  (tilecraft's; classic TVM lowers intrinsics in LowerIntrin)
+    return prim_func_pass(lambda f, mod, ctx: lower_intrinsics(f), 0, "LowerIntrinsics")

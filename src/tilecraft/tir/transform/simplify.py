@@ -20,17 +20,15 @@ from ..stmt import (
     For,
     ForKind,
     IfThenElse,
-    IRModule,
     LetStmt,
     PrimFunc,
     seq,
 )
+from .function_pass import prim_func_pass
 
 
-def simplify(func: PrimFunc | IRModule) -> PrimFunc | IRModule:
-    """The pass: a function with its body simplified (every function, given a module)."""
-    if isinstance(func, IRModule):
-        return IRModule({name: simplify(f) for name, f in func.items()})
+def simplify(func: PrimFunc) -> PrimFunc:
+    """`func` with its body simplified (Simplify() is the pass, for modules and pipelines)."""
     return func.with_body(simplify_stmt(func.body))
 
 
@@ -133,3 +131,7 @@ class _StmtSimplifier(Mutator):
         if _is_noop(body):
             return body
         return s if body is s.body else Allocate(s.buffer, body)
+
+
+def Simplify():  # noqa: N802  (classic tvm.tir.transform name)
+    return prim_func_pass(lambda f, mod, ctx: simplify(f), 0, "Simplify")

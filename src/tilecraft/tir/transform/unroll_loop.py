@@ -27,6 +27,7 @@ import operator
 from ...ir import expr as E
 from ...ir.functor import Mutator, post_order_visit
 from ..stmt import Allocate, For, ForKind, IfThenElse, LetStmt, PrimFunc, seq
+from .function_pass import prim_func_pass
 
 MAX_EXPLICIT_STATEMENTS = 512
 UNROLL_FULL = ("llvm.loop.unroll.full", 1)
@@ -171,3 +172,7 @@ def unroll_loop(func: PrimFunc, auto_max_step: int = 0, explicit: bool = True,
                 auto_max_depth: int = 8) -> PrimFunc:
     """Unroll `unroll` loops and, within the step budget, small constant loop nests."""
     return func.with_body(_Unroller(auto_max_step, explicit, auto_max_depth).visit(func.body))
+
+
+def UnrollLoop():  # noqa: N802  (classic tvm.tir.transform name)
+    return prim_func_pass(lambda f, mod, ctx: unroll_loop(f), 0, "UnrollLoop")

@@ -32,6 +32,7 @@ from ...ir import expr as E
 from ...ir.functor import Mutator, Visitor, post_order_visit, structural_equal, uses_var
 from ..stmt import AssertStmt, AttrStmt, BufferStore, For, ForKind, IfThenElse, LetStmt, PrimFunc
 from .flatten_buffer import make_ramp
+from .function_pass import prim_func_pass
 
 # Element-wise math intrinsics: vectorizing one means calling it on vector operands.
 ELEMENTWISE_CALLS = frozenset({
@@ -316,6 +317,9 @@ def _check_dependences(body) -> None:
 class _LoopVectorizer(Mutator):
     """Finds vectorized loops, innermost first, and replaces each by vector code or a serial loop."""
 
+    def __init__(self, enable: bool = True):
+        self.enable = enable
+
     def visit_For(self, op):
         body = self.visit(op.body)
         if op.kind != ForKind.VECTORIZED:
@@ -323,6 +327,8 @@ class _LoopVectorizer(Mutator):
                 return op
             return For(op.loop_var, op.min, op.extent, op.kind, body, op.thread_tag, op.annotations)
         try:
+            if not self.enable:
+                raise _Fallback("vectorization is disabled (tir.disable_vectorize)")
             return self._vectorize(op, body)
         except _Fallback:
             return For(op.loop_var, op.min, op.extent, ForKind.SERIAL, body, op.thread_tag, op.annotations)
@@ -340,7 +346,12 @@ class _LoopVectorizer(Mutator):
         return new
 
 
-def vectorize_loop(func: PrimFunc) -> PrimFunc:
-    """Replace every `vectorized` loop of `func` by vector code (or, if unsafe, a serial loop)."""
-    return func.with_body(_LoopVectorizer().visit(func.body))
+def vectorize_loop(func: PrimFunc, enable: bool = True) -> PrimFunc:
+    """Replace every `vectorized` loop of `func` by vector code (or, if unsafe or not `enable`, a serial loop)."""
+    return func.with_body(_LoopVectorizer(enable).visit(func.body))
+
+
+def VectorizeLoop(enable_vectorize: bool = True):  # noqa: N802  (classic tvm.tir.transform name)
+    """The pass; the build pipeline passes `not tir.disable_vectorize`."""
+    return prim_func_pass(lambda f, mod, ctx: vectorize_loop(f, enable_vectorize), 0, "VectorizeLoop")
 

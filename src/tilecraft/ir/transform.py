@@ -1,0 +1,308 @@
+"""Pass infrastructure shared by relay and tir (classic `tvm.ir.transform` / `tvm.transform`).
+
+A Pass maps an IRModule to an IRModule and carries a PassInfo (name, opt_level, required).
+A Sequential runs passes in order, skipping those the current PassContext does not enable:
+a pass runs when its name is in `required_pass`, or its opt_level is at most the context's,
+and it is not in `disabled_pass`.  Every pass call is watched by the context's instruments
+(tvm.ir.instrument); TILECRAFT_PRINT_IR=1 adds one that prints the module after every pass,
+for relay and tir passes alike: it is the one IR-printing switch.
+
+`PassContext(config=...)` only takes the keys in CONFIGS (see `PassContext.list_configs()`),
+each with its type: a misspelt key or a wrong value fails at once instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .instrument import PassInstrument, PrintAfterAll
+from .module import IRModule
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    """A PassContext config option: its type, its value when not given, what reads it and why."""
+
+    type: type
+    default: object
+    doc: str
+
+
+# Every option PassContext(config=...) accepts.  Add a key here only with the code that reads it.
+CONFIGS = MappingProxyType({
+    "tir.disable_vectorize": ConfigKey(
+        bool, False, "vectorized loops become serial loops (tir.transform.VectorizeLoop)"),
+    "tir.disable_assert": ConfigKey(
+        bool, False, "assertions in the loop IR are dropped before code generation "
+                     "(tir.transform.SkipAssert in the build pipeline)"),
+    "relay.FuseOps.max_depth": ConfigKey(
+        int, 256, "the most operators relay.transform.FuseOps puts into one fused group"),
+    "relay.backend.use_auto_scheduler": ConfigKey(
+        bool, False, "relay.build looks up auto-scheduler tuning records for each fused group"),
+})
+
+
+def _check_config(config) -> dict:
+    if config is None:
+        return {}
+    if not isinstance(config, Mapping):
+        raise TypeError(f"PassContext(config=...) takes a dict of option -> value, got {type(config).__name__}")
+    for key, value in config.items():
+        if key not in CONFIGS:
+            close = difflib.get_close_matches(str(key), CONFIGS, n=3, cutoff=0.5)
+            hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+            raise ValueError(f"PassContext config has no option {key!r}; {hint}the options are: "
+                             f"{', '.join(CONFIGS)} (PassContext.list_configs() says what each does)")
+        want = CONFIGS[key].type
+        if type(value) is not want and not (want is int and isinstance(value, int) and not isinstance(value, bool)):
+            raise TypeError(f"PassContext config {key!r} takes a {want.__name__}, got {value!r} "
+                            f"({type(value).__name__})")
+    return dict(config)
+
+
+def _pass_names(names, what: str) -> frozenset:
+    if names is None:
+        return frozenset()
+    if isinstance(names, str) or not isinstance(names, (list, tuple, set, frozenset)):
+        raise TypeError(f"PassContext({what}=...) takes a list of pass names, e.g. [{names!r}], "
+                        f"got {type(names).__name__}")
+    bad = [n for n in names if not isinstance(n, str)]
+    if bad:
+        raise TypeError(f"PassContext({what}=...) takes pass names (str), got {bad[0]!r}")
+    return frozenset(names)
+
+
+class _Stack(threading.local):
+    def __init__(self):
+        self.contexts: list = []
+
+
+_STACK = _Stack()
+_PRINT_AFTER_ALL = PrintAfterAll()
+
+
+class PassContext:
+    """`with tvm.transform.PassContext(opt_level=3, config={...}): lib = relay.build(...)`.
+
+    Contexts nest and are per thread: a context entered in one thread is not seen in another.
+    """
+
+    def __init__(self, opt_level: int = 2, required_pass=None, disabled_pass=None, instruments=None,
+                 config=None):
+        if isinstance(opt_level, bool) or not isinstance(opt_level, int) or not 0 <= opt_level <= 4:
+            raise ValueError(f"PassContext(opt_level={opt_level!r}): give an int from 0 to 4")
+        self.opt_level = opt_level
+        self.required_pass = _pass_names(required_pass, "required_pass")
+        self.disabled_pass = _pass_names(disabled_pass, "disabled_pass")
+        instruments = tuple(instruments or ())
+        for i in instruments:
+            if not isinstance(i, PassInstrument):
+                raise TypeError(f"PassContext(instruments=...): {i!r} is not a PassInstrument; subclass "
+                                "tvm.ir.instrument.PassInstrument or decorate its class with @pass_instrument")
+        self.instruments = instruments
+        self.config = MappingProxyType(_check_config(config))
+
+    def __enter__(self) -> PassContext:
+        for i in self.instruments:
+            i.enter_pass_ctx()
+        _STACK.contexts.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _STACK.contexts.pop()
+        for i in self.instruments:
+            i.exit_pass_ctx()
+
+    @staticmethod
+    def current() -> PassContext:
+        """The innermost context entered in this thread (a default, opt_level 2, outside any)."""
+        contexts = _STACK.contexts
+        return contexts[-1] if contexts else _DEFAULT
+
+    @staticmethod
+    def list_configs() -> dict:
+        """Every config option: {name: {"type", "default", "doc"}}."""
+        return {k: {"type": c.type.__name__, "default": c.default, "doc": c.doc} for k, c in CONFIGS.items()}
+
+    def get_config(self, key: str):
+        """The value of option `key` in this context, or its default."""
+        if key not in CONFIGS:
+            raise KeyError(f"{key!r} is not a PassContext config option; add it to ir.transform.CONFIGS")
+        return self.config.get(key, CONFIGS[key].default)
+
+    def pass_enabled(self, info: PassInfo) -> bool:
+        if info.name in self.disabled_pass:
+            return False
+        return info.name in self.required_pass or info.opt_level <= self.opt_level
+
+    def watching(self) -> tuple:
+        """The instruments every pass run reports to (with the printer when TILECRAFT_PRINT_IR=1)."""
+        if os.environ.get("TILECRAFT_PRINT_IR", "") not in ("", "0"):
+            return (*self.instruments, _PRINT_AFTER_ALL)
+        return self.instruments
+
+    def __repr__(self) -> str:
+        return (f"PassContext(opt_level={self.opt_level}, required_pass={sorted(self.required_pass)}, "
+                f"disabled_pass={sorted(self.disabled_pass)}, instruments={list(self.instruments)}, "
+                f"config={dict(self.config)})")
+
+
+_DEFAULT = PassContext()
+
+
+@dataclass(frozen=True)
+class PassInfo:
+    """What a PassContext needs to know about a pass: its name, opt_level and required passes."""
+
+    opt_level: int
+    name: str
+    required: tuple = ()
+
+
+# Classic pass constructors by name, so `required=["InferType"]` can build the pass it names.
+_FACTORIES: dict = {}
+
+
+def register_pass(factory, name: str | None = None):
+    """Make a pass constructor (e.g. relay.transform.InferType) findable by name for `required=`."""
+    _FACTORIES[name or factory.__name__] = factory
+    return factory
+
+
+def _required(required, owner: str) -> tuple:
+    if required is None:
+        return ()
+    if isinstance(required, (str, Pass)):
+        required = [required]
+    out = []
+    for r in required:
+        if isinstance(r, Pass):
+            out.append(r)
+        elif r in _FACTORIES:
+            out.append(_FACTORIES[r]())
+        else:
+            close = difflib.get_close_matches(str(r), _FACTORIES, n=3, cutoff=0.5)
+            hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+            raise ValueError(f"{owner}: required pass {r!r} is unknown; {hint}give a Pass object or the name "
+                             "of a registered pass (ir.transform.register_pass)")
+    return tuple(out)
+
+
+class Pass:
+    """IRModule -> IRModule.  Calling it runs its required passes, then it, watched by the instruments.
+
+    It may also be called on a single function (a tir PrimFunc): it then returns that function
+    transformed, as if it were the only function of a module.
+    """
+
+    def __init__(self, fn, opt_level: int = 0, name: str | None = None, required=None):
+        name = name or fn.__name__
+        self._fn = fn  # (mod, ctx) -> mod
+        self._required = _required(required, name)
+        self.info = PassInfo(opt_level, name, tuple(p.info.name for p in self._required))
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def opt_level(self) -> int:
+        return self.info.opt_level
+
+    def __call__(self, mod):
+        if not isinstance(mod, IRModule):
+            key = getattr(mod, "name", None) or "main"
+            return self(IRModule({key: mod}))[key]
+        for r in self._required:
+            mod = r(mod)
+        ctx = PassContext.current()
+        watching = ctx.watching()
+        if not watching:
+            return self._fn(mod, ctx)
+        info = self.info
+        if not all([i.should_run(mod, info) for i in watching]):
+            return mod
+        for i in watching:
+            i.run_before_pass(mod, info)
+        out = self._fn(mod, ctx)
+        for i in watching:
+            i.run_after_pass(out, info)
+        return out
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.info.name}, opt_level={self.info.opt_level})"
+
+
+class Sequential(Pass):
+    """Run passes in order, skipping those the current PassContext does not enable."""
+
+    def __init__(self, passes=None, opt_level: int = 0, name: str = "sequential", required=None):
+        passes = tuple(passes or ())
+        for p in passes:
+            if not isinstance(p, Pass):
+                raise TypeError(f"Sequential {name!r}: {p!r} is not a Pass; build passes with their "
+                                "constructors, e.g. relay.transform.InferType()")
+        self.passes = passes
+        super().__init__(self._run, opt_level, name, required)
+
+    def _run(self, mod, ctx):
+        for p in self.passes:
+            if ctx.pass_enabled(p.info):
+                mod = p(mod)
+        return mod
+
+
+def _takes_ctx(fn) -> bool:
+    """Classic pass functions take (mod, ctx); tilecraft's own may take just (mod)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) >= 2
+
+
+def module_pass(pass_func=None, opt_level: int = 0, name: str | None = None, required=None):
+    """Decorator: a function (mod, ctx) -> mod becomes a Pass (classic `tvm.transform.module_pass`).
+
+    Decorating a class with a `transform_module(self, mod, ctx)` method gives a constructor of
+    such passes instead.
+    """
+
+    def make(fn):
+        if isinstance(fn, type):
+            if not hasattr(fn, "transform_module"):
+                raise TypeError(f"@module_pass class {fn.__name__} needs a transform_module(self, mod, ctx) method")
+
+            def create(*args, **kwargs):
+                inst = fn(*args, **kwargs)
+                return Pass(inst.transform_module, opt_level, name or fn.__name__, required)
+
+            create.__name__ = create.__qualname__ = fn.__name__
+            create.__doc__ = fn.__doc__
+            return create
+        if not callable(fn):
+            raise TypeError(f"@module_pass decorates a function (mod, ctx) -> mod, got {fn!r}")
+        run = fn if _takes_ctx(fn) else (lambda mod, ctx: fn(mod))
+        return Pass(run, opt_level, name or fn.__name__, required)
+
+    return make if pass_func is None else make(pass_func)
+
+
+def PrintIR(header: str = "", show_meta_data: bool = False) -> Pass:  # noqa: N802  (classic name)
+    """A pass that prints the module where it stands in a Sequential and changes nothing."""
+
+    def run(mod, ctx):
+        print(f"# PrintIR {header}\n{mod}\n")
+        return mod
+
+    return Pass(run, 0, "PrintIR")
+
+
+__all__ = ["CONFIGS", "ConfigKey", "Pass", "PassContext", "PassInfo", "PrintIR", "Sequential", "module_pass",
+           "register_pass"]
