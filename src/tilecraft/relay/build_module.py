@@ -116,23 +116,15 @@ def optimize(mod, params=None, target=None):
 
 def build(mod, target=None, target_host=None, params=None, mod_name: str = "default"):
     """Compile a relay module for `target`; returns a GraphExecutorFactoryModule."""
-    from ..runtime.module import Module
-    from ..target import Target
-    from ..target.codegen.llvm import codegen_llvm
-    from ..tir.transform import build_pipeline, run_passes
-    from .backend.graph_codegen import GraphCodegen
-    from .backend.te_compiler import TECompiler
+    from ..driver.build_module import resolve_target
+    from .backend.executor import compile_fused
 
     if isinstance(target, dict):
         target = next(iter(target.values()))
-    tgt = Target(target if target is not None else (Target.current() or "llvm"))
+    tgt = resolve_target(target, target_host)
     if tgt.kind != "llvm":
         raise ValueError(f"relay.build supports target 'llvm' (CPU) for now, got {tgt.kind!r}")
     with tgt:
         fused = optimize(mod, params, tgt)
-        graph_json, kernels, consts = GraphCodegen(TECompiler(tgt)).run(fused["main"])
-        kmod = run_passes(IRModule(dict(kernels)), build_pipeline())
-        lib = Module.from_artifact(codegen_llvm(kmod, tgt))
+        graph_json, lib, consts = compile_fused(fused["main"], tgt)
     return GraphExecutorFactoryModule(graph_json, lib, consts, mod_name, fused)
-
-

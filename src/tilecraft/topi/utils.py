@@ -99,13 +99,15 @@ def as_list(outs) -> list:
     return list(outs) if isinstance(outs, (list, tuple)) else [outs]
 
 
-def divisors_first(n: int, candidates) -> int:
-    """The first candidate that divides n, else the first candidate (guards handle the rest)."""
-    for c in candidates:
-        if n % c == 0:
-            return c
-    return candidates[0]
+def first_divisor(n, options, default=None):
+    """The first of `options` that divides n (and is at most n), else `default`; for a symbolic n,
+    `default`.  The one divisor picker of tile sizes, vector widths and channel blocks."""
+    if isinstance(n, int):
+        for o in options:
+            if o <= n and n % o == 0:
+                return o
+    return default
 
 
 __all__ = ["get_const_int", "get_const_tuple", "simplify", "equal_const_int", "prod", "traverse_inline",
-           "find_anchor", "as_list", "divisors_first", "PrimExpr"]
+           "find_anchor", "as_list", "first_divisor", "PrimExpr"]

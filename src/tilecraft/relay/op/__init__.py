@@ -1,4 +1,4 @@
 """Relay operators: `relay.add`, `relay.nn.conv2d`, ... and the registry behind them."""
 
-from . import image, layout, nn, tensor, transform  # noqa: F401
+from . import image, layout, nn, strategy, tensor, transform  # noqa: F401
 from .registry import Op, OpPattern, get, list_ops, register_op  # noqa: F401

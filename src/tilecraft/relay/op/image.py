@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from . import strategy
 from .registry import OpPattern, make_call, register_op
 from .tensor import _topi
 from .transform import te_rel
@@ -13,7 +12,7 @@ def _resize_compute(a, ins, o):
                                    a["coordinate_transformation_mode"], a["rounding_method"])
 
 
-register_op("image.resize2d", te_rel(_resize_compute), _resize_compute, OpPattern.INJECTIVE, strategy.injective,
+register_op("image.resize2d", te_rel(_resize_compute), _resize_compute, OpPattern.INJECTIVE,
             {"size": None, "roi": None, "layout": "NCHW", "method": "linear",
              "coordinate_transformation_mode": "half_pixel", "rounding_method": "", "cubic_alpha": -0.5,
              "cubic_exclude": 0, "extrapolation_value": 0.0, "out_dtype": None})

@@ -15,26 +15,12 @@ from __future__ import annotations
 import re
 
 from ..ty import TensorType
-from . import strategy
 from ._rel import tensor_arg
 from .registry import OpPattern, make_call, register_op
 
 _BLOCKED_DATA = re.compile(r"^NCHW(\d+)c$")
 _BLOCKED_KERNEL = re.compile(r"^OIHW(\d+)i(\d+)o$")
 _BLOCKED_DENSE = re.compile(r"^NC(\d+)n$")
-
-
-def _schedule(name: str):
-    """topi.x86.<name> when it exists, the generic (correct, slower) schedule until then."""
-
-    def schedule(attrs, outs, target):
-        from ... import topi
-
-        fn = getattr(topi.x86, name, None)
-        return fn(outs) if fn is not None else strategy.generic(attrs, outs, target)
-
-    schedule.__name__ = name
-    return schedule
 
 
 # ---------------------------------------------------------------------------- layout_transform
@@ -97,7 +83,7 @@ def _layout_transform_compute(attrs, ins, out):
 
 
 register_op("layout_transform", _layout_transform_rel, _layout_transform_compute, OpPattern.INJECTIVE,
-            strategy.injective, {"src_layout": "", "dst_layout": ""},
+            {"src_layout": "", "dst_layout": ""},
             doc="Re-arrange a tensor between a plain and a blocked layout.")
 
 
@@ -138,7 +124,6 @@ def _conv2d_nchwc_compute(attrs, ins, out):
 
 
 register_op("nn.contrib_conv2d_NCHWc", _conv2d_nchwc_rel, _conv2d_nchwc_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
-            _schedule("schedule_conv2d_NCHWc"),
             {"strides": (1, 1), "padding": (0, 0, 0, 0), "dilation": (1, 1), "groups": 1, "channels": None,
              "kernel_size": None, "data_layout": "NCHW16c", "kernel_layout": "OIHW16i16o", "out_layout": "",
              "out_dtype": None},
@@ -184,7 +169,7 @@ def _dense_pack_compute(attrs, ins, out):
 
 
 register_op("nn.contrib_dense_pack", _dense_pack_rel, _dense_pack_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
-            _schedule("schedule_dense_pack"), {"units": None, "out_dtype": None, "weight_layout": "NC16n"},
+            {"units": None, "out_dtype": None, "weight_layout": "NC16n"},
             doc="dense with the weight packed in column panels [N/n, K, n] (see layout_transform 'NC' -> 'NC<n>n').")
 
 

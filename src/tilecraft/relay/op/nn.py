@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..ty import TensorType, TupleType
-from . import strategy
 from ._rel import identity_rel, normalize_axis, tensor_arg
 from .registry import OpPattern, make_call, register_op
 from .tensor import _topi
@@ -40,7 +39,7 @@ def _pad4(p) -> tuple:
 def _act(name: str, topi_name: str, defaults=None, args=()):
     fn = _topi(topi_name)
     register_op(name, identity_rel, lambda attrs, ins, out: fn(ins[0], *[attrs[a] for a in args]),
-                OpPattern.ELEMWISE, strategy.injective, defaults)
+                OpPattern.ELEMWISE, defaults)
 
 
 _act("nn.relu", "nn.relu")
@@ -98,7 +97,7 @@ def _dense_compute(attrs, ins, out):
 
 
 register_op("nn.dense", _dense_rel, _dense_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
-            lambda attrs, outs, target: _topi("x86.schedule_dense")(outs), {"units": None, "out_dtype": None})
+            {"units": None, "out_dtype": None})
 
 
 def dense(data, weight, units=None, out_dtype=None):
@@ -123,9 +122,7 @@ def _batch_matmul_rel(types, attrs):
 register_op("nn.batch_matmul", _batch_matmul_rel,
             lambda attrs, ins, out: _topi("nn.batch_matmul")(ins[0], ins[1], transpose_a=attrs["transpose_a"],
                                                               transpose_b=attrs["transpose_b"]),
-            OpPattern.OUT_ELEMWISE_FUSABLE,
-            lambda attrs, outs, target: _topi("x86.schedule_batch_matmul")(outs),
-            {"transpose_a": False, "transpose_b": True, "out_dtype": None})
+            OpPattern.OUT_ELEMWISE_FUSABLE, {"transpose_a": False, "transpose_b": True, "out_dtype": None})
 
 
 def batch_matmul(x, y, transpose_a=False, transpose_b=True, out_dtype=None):
@@ -151,7 +148,7 @@ def _bias_add_compute(attrs, ins, out):
     return topi.add(d, topi.reshape(b, tuple(shape)))
 
 
-register_op("nn.bias_add", _bias_add_rel, _bias_add_compute, OpPattern.BROADCAST, strategy.injective, {"axis": 1})
+register_op("nn.bias_add", _bias_add_rel, _bias_add_compute, OpPattern.BROADCAST, {"axis": 1})
 
 
 def bias_add(data, bias, axis=1):
@@ -161,10 +158,10 @@ def bias_add(data, bias, axis=1):
 # ---------------------------------------------------------------------------- softmax / normalization
 
 register_op("nn.softmax", identity_rel, lambda attrs, ins, out: _topi("nn.softmax")(ins[0], attrs["axis"]),
-            OpPattern.OPAQUE, lambda attrs, outs, target: _topi("x86.schedule_softmax")(outs), {"axis": -1})
+            OpPattern.OPAQUE, {"axis": -1})
 register_op("nn.log_softmax", identity_rel,
             lambda attrs, ins, out: _topi("nn.log_softmax")(ins[0], attrs["axis"]),
-            OpPattern.OPAQUE, lambda attrs, outs, target: _topi("x86.schedule_softmax")(outs), {"axis": -1})
+            OpPattern.OPAQUE, {"axis": -1})
 
 
 def softmax(data, axis=-1):
@@ -187,7 +184,7 @@ def _layer_norm_rel(types, attrs):
 
 register_op("nn.layer_norm", _layer_norm_rel,
             lambda attrs, ins, out: _topi("nn.layer_norm")(ins[0], ins[1], ins[2], attrs["axis"], attrs["epsilon"]),
-            OpPattern.OPAQUE, lambda attrs, outs, target: _topi("x86.schedule_layer_norm")(outs),
+            OpPattern.OPAQUE,
             {"axis": -1, "epsilon": 1e-5, "center": True, "scale": True})
 
 
@@ -216,7 +213,7 @@ def _batch_norm_compute(attrs, ins, out):
     return [y, topi.identity(ins[3]), topi.identity(ins[4])]
 
 
-register_op("nn.batch_norm", _batch_norm_rel, _batch_norm_compute, OpPattern.OPAQUE, strategy.injective,
+register_op("nn.batch_norm", _batch_norm_rel, _batch_norm_compute, OpPattern.OPAQUE,
             {"axis": 1, "epsilon": 1e-5, "center": True, "scale": True})
 
 
@@ -311,19 +308,10 @@ def _conv2d_compute(attrs, ins, out):
     return topi.nn.group_conv2d_nchw(data, weight, strides, padding, dil, g, attrs.get("out_dtype"))
 
 
-def _conv2d_schedule(attrs, outs, target):
-    from ... import topi
-
-    if attrs["data_layout"] == "NHWC":
-        return topi.x86.schedule_conv2d_nhwc(outs)
-    return topi.x86.schedule_conv2d_nchw(outs)
-
-
 _CONV_DEFAULTS = {"strides": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1, "channels": None,
                   "kernel_size": None, "data_layout": "NCHW", "kernel_layout": "OIHW", "out_layout": "",
                   "out_dtype": None}
-register_op("nn.conv2d", _conv2d_rel, _conv2d_compute, OpPattern.OUT_ELEMWISE_FUSABLE, _conv2d_schedule,
-            _CONV_DEFAULTS)
+register_op("nn.conv2d", _conv2d_rel, _conv2d_compute, OpPattern.OUT_ELEMWISE_FUSABLE, _CONV_DEFAULTS)
 
 
 def conv2d(data, weight, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, channels=None,
@@ -336,10 +324,6 @@ def conv2d(data, weight, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups
 
 
 # ---------------------------------------------------------------------------- pooling, norms, misc
-
-
-def _sched(name):
-    return lambda attrs, outs, target: _topi(f"x86.{name}")(outs)
 
 
 def _pool_compute(kind):
@@ -355,15 +339,15 @@ _POOL = {"pool_size": (1, 1), "strides": (1, 1), "dilation": (1, 1), "padding": 
 for _kind in ("max", "avg"):
     _defaults = dict(_POOL, **({"count_include_pad": False} if _kind == "avg" else {}))
     register_op(f"nn.{_kind}_pool2d", te_rel(_pool_compute(_kind)), _pool_compute(_kind),
-                OpPattern.OUT_ELEMWISE_FUSABLE, _sched("schedule_pool"), _defaults)
+                OpPattern.OUT_ELEMWISE_FUSABLE, _defaults)
     register_op(f"nn.global_{_kind}_pool2d",
                 te_rel(lambda a, ins, o, k=_kind: _topi("nn.global_pool")(ins[0], k, a["layout"])),
                 lambda a, ins, o, k=_kind: _topi("nn.global_pool")(ins[0], k, a["layout"]),
-                OpPattern.OUT_ELEMWISE_FUSABLE, _sched("schedule_adaptive_pool"), {"layout": "NCHW"})
+                OpPattern.OUT_ELEMWISE_FUSABLE, {"layout": "NCHW"})
     register_op(f"nn.adaptive_{_kind}_pool2d",
                 te_rel(lambda a, ins, o, k=_kind: _topi("nn.adaptive_pool")(ins[0], a["output_size"], k, a["layout"])),
                 lambda a, ins, o, k=_kind: _topi("nn.adaptive_pool")(ins[0], a["output_size"], k, a["layout"]),
-                OpPattern.OUT_ELEMWISE_FUSABLE, _sched("schedule_adaptive_pool"),
+                OpPattern.OUT_ELEMWISE_FUSABLE,
                 {"output_size": (1, 1), "layout": "NCHW"})
 
 
@@ -406,7 +390,7 @@ def _group_norm_compute(a, ins, o):
 
 
 register_op("nn.group_norm", te_rel(_group_norm_compute), _group_norm_compute, OpPattern.OPAQUE,
-            strategy.reduce, {"num_groups": 1, "axis": 1, "epsilon": 1e-5, "center": True, "scale": True})
+            {"num_groups": 1, "axis": 1, "epsilon": 1e-5, "center": True, "scale": True})
 
 
 def group_norm(data, gamma, beta, num_groups, axis=1, epsilon=1e-5, center=True, scale=True):
@@ -420,7 +404,6 @@ def _conv_t_compute(a, ins, o):
 
 
 register_op("nn.conv2d_transpose", te_rel(_conv_t_compute), _conv_t_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
-            _sched("schedule_conv2d_transpose_nchw"),
             {"strides": (1, 1), "padding": (0, 0, 0, 0), "output_padding": (0, 0), "dilation": (1, 1), "groups": 1,
              "channels": None, "kernel_size": None, "data_layout": "NCHW", "kernel_layout": "IOHW",
              "out_dtype": None})
@@ -442,7 +425,7 @@ def _matmul_compute(a, ins, o):
 
 
 register_op("nn.matmul", te_rel(_matmul_compute), _matmul_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
-            _sched("schedule_matmul"), {"transpose_a": False, "transpose_b": False, "units": None,
+            {"transpose_a": False, "transpose_b": False, "units": None,
                                         "out_dtype": None})
 
 
@@ -452,7 +435,7 @@ def matmul(tensor_a, tensor_b, units=None, out_dtype=None, transpose_a=False, tr
 
 
 register_op("nn.dropout", identity_rel, lambda a, ins, o: _topi("identity")(ins[0]), OpPattern.ELEMWISE,
-            strategy.injective, {"rate": 0.5})
+            {"rate": 0.5})
 
 
 def dropout(data, rate=0.5):

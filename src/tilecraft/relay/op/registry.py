@@ -1,4 +1,4 @@
-"""The operator registry: per operator its type relation, TE compute, fusion pattern and schedule.
+"""The operator registry: per operator its type relation, TE compute and fusion pattern.
 
 One `register_op(...)` call per operator says everything the compiler needs to know about it:
 
@@ -6,7 +6,9 @@ One `register_op(...)` call per operator says everything the compiler needs to k
     type_rel    (arg_types, attrs) -> output type          shapes and dtypes, with clear errors
     compute     (attrs, inputs, out_type) -> [te.Tensor]    built from topi
     pattern     how it fuses (OpPattern below)
-    schedule    (attrs, outs, target) -> te.Schedule        for a fused group anchored at this op
+
+Which kernels compute it on which target (and with which schedule) is the operator's strategy,
+registered separately in relay/op/strategy/ (one file per target family).
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ class Op:
     type_rel: object
     compute: object
     pattern: int
-    schedule: object = None
     defaults: dict = field(default_factory=dict)
     doc: str = ""
 
@@ -41,8 +42,8 @@ class Op:
 _OPS: dict = {}
 
 
-def register_op(name, type_rel, compute, pattern, schedule=None, defaults=None, doc="") -> Op:
-    op = Op(name, type_rel, compute, pattern, schedule, dict(defaults or {}), doc)
+def register_op(name, type_rel, compute, pattern, defaults=None, doc="") -> Op:
+    op = Op(name, type_rel, compute, pattern, dict(defaults or {}), doc)
     _OPS[name] = op
     return op
 

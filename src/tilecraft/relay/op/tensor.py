@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..ty import TensorType
-from . import strategy
 from ._rel import broadcast_rel, compare_rel, identity_rel, reduce_rel, tensor_arg
 from .registry import OpPattern, make_call, register_op
 
@@ -25,13 +24,13 @@ def _topi(path: str):
 
 def _unary(name: str, topi_name: str | None = None):
     fn = _topi(topi_name or name)
-    register_op(name, identity_rel, lambda attrs, ins, out: fn(ins[0]), OpPattern.ELEMWISE, strategy.injective)
+    register_op(name, identity_rel, lambda attrs, ins, out: fn(ins[0]), OpPattern.ELEMWISE)
     return lambda x: make_call(name, (x,))
 
 
 def _binary(name: str, rel=broadcast_rel):
     fn = _topi(name)
-    register_op(name, rel, lambda attrs, ins, out: fn(ins[0], ins[1]), OpPattern.BROADCAST, strategy.injective)
+    register_op(name, rel, lambda attrs, ins, out: fn(ins[0], ins[1]), OpPattern.BROADCAST)
     return lambda lhs, rhs: make_call(name, (lhs, rhs))
 
 
@@ -80,7 +79,7 @@ def _cast_rel(types, attrs):
 
 
 register_op("cast", _cast_rel, lambda attrs, ins, out: _topi("cast")(ins[0], attrs["dtype"]),
-            OpPattern.ELEMWISE, strategy.injective, {"dtype": "float32"})
+            OpPattern.ELEMWISE, {"dtype": "float32"})
 
 
 def cast(data, dtype: str):
@@ -92,7 +91,7 @@ def _clip_rel(types, attrs):
 
 
 register_op("clip", _clip_rel, lambda attrs, ins, out: _topi("clip")(ins[0], attrs["a_min"], attrs["a_max"]),
-            OpPattern.ELEMWISE, strategy.injective, {"a_min": None, "a_max": None})
+            OpPattern.ELEMWISE, {"a_min": None, "a_max": None})
 
 
 def clip(a, a_min, a_max):
@@ -108,8 +107,7 @@ def _where_rel(types, attrs):
     return TensorType(broadcast_shapes(broadcast_shapes(c.shape, x.shape), y.shape), x.dtype)
 
 
-register_op("where", _where_rel, lambda attrs, ins, out: _topi("where")(*ins), OpPattern.BROADCAST,
-            strategy.injective)
+register_op("where", _where_rel, lambda attrs, ins, out: _topi("where")(*ins), OpPattern.BROADCAST)
 
 
 def where(condition, x, y):
@@ -129,7 +127,7 @@ def _reduce(name: str, topi_name: str | None = None, out_dtype=None):
         return fn(ins[0], axis=tuple(axes), keepdims=attrs["keepdims"])
 
     register_op(name, lambda t, a: reduce_rel(t, a, out_dtype), compute, OpPattern.COMM_REDUCE,
-                strategy.reduce, _REDUCE_DEFAULTS)
+                _REDUCE_DEFAULTS)
 
     def make(data, axis=None, keepdims=False, exclude=False):
         if isinstance(axis, list):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from ..expr import Tuple
 from ..ty import TensorType, TupleType
-from . import strategy
 from .registry import OpPattern, make_call, register_op
 from .tensor import _topi
 
@@ -34,8 +33,8 @@ def te_rel(compute):
     return rel
 
 
-def _register(name, compute, defaults, pattern=OpPattern.INJECTIVE, schedule=strategy.injective):
-    register_op(name, te_rel(compute), compute, pattern, schedule, defaults)
+def _register(name, compute, defaults, pattern=OpPattern.INJECTIVE):
+    register_op(name, te_rel(compute), compute, pattern, defaults)
 
 
 _register("reshape", lambda a, ins, o: _topi("reshape")(ins[0], a["newshape"]), {"newshape": None})

@@ -7,9 +7,13 @@
     nn.dense(x, W)   [W constant]
         ->  nn.contrib_dense_pack(x, layout_transform(W, "NC", "NC16n"))
 
-Blocks are 16 channels, or 8 when 16 does not divide the channel count; a conv whose input or
-output channels neither divides keeps NCHW.  The weight transforms read constants only, so the
-FoldConstant after this pass packs every weight once, at compile time.
+The rewrite happens where the operator's strategy (relay/op/strategy) selects the blocked kernel
+(`conv2d_NCHWc.x86`, `dense_pack.x86`), and the blocks come from the selected implementation's
+configuration: a tuned one from the current dispatch context, else its default (16 channels, or 8
+when 16 does not divide the channel count; a conv whose channels block by neither keeps NCHW).  An
+untuned conv keeps the block its input already has, so no transform is needed between convs.
+Only constant weights are rewritten, so the FoldConstant after this pass packs every weight once,
+at compile time (a non-constant one is packed inside its kernel instead).
 
 Blocked values are not converted back after every conv: the blocked layout travels through
 element-wise operators (relu, ...), bias_add, and broadcast operators whose other operand is a
@@ -22,10 +26,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ... import te
 from ...transform import module_pass
 from ..expr import Call, Constant, Let, Tuple
 from ..op.layout import contrib_conv2d_nchwc, contrib_dense_pack, layout_transform
 from ..op.registry import Op, OpPattern
+from ..op.strategy import select_implementation
 from ..op.tensor import add
 from ..op.transform import expand_dims
 from ..ty import TensorType
@@ -34,11 +40,13 @@ from .fold_constant import is_constant_expr
 from .infer_type import infer_type
 
 
-def _block(n: int):
-    for b in (16, 8):
-        if n % b == 0:
-            return b
-    return None
+def _selected(c, name: str):
+    """The strategy's selection for call c when it is the implementation `name`, else None."""
+    from ...target import Target
+
+    inputs = [te.placeholder(a.ty.shape, a.ty.dtype, name=f"arg{i}") for i, a in enumerate(c.args)]
+    chosen = select_implementation(c.op, c.attrs, inputs, c.ty, Target.current())
+    return chosen if chosen.impl.name == name else None
 
 
 class _Alter(ExprMutator):
@@ -91,14 +99,15 @@ class _Alter(ExprMutator):
         if a["data_layout"] != "NCHW" or a["kernel_layout"] != "OIHW" or a["groups"] != 1 \
                 or a["out_layout"] not in ("", "NCHW") or not is_constant_expr(args[1]):
             return None
-        data, weight = args
-        cin, cout = c.args[0].ty.shape[1], c.ty.shape[1]
-        ib = self.blocked.get(id(data)) or _block(cin)
-        ob = _block(cout)
-        if ib is None or ob is None:
+        chosen = _selected(c, "conv2d_NCHWc.x86")
+        if chosen is None:
             return None
-        if id(data) not in self.blocked:
-            data = self.to_blocked(data, ib)
+        data, weight = args
+        ib, ob = chosen.config["tile_ic"], chosen.config["tile_oc"]
+        if not chosen.tuned:
+            ib = self.blocked.get(id(data)) or ib
+        if self.blocked.get(id(data)) != ib:
+            data = self.to_blocked(self.plain(data), ib)
         kl = f"OIHW{ib}i{ob}o"
         out = contrib_conv2d_nchwc(data, layout_transform(weight, "OIHW", kl), a["strides"], a["padding"],
                                    a["dilation"], 1, a["channels"], a["kernel_size"], f"NCHW{ib}c", kl,
@@ -107,11 +116,10 @@ class _Alter(ExprMutator):
 
     def _dense(self, c, args):
         data, weight = args
-        if not is_constant_expr(weight):
+        chosen = _selected(c, "dense_pack.x86") if is_constant_expr(weight) else None
+        if chosen is None:
             return None
-        nr = _block(c.args[1].ty.shape[0])
-        if nr is None:
-            return None
+        nr = chosen.config["tile_x"]
         wl = f"NC{nr}n"
         return contrib_dense_pack(data, layout_transform(weight, "NC", wl), c.attrs["units"], c.attrs["out_dtype"], wl)
 

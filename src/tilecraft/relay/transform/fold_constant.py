@@ -3,8 +3,9 @@
 Weight transposes, layout transforms, batch-norm scales: all of them are computed once, while
 compiling, and replaced by the constant they produce.  Evaluation is by compilation: the maximal
 constant subexpressions of the whole graph are gathered into ONE function returning them all as
-a tuple, which is built with relay.build (with FoldConstant switched off inside) and run once, so
-a model with hundreds of foldable weights costs one compile, not hundreds.
+a tuple, which is fused, lowered and built (relay/backend/executor.py: the kernels relay.build
+would make, without running the optimization pipeline again) and run once, so a model with
+hundreds of foldable weights costs one compile, not hundreds.
 
 Not folded:
   * a result much larger than the constants it is computed from (a scalar broadcast to a big
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...transform import PassContext, module_pass
+from ...transform import module_pass
 from ..expr import Call, Constant, Function, Tuple, TupleGetItem
 from ..op.registry import Op
 from ..ty import TensorType, TupleType
@@ -27,9 +28,6 @@ from .infer_type import infer_type
 # (or at most MIN_FOLD_ELEMS elements, whatever it reads).
 GROWTH_LIMIT = 2
 MIN_FOLD_ELEMS = 4096
-
-# Passes switched off while the constant function itself is built.
-_OFF_INSIDE = ("FoldConstant", "AlterOpLayout", "FoldScaleAxis", "EliminateCommonSubexpr")
 
 stats = {"builds": 0}  # how many constant-evaluation builds ran (tests check it is one per fold)
 
@@ -102,35 +100,10 @@ def _worth_storing(out_elems: int, in_elems: int) -> bool:
 
 def evaluate_constants(exprs: list) -> list:
     """Values of Var-free expressions (numpy arrays, or tuples of them), computed by one build."""
-    from ... import cpu
-    from ...contrib.graph_executor import GraphExecutor
-    from .. import build_module
+    from ..backend.executor import evaluate_closed
 
-    flat, shapes = [], []
-    for e in exprs:
-        if isinstance(e.ty, TupleType):
-            shapes.append(len(e.ty.fields))
-            flat += [TupleGetItem(e, i) for i in range(len(e.ty.fields))]
-        else:
-            shapes.append(None)
-            flat.append(e)
-    outer = PassContext.current()
     stats["builds"] += 1
-    with PassContext(opt_level=2, disabled_pass=set(outer.disabled_pass) | set(_OFF_INSIDE), config=outer.config):
-        lib = build_module.build(Function((), Tuple(tuple(flat))), target="llvm")
-    ex = GraphExecutor(lib.get_graph_json(), lib.get_lib(), cpu(0))
-    ex.set_input(**lib.params)  # (the factory's path would serialize every weight first)
-    ex.run()
-    values = [ex.get_output(i).numpy() for i in range(len(flat))]
-    out, k = [], 0
-    for s in shapes:
-        if s is None:
-            out.append(values[k])
-            k += 1
-        else:
-            out.append(tuple(values[k:k + s]))
-            k += s
-    return out
+    return evaluate_closed(exprs)
 
 
 def _as_expr(value):

@@ -15,15 +15,32 @@ from __future__ import annotations
 
 from ... import te
 from .. import tag as _tag
-from ..utils import as_list, get_const_tuple, traverse_inline
+from ..nn.conv2d import conv2d_NCHWc, nchw_to_nchwc, nchwc_to_nchw, pack_conv_kernel
+from ..utils import as_list, first_divisor, get_const_tuple, traverse_inline
 from .dense import _same_shape, _schedule_injective_root
 
 
-def _divisor(n, options, default=1):
-    for o in options:
-        if isinstance(n, int) and o <= n and n % o == 0:
-            return o
-    return default
+def channel_block(n) -> int | None:
+    """The channel block of the CPU's blocked layouts (NCHW<b>c, NC<b>n): 16 floats (two ymm
+    registers), or 8 when 16 does not divide n; None when neither does."""
+    return first_divisor(n, (16, 8))
+
+
+def conv2d_NCHWc_config(in_channels: int, out_channels: int) -> dict | None:
+    """The default configuration of conv2d_NCHWc.x86: its input and output channel blocks (which
+    decide the layouts AlterOpLayout rewrites to), or None when the channels do not block."""
+    ic, oc = channel_block(in_channels), channel_block(out_channels)
+    if ic is None or oc is None:
+        return None
+    return {"tile_ic": ic, "tile_oc": oc}
+
+
+def conv2d_nchw_via_NCHWc(data, kernel, strides, padding, dilation, ic_bn, oc_bn, out_dtype=None):
+    """conv2d on NCHW data and an OIHW kernel, computed by the blocked kernel: both are re-laid out
+    (NCHW -> NCHW<ic>c, OIHW -> OIHW<ic>i<oc>o) inside, and the result laid back out to NCHW."""
+    out = conv2d_NCHWc(nchw_to_nchwc(data, ic_bn), pack_conv_kernel(kernel, ic_bn, oc_bn), strides, padding,
+                       dilation, out_dtype=out_dtype)
+    return nchwc_to_nchw(out)
 
 
 def schedule_pad_root(s, pad, vec_axis=-1):
@@ -77,7 +94,7 @@ def schedule_conv2d_NCHWc(outs):
         _, _, _, OW, oc_bn = get_const_tuple(C.shape)
         ic_bn = get_const_tuple(kernel_vec.shape)[4]
         vregs = max(1, oc_bn // 8)
-        reg_n = _divisor(OW, [r for r in (8, 7, 6, 5, 4, 3, 2) if r * vregs <= 12], default=4)
+        reg_n = first_divisor(OW, [r for r in (8, 7, 6, 5, 4, 3, 2) if r * vregs <= 12], default=4)
         schedule_conv_NCHWc_tile(s, C, outs, reg_n, ic_bn)
 
     traverse_inline(s, outs[0].op, callback)
@@ -134,7 +151,7 @@ def schedule_conv_nchw_direct(s, C, outs):
     vec = 8 if not isinstance(OW, int) or OW >= 8 else OW
     wv = 2 if isinstance(OW, int) and OW % 16 == 0 else 1
     hb = 2 if wv == 1 and isinstance(OH, int) and OH % 2 == 0 else 1
-    ocb = _divisor(OC, (4, 2), default=4)
+    ocb = first_divisor(OC, (4, 2), default=4)
     n, oc, oh, ow = s[out].op.axis
     oco, oci = s[out].split(oc, factor=ocb)
     oho, ohi = s[out].split(oh, factor=hb)
@@ -186,7 +203,7 @@ def schedule_conv2d_nhwc(outs):
         out, CC = _anchor_and_out(s, C, outs)
         _, OH, OW, O = get_const_tuple(C.shape)
         ocv = 16 if isinstance(O, int) and O % 16 == 0 else (8 if isinstance(O, int) and O % 8 == 0 else O)
-        reg_n = _divisor(OW, [r for r in (6, 4, 8, 7, 5, 3, 2) if r * max(1, ocv // 8) <= 12], default=4)
+        reg_n = first_divisor(OW, [r for r in (6, 4, 8, 7, 5, 3, 2) if r * max(1, ocv // 8) <= 12], default=4)
         n, oh, ow, oc = s[out].op.axis
         owo, owi = s[out].split(ow, factor=reg_n)
         oco, oci = s[out].split(oc, factor=ocv)
@@ -205,5 +222,6 @@ def schedule_conv2d_nhwc(outs):
     return s
 
 
-__all__ = ["schedule_conv2d_NCHWc", "schedule_conv2d_nchw", "schedule_group_conv2d_nchw", "schedule_conv2d_nhwc",
+__all__ = ["channel_block", "conv2d_NCHWc_config", "conv2d_nchw_via_NCHWc",
+           "schedule_conv2d_NCHWc", "schedule_conv2d_nchw", "schedule_group_conv2d_nchw", "schedule_conv2d_nhwc",
            "schedule_conv_NCHWc_tile", "schedule_conv_nchw_direct", "schedule_pad_root"]

@@ -17,25 +17,17 @@ from __future__ import annotations
 
 from ... import te
 from .. import tag as _tag
-from ..utils import as_list, get_const_tuple, traverse_inline
+from ..utils import as_list, first_divisor, get_const_tuple, traverse_inline
 
 
 def dense_pack_nr(N: int) -> int:
     """The panel width for dense_pack_weight: 16 (two ymm vectors) when it divides N."""
-    for nr in (16, 8, 4, 2):
-        if N % nr == 0:
-            return nr
-    return 1
+    return first_divisor(N, (16, 8, 4, 2), 1)
 
 
 def _pick(n, options):
-    """The first option that divides n (or n itself if it is smaller than every option)."""
-    if not isinstance(n, int):
-        return options[0]
-    for o in options:
-        if o <= n and n % o == 0:
-            return o
-    return min(options[-1], n) if n < options[-1] else options[-1]
+    """A cache-block size: the first option that divides n; else the smallest option (or n, if smaller)."""
+    return first_divisor(n, options, min(options[-1], n) if isinstance(n, int) else options[0])
 
 
 def _same_shape(a, b) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ... import te
 from .. import tag as _tag
-from ..utils import as_list, get_const_tuple
+from ..utils import as_list, first_divisor, get_const_tuple
 
 # Below this many output elements a parallel region costs more than it gains.
 PARALLEL_MIN_ELEMENTS = 4096
@@ -19,12 +19,7 @@ PARALLEL_MIN_ELEMENTS = 4096
 
 def vector_width(n) -> int:
     """Lanes to vectorize an innermost axis of extent n with: 16 or 8 when they divide it, else 0."""
-    if not isinstance(n, int):
-        return 0
-    for v in (16, 8):
-        if n % v == 0:
-            return v
-    return 0
+    return first_divisor(n, (16, 8), 0)
 
 
 def inline_injective(s: te.Schedule, outs) -> None:

@@ -10,20 +10,11 @@ pooling is a reduction over H and W and goes to schedule_reduce.
 from __future__ import annotations
 
 from ... import te
-from ..utils import as_list, get_const_tuple
+from ..utils import as_list, first_divisor, get_const_tuple
 from .injective import PARALLEL_MIN_ELEMENTS, inline_injective, schedule_injective_from_existing
 from .reduction import schedule_reduce
 
 _POOL_TAGS = ("pool_max", "pool_sum", "adaptive_pool_max", "adaptive_pool_sum")
-
-
-def _lanes(n) -> int:
-    if not isinstance(n, int):
-        return 0
-    for v in (16, 8, 4):
-        if n % v == 0:
-            return v
-    return 0
 
 
 def _find_pool(out):
@@ -43,7 +34,7 @@ def _schedule_window(s, red):
     """Window loops outside the innermost output axis, which is vectorized."""
     st = s[red]
     axes = list(st.op.axis)
-    vec = _lanes(get_const_tuple(red.shape)[-1])
+    vec = first_divisor(get_const_tuple(red.shape)[-1], (16, 8, 4), 0)
     if vec:
         io, ii = st.split(axes[-1], factor=vec)
         st.reorder(*axes[:-1], io, *st.op.reduce_axis, ii)
@@ -76,7 +67,7 @@ def schedule_pool(outs, layout: str = "NCHW") -> te.Schedule:
     if total >= PARALLEL_MIN_ELEMENTS:
         s[out].parallel(fused)
     if out.op is not red.op:
-        vec = _lanes(get_const_tuple(out.shape)[-1])
+        vec = first_divisor(get_const_tuple(out.shape)[-1], (16, 8, 4), 0)
         if vec:
             _, ii = s[out].split(axes[-1], factor=vec)
             s[out].vectorize(ii)

@@ -1,0 +1,52 @@
+"""From a fused graph to something that runs: `compile_fused` (graph JSON + one kernel library +
+parameters, what relay.build packages) and `evaluate_closed` (run an expression that reads no
+input once, which is how FoldConstant computes constant subgraphs).
+
+Both lower every fused group with the TE compiler and build the kernels with the driver, the same
+path as `tvm.build`; evaluation runs no optimization pipeline of its own, so no pass runs inside
+another pass.
+"""
+
+from __future__ import annotations
+
+from ...driver.build_module import build
+from ...tir.stmt import IRModule
+from ..expr import Function, Tuple, TupleGetItem
+from ..transform.fuse_ops import fuse_ops
+from ..ty import TupleType
+from .graph_codegen import GraphCodegen
+from .te_compiler import TECompiler
+
+
+def compile_fused(main: Function, target):
+    """(graph_json, runtime Module of all kernels, {name: constant array}) for a fused main."""
+    graph_json, kernels, consts = GraphCodegen(TECompiler(target)).run(main)
+    return graph_json, build(IRModule(dict(kernels)), target=target), consts
+
+
+def evaluate_closed(exprs: list) -> list:
+    """Values of expressions that read no graph input (numpy arrays, or tuples of them), computed by
+    one compilation of all of them together for the host CPU."""
+    from ...contrib.graph_executor import GraphExecutor
+    from ...runtime import cpu
+    from ...target import Target
+
+    flat, arity = [], []
+    for e in exprs:
+        if isinstance(e.ty, TupleType):
+            arity.append(len(e.ty.fields))
+            flat += [TupleGetItem(e, i) for i in range(len(e.ty.fields))]
+        else:
+            arity.append(None)
+            flat.append(e)
+    main = fuse_ops(Function((), Tuple(tuple(flat))))
+    graph_json, lib, consts = compile_fused(main, Target("llvm"))
+    ex = GraphExecutor(graph_json, lib, cpu(0))
+    ex.set_input(**consts)
+    ex.run()
+    values = [ex.get_output(i).numpy() for i in range(len(flat))]
+    out, k = [], 0
+    for n in arity:
+        out.append(values[k] if n is None else tuple(values[k:k + n]))
+        k += 1 if n is None else n
+    return out

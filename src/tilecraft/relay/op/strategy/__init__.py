@@ -1,0 +1,13 @@
+"""Operator strategies, one file per target family: generic (any target), x86 (key "cpu")."""
+
+from . import generic, x86  # noqa: F401
+from .generic import (  # noqa: F401
+    OpImplementation,
+    OpStrategy,
+    Selection,
+    op_strategy,
+    register_strategy,
+    schedule_injective,
+    select_implementation,
+    workload_of,
+)

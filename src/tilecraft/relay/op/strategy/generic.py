@@ -1,0 +1,172 @@
+"""Operator strategies: per operator and target, the kernels that can compute it, and the one
+function that chooses among them.
+
+An `OpImplementation` is a compute (attrs, inputs, out_type, cfg) -> [te.Tensor], a schedule
+(attrs, outs, target, cfg) -> te.Schedule, a name in the classic style (`conv2d_NCHWc.x86`), a
+priority, and optionally the implementation's default configuration (cfg: its knobs, such as the
+channel blocks of a blocked convolution).  A strategy function, registered for an operator and a
+target key ("cpu", "cuda", "gpu", or "generic" for any target), returns the implementations that
+are valid for the call's attributes and shapes.
+
+`select_implementation` is the only place a kernel is chosen: among the valid implementations, a
+tuned configuration from the current dispatch context (tilecraft.tuning) wins, the fastest one if
+several are tuned; otherwise the highest priority with its default configuration.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ....tuning import current_context
+from ..registry import OpPattern
+
+
+@dataclass(frozen=True)
+class OpImplementation:
+    compute: object  # (attrs, inputs, out_type, cfg) -> list of te.Tensor; None: the operator's compute
+    schedule: object  # (attrs, outs, target, cfg) -> te.Schedule
+    name: str
+    plevel: int = 10
+    default_config: object = None  # (attrs, inputs, out_type) -> dict of knob values
+
+    def config(self, attrs, inputs, out_type) -> dict:
+        return dict(self.default_config(attrs, inputs, out_type)) if self.default_config else {}
+
+
+class OpStrategy:
+    """The implementations of one call, in the order they were added."""
+
+    def __init__(self):
+        self.implementations: list = []
+
+    def add_implementation(self, compute, schedule, name: str, plevel: int = 10, default_config=None):
+        self.implementations.append(OpImplementation(compute, schedule, name, plevel, default_config))
+        return self
+
+
+_STRATEGIES: dict = {}  # (operator name or pattern family, target key) -> strategy function
+
+
+def register_strategy(op_name: str, *target_keys: str):
+    """Decorator: `@register_strategy("nn.dense", "cpu")` on fn(attrs, inputs, out_type, target) -> OpStrategy.
+    `op_name` may also be "injective" or "reduce": the strategy of every operator of that fusion
+    pattern that has none of its own."""
+
+    def register(fn):
+        for key in target_keys or ("generic",):
+            _STRATEGIES[(op_name, key)] = fn
+        return fn
+
+    return register
+
+
+def _family(op) -> str | None:
+    if op.pattern in (OpPattern.ELEMWISE, OpPattern.BROADCAST, OpPattern.INJECTIVE):
+        return "injective"
+    if op.pattern == OpPattern.COMM_REDUCE:
+        return "reduce"
+    return None
+
+
+def _registered(names, attrs, inputs, out_type, target):
+    keys = tuple(getattr(target, "keys", ())) + ("generic",)
+    for name in names:
+        for key in keys:
+            fn = _STRATEGIES.get((name, key))
+            if fn is not None:
+                strategy = fn(attrs, inputs, out_type, target)
+                if strategy.implementations:
+                    return strategy
+    return None
+
+
+def op_strategy(op, attrs, inputs, out_type, target) -> OpStrategy:
+    """The strategy of `op` for `target`: the most specific registration among the target's keys,
+    then "generic"; operators without their own fall back to their fusion pattern's family."""
+    strategy = _registered((op.name, _family(op)), attrs, inputs, out_type, target)
+    if strategy is None:
+        keys = ", ".join(tuple(getattr(target, "keys", ())) + ("generic",))
+        raise ValueError(f"operator {op.name} has no implementation for target {target} (keys {keys}); "
+                         f"register one with relay.op.strategy.register_strategy({op.name!r}, <target key>)")
+    return strategy
+
+
+def schedule_injective(outs, target):
+    """The target's injective schedule for `outs` (what a group of only data movement gets)."""
+    impl = _registered(("injective",), {}, [], None, target).implementations[0]
+    return impl.schedule({}, outs, target, {})
+
+
+def workload_of(impl: OpImplementation, inputs, attrs) -> tuple:
+    """What a tuning record is keyed by: the implementation's name, its input shapes and dtypes, and
+    the call's attributes (a tuned configuration is only valid for exactly this)."""
+    args = tuple((tuple(int(s) if isinstance(s, int) or hasattr(s, "value") else str(s) for s in _shape(t)),
+                  str(t.dtype)) for t in inputs)
+    return (impl.name, args, tuple(sorted((k, repr(v)) for k, v in attrs.items())))
+
+
+def _shape(t):
+    return [getattr(s, "value", s) for s in t.shape]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The chosen implementation, its configuration and whether that came from a tuning record."""
+
+    op: object
+    impl: OpImplementation
+    config: dict
+    tuned: bool
+
+    def compute(self, attrs, inputs, out_type) -> list:
+        if self.impl.compute is None:
+            outs = self.op.compute(attrs, inputs, out_type)
+        else:
+            outs = self.impl.compute(attrs, inputs, out_type, self.config)
+        return list(outs) if isinstance(outs, (list, tuple)) else [outs]
+
+    def schedule(self, attrs, outs, target):
+        return self.impl.schedule(attrs, outs, target, self.config)
+
+
+def select_implementation(op, attrs, inputs, out_type, target) -> Selection:
+    """Choose the kernel for one call of `op` (see the module docstring for the rule)."""
+    impls = sorted(op_strategy(op, attrs, inputs, out_type, target).implementations, key=lambda i: -i.plevel)
+    ctx = current_context()
+    tuned = []
+    for impl in impls:
+        cfg = ctx.query(target, workload_of(impl, inputs, attrs))
+        if cfg is not None:
+            tuned.append((getattr(cfg, "cost", math.inf), -impl.plevel, len(tuned), impl, cfg))
+    if tuned:
+        _, _, _, impl, cfg = min(tuned, key=lambda t: t[:3])
+        return Selection(op, impl, dict(cfg), True)
+    best = impls[0]
+    return Selection(op, best, best.config(attrs, inputs, out_type), False)
+
+
+# ---------------------------------------------------------------------------- generic strategies
+
+def topi_schedule(fn):
+    """A topi schedule fn(outs) as an implementation schedule."""
+    return lambda attrs, outs, target, cfg: fn(outs)
+
+
+def single(name: str, schedule, compute=None, plevel: int = 10, default_config=None):
+    """A strategy with one implementation; compute None means the operator's registered compute."""
+
+    def strategy(attrs, inputs, out_type, target):
+        return OpStrategy().add_implementation(compute, schedule, name, plevel, default_config)
+
+    return strategy
+
+
+def _default_schedule(attrs, outs, target, cfg):
+    from ....topi.generic import default_schedule
+
+    return default_schedule(outs)
+
+
+register_strategy("injective", "generic")(single("injective.generic", _default_schedule))
+register_strategy("reduce", "generic")(single("reduce.generic", _default_schedule))
