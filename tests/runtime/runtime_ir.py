@@ -4,7 +4,8 @@ The runtime is tested on its own, without the code generator: each helper return
 whose IR is written here, small enough to check by eye.
 """
 
-from tilecraft.target.codegen.artifact import Artifact, FuncInfo, ParamInfo
+from tilecraft.runtime.artifact import Artifact, FuncInfo, ParamInfo
+from tilecraft.target.codegen.llvm import machine_record
 
 _LLVM_TYPE = {"float32": "float", "float64": "double", "int32": "i32", "int64": "i64"}
 _OP = {"float32": "fadd", "float64": "fadd", "int32": "add", "int64": "add"}
@@ -184,4 +185,5 @@ TRANSPOSE_INFO = FuncInfo("transpose", (ParamInfo("buffer", "A", "float32", ("n"
 
 
 def artifact(ir: str, *infos: FuncInfo, entry: str = "", target: str = "llvm") -> Artifact:
-    return Artifact("llvm", ir, tuple(infos), target, entry)
+    """An artifact for hand-written IR, recording the target's machine as the code generator does."""
+    return Artifact("llvm", ir, tuple(infos), target, entry, machine_record(target))

@@ -90,7 +90,7 @@ def test_overwritten_library_is_reloaded(tmp_path):
     path = str(tmp_path / "f.so")
     for value in (7, 9):
         ir = f"define i32 @f(ptr %a) {{\n  store i32 {value}, ptr %a\n  ret i32 0\n}}\n"
-        from tilecraft.target.codegen.artifact import FuncInfo, ParamInfo
+        from tilecraft.runtime.artifact import FuncInfo, ParamInfo
 
         info = FuncInfo("f", (ParamInfo("buffer", "A", "int32", (1,)),))
         rt.Module.from_artifact(artifact(ir, info)).export_library(path)

@@ -6,7 +6,7 @@ from runtime_ir import FAIL_INFO, FAIL_IR, artifact
 
 from tilecraft import runtime as rt
 from tilecraft.runtime import ndarray as nd
-from tilecraft.target.codegen.artifact import Artifact
+from tilecraft.runtime.artifact import Artifact
 
 rng = np.random.default_rng(0)
 
@@ -172,7 +172,7 @@ def test_bad_scalars(add_module, alpha, offset, err, pattern):
 
 
 def test_unsupported_signature_is_reported_at_lookup():
-    from tilecraft.target.codegen.artifact import FuncInfo, ParamInfo
+    from tilecraft.runtime.artifact import FuncInfo, ParamInfo
 
     ir = "define i32 @h(ptr %a, half %x) {\n  ret i32 0\n}\n"
     info = FuncInfo("h", (ParamInfo("buffer", "A", "float32", (1,)), ParamInfo("scalar", "x", "float16")))

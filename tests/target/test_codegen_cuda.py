@@ -22,7 +22,8 @@ import tilecraft as tvm
 from tilecraft import te
 from tilecraft.driver.build_module import lower
 from tilecraft.runtime.cuda_module import CUDAModule, EmulatedLauncher, evaluate
-from tilecraft.target.codegen.cuda import CUDACompileError, codegen_cuda, compile_ptx, emulation_source, find_nvcc
+from tilecraft.runtime.nvcc import CUDACompileError, compile_ptx, find_nvcc
+from tilecraft.target.codegen.cuda import codegen_cuda, emulation_source
 from tilecraft.tir.stmt import IRModule
 from tilecraft.tir.transform import build_pipeline, run_passes
 

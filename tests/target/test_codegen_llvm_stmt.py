@@ -11,7 +11,7 @@ from jit_harness import build, ramp, vload
 
 import tilecraft.ir.expr as E
 from tilecraft.ir.expr import Buffer, IterVar, Range, SizeVar, Var, const, decl_buffer
-from tilecraft.target.codegen.artifact import Artifact
+from tilecraft.runtime.artifact import Artifact
 from tilecraft.target.codegen.llvm import codegen_llvm
 from tilecraft.tir.stmt import (
     Allocate,

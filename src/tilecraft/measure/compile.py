@@ -50,9 +50,10 @@ def _import(model, inputs, path: str):
 
 def compile_torch(model, inputs, path: str = "trace", target: str = "llvm", opt_level: int = 3) -> Compiled:
     """Import `model` (in eval mode) with example `inputs`, build it, and return a runnable Compiled."""
-    from .. import cpu, transform
+    from .. import transform
     from ..contrib import graph_executor
     from ..relay import build
+    from ..runtime import cpu
 
     t0 = time.perf_counter()
     mod, params, names = _import(model, inputs, path)

@@ -8,6 +8,11 @@ where a buffer parameter is a pointer to its first element (C-contiguous, row ma
 scalar parameter is passed by value in its dtype.  Shape variables are the symbolic sizes
 used by the buffers' shapes that the user does not pass explicitly; the runtime reads their
 values off the arrays it is given.  The function returns 0 on success.
+
+It lives in the runtime, the lower of the two layers, so that code generators build it and the
+runtime reads it without the runtime ever importing a code generator.  An "llvm" artifact says
+which machine its code is for in `extra` (see runtime/llvm_jit.py), so the runtime never
+parses target strings.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import functools
 
 import numpy as np
 
-from ..target.codegen.artifact import Artifact
+from .artifact import Artifact
 from .device import _cuda_driver, cpu, cuda_device_count
 from .function import _CTYPE, Function
 from .module import Module
@@ -266,7 +266,7 @@ class CUDAModule(Module):
                                    "present; the generated source is in mod.get_source()")
             ptx = self.artifact.extra.get("ptx")
             if ptx is None:
-                from ..target.codegen.cuda import compile_ptx
+                from .nvcc import compile_ptx
 
                 ptx = self.artifact.extra["ptx"] = compile_ptx(self.artifact.source,
                                                                 self.artifact.extra.get("arch", "sm_80"))

@@ -24,8 +24,8 @@ import subprocess
 import tarfile
 import tempfile
 
-from ..target.codegen.artifact import Artifact
 from . import llvm_jit
+from .artifact import Artifact
 from .fileio import atomic_output
 from .module import CrossModule, LibraryModule, LLVMModule
 from .openmp import load_openmp

@@ -17,7 +17,7 @@ import operator
 
 import numpy as np
 
-from ..target.codegen.artifact import FuncInfo
+from .artifact import FuncInfo
 from .device import Device, cpu
 from .ndarray import NDArray, dlpack_to_numpy
 

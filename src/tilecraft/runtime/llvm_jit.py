@@ -1,10 +1,14 @@
-"""In-process compilation of an "llvm" Artifact with llvmlite's MCJIT.
+"""Machine code from an "llvm" Artifact with llvmlite: MCJIT in process, objects and assembly for export.
 
 The code generator's IR has already been through LLVM's O3 pipeline (see
-target/codegen/llvm.py), so the runtime only turns it into machine code.  Object files and
-assembly for export come from the code generator's `emit_object` / `emit_assembly`; the JIT
-needs a target machine of its own because an MCJIT engine takes ownership of its machine and
-frees it together with itself.
+target/codegen/llvm.py), so the runtime only turns it into machine code.  It does so for the
+machine the code generator recorded in the artifact (`extra`: mtriple, mcpu, mattr, mabi,
+opt_level, and `requires`, the vector extensions the code may use), because the IR's functions
+carry that CPU and those features: the runtime never reads a target string.  An artifact with
+no record (IR written by hand) is code for this machine.
+
+The JIT needs a target machine of its own because an MCJIT engine takes ownership of its
+machine and frees it together with itself; object files and assembly share cached ones.
 
 llvmlite is imported on first use, so importing the runtime does not load LLVM.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 
 _init_lock = threading.Lock()
 _initialised = False
@@ -20,8 +25,9 @@ _initialised = False
 # An IR module that references any of these needs an OpenMP runtime loaded before linking.
 OPENMP_SYMBOL = re.compile(r"@(GOMP_\w+|omp_\w+|__kmpc_\w+)\b")
 
-# Vector extensions whose absence makes code for another CPU crash with SIGILL.
-_CHECKED_FEATURES = ("avx", "avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl")
+# Vector extensions whose absence makes code for another CPU crash with SIGILL; the code
+# generator records which of them a target enables (`extra["requires"]`).
+CHECKED_FEATURES = ("avx", "avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl")
 
 
 def _init() -> None:
@@ -39,34 +45,60 @@ def _init() -> None:
             _initialised = True
 
 
-def _target(target: str):
-    from tilecraft.target.target import Target
+def machine_of(art) -> tuple[str, str, str, str, int]:
+    """(triple, cpu, features, abi, opt level) the artifact's code was generated for."""
+    x = art.extra
+    if "mtriple" not in x:
+        import llvmlite.binding as llvm
 
-    return Target(target or "llvm")
+        return llvm.get_process_triple(), llvm.get_host_cpu_name(), "", "", 3
+    return x["mtriple"], x.get("mcpu", ""), x.get("mattr", ""), x.get("mabi", ""), x.get("opt_level", 3)
+
+
+@lru_cache(maxsize=1)
+def _init_all() -> None:
+    import llvmlite.binding as llvm
+
+    llvm.initialize_all_targets()
+    llvm.initialize_all_asmprinters()
+
+
+@lru_cache(maxsize=16)
+def target_machine(triple: str, cpu: str, features: str, opt: int, abi: str):
+    """The (cached) position-independent TargetMachine for a CPU, any triple LLVM knows."""
+    import llvmlite.binding as llvm
+
+    _init_all()
+    try:
+        t = llvm.Target.from_triple(triple)
+    except RuntimeError as err:
+        raise ValueError(f"LLVM cannot generate code for the triple {triple!r}: {err}") from None
+    return t.create_target_machine(cpu=cpu, features=features, opt=min(3, max(0, opt)),
+                                   reloc="pic", codemodel="default", abiname=abi)
 
 
 def needs_openmp(art) -> bool:
     return bool(art.extra.get("needs_openmp")) or bool(OPENMP_SYMBOL.search(art.source))
 
 
-def check_runs_here(target: str) -> None:
-    """Raise ValueError unless code for `target` can run on this machine.
+def check_runs_here(art) -> None:
+    """Raise ValueError unless the artifact's code can run on this machine.
 
     Running code for another triple, or for a CPU with vector extensions this one lacks,
     would kill the process (SIGILL) instead of raising an error.
     """
     import llvmlite.binding as llvm
 
-    t = _target(target)
+    triple = machine_of(art)[0]
     host_triple = llvm.get_process_triple()
-    if t.mtriple.split("-")[0] != host_triple.split("-")[0]:
-        raise ValueError(f"cannot run code built for target {target!r} (triple {t.mtriple}) on this "
+    if triple.split("-")[0] != host_triple.split("-")[0]:
+        raise ValueError(f"cannot run code built for target {art.target!r} (triple {triple}) on this "
                          f"{host_triple} machine; export it with export_library and run it where it "
                          "belongs")
     host = llvm.get_host_cpu_features()
-    missing = [f for f in _CHECKED_FEATURES if t.has_feature(f) and not host.get(f, False)]
+    missing = [f for f in art.extra.get("requires", ()) if not host.get(f, False)]
     if missing:
-        raise ValueError(f"cannot run code built for target {target!r} here: it uses "
+        raise ValueError(f"cannot run code built for target {art.target!r} here: it uses "
                          f"{', '.join(missing)}, which this CPU ({llvm.get_host_cpu_name()}) lacks; "
                          "build for target='llvm' (the host CPU) or run it on a matching machine")
 
@@ -76,9 +108,9 @@ def jit(art):
     import llvmlite.binding as llvm
 
     _init()
-    t = _target(art.target)
-    machine = llvm.Target.from_triple(t.mtriple).create_target_machine(
-        cpu=t.mcpu, features=t.features, opt=3)  # code model "jitdefault", as MCJIT needs
+    triple, cpu, features, _, _ = machine_of(art)
+    machine = llvm.Target.from_triple(triple).create_target_machine(
+        cpu=cpu, features=features, opt=3)  # code model "jitdefault", as MCJIT needs
     mod = llvm.parse_assembly(art.source)
     mod.verify()
     engine = llvm.create_mcjit_compiler(mod, machine)
@@ -86,14 +118,24 @@ def jit(art):
     return engine
 
 
-def emit_object(art) -> bytes:
-    """Position-independent object code for the artifact's target."""
-    from tilecraft.target.codegen.llvm import emit_object as codegen_emit_object
+def _module_and_machine(art):
+    import llvmlite.binding as llvm
 
-    return codegen_emit_object(art)
+    if art.kind != "llvm":
+        raise ValueError(f"cannot make machine code from a {art.kind!r} artifact; build it for an 'llvm' target")
+    triple, cpu, features, abi, opt = machine_of(art)
+    mod = llvm.parse_assembly(art.source)
+    mod.triple = triple
+    return mod, target_machine(triple, cpu, features, opt, abi)
+
+
+def emit_object(art) -> bytes:
+    """Position-independent object code for the machine the artifact was generated for."""
+    mod, tm = _module_and_machine(art)
+    return tm.emit_object(mod)
 
 
 def emit_assembly(art) -> str:
-    from tilecraft.target.codegen.llvm import emit_assembly as codegen_emit_assembly
-
-    return codegen_emit_assembly(art)
+    """Assembly text for the artifact's machine: the place to check for vfmadd231ps on ymm registers."""
+    mod, tm = _module_and_machine(art)
+    return tm.emit_assembly(mod)

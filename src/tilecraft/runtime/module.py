@@ -13,8 +13,8 @@ from __future__ import annotations
 import ctypes
 from abc import ABC, abstractmethod
 
-from ..target.codegen.artifact import Artifact
 from . import llvm_jit
+from .artifact import Artifact
 from .device import cpu, cuda, device
 from .function import Function
 from .timing import time_evaluator as _time_evaluator
@@ -36,7 +36,7 @@ class Module(ABC):
         """Make the module an Artifact describes: JIT-compiled for "llvm", source-only otherwise."""
         if artifact.kind == "llvm":
             try:
-                llvm_jit.check_runs_here(artifact.target)
+                llvm_jit.check_runs_here(artifact)
             except ValueError:
                 return CrossModule(artifact)
             return LLVMModule(artifact)
@@ -137,7 +137,7 @@ class LLVMModule(_LLVMSourceMixin, Module):
 
     def __init__(self, artifact: Artifact):
         super().__init__(artifact)
-        llvm_jit.check_runs_here(artifact.target)
+        llvm_jit.check_runs_here(artifact)
         if llvm_jit.needs_openmp(artifact):
             from .openmp import load_openmp
 
@@ -159,7 +159,7 @@ class CrossModule(_LLVMSourceMixin, Module):
     type_key = "llvm"
 
     def _make_function(self, name: str) -> Function:
-        llvm_jit.check_runs_here(self.artifact.target)  # raises, naming the target and the fix
+        llvm_jit.check_runs_here(self.artifact)  # raises, naming the target and the fix
         raise RuntimeError(f"cannot run {name!r} here")
 
 

@@ -24,27 +24,16 @@ when the kernel calls `__syncthreads()`), for checking generated code without a 
 
 from __future__ import annotations
 
-import functools
-import os
-import re
-import shutil
-import subprocess
-import tempfile
-
 from ...ir.expr import Buffer, IntImm, Var
 from ...ir.functor import free_vars, post_order_visit
+from ...runtime.artifact import Artifact, FuncInfo, ParamInfo
+from ...runtime.nvcc import compile_ptx, find_nvcc
 from ...tir.stmt import BufferStore, IRModule, PrimFunc
 from ..target import Target
-from .artifact import Artifact, FuncInfo, ParamInfo
 from .cuda_c import HELPERS, CodegenError, KernelPrinter
 from .cuda_split import BLOCK_TAGS, THREAD_TAGS, HostDeviceSplitter, py_expr
 
-__all__ = ["build_cuda", "codegen_cuda", "compile_ptx", "find_nvcc", "emulation_source", "CUDACompileError",
-           "CodegenError"]
-
-
-class CUDACompileError(RuntimeError):
-    """nvcc rejected the generated source; the message quotes the offending lines."""
+__all__ = ["build_cuda", "codegen_cuda", "emulation_source", "CodegenError"]
 
 
 def _cuda_target(target) -> Target:
@@ -175,60 +164,6 @@ def build_cuda(mod, target=None):
     from ...runtime.module import Module
 
     return Module.from_artifact(codegen_cuda(mod, target))
-
-
-# ---------------------------------------------------------------------------- nvcc
-
-def find_nvcc() -> str | None:
-    """nvcc on PATH, or under $CUDA_HOME / /usr/local/cuda."""
-    found = shutil.which("nvcc")
-    if found:
-        return found
-    for root in (os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda"):
-        if root and os.path.isfile(os.path.join(root, "bin", "nvcc")):
-            return os.path.join(root, "bin", "nvcc")
-    return None
-
-
-def compile_ptx(source: str, arch: str = "sm_80", nvcc: str | None = None, timeout: float = 120) -> str:
-    """PTX text for `source` compiled by nvcc for `arch`; CUDACompileError quotes what failed.
-
-    Results are cached in memory by (source, arch), so rebuilding the same schedule is free."""
-    return _compile_ptx(source, arch, nvcc or find_nvcc(), timeout)
-
-
-@functools.lru_cache(maxsize=256)
-def _compile_ptx(source: str, arch: str, nvcc: str | None, timeout: float) -> str:
-    if nvcc is None:
-        raise RuntimeError("nvcc was not found (PATH, $CUDA_HOME/bin, /usr/local/cuda/bin); install the CUDA "
-                           "toolkit to compile CUDA kernels")
-    if not re.fullmatch(r"(sm|compute)_\d+[a-z]?", arch or ""):
-        raise ValueError(f"invalid CUDA architecture {arch!r}; use e.g. -arch=sm_80")
-    with tempfile.TemporaryDirectory(prefix="tilecraft_cuda_") as tmp:
-        src = os.path.join(tmp, "kernels.cu")
-        out = os.path.join(tmp, "kernels.ptx")
-        with open(src, "w") as fh:
-            fh.write(source)
-        cmd = [nvcc, "-ptx", f"-arch={arch}", "-O3", "-std=c++14", "-o", out, src]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise CUDACompileError(f"nvcc did not finish within {timeout} s") from None
-        if proc.returncode != 0:
-            raise CUDACompileError(_explain(proc.stderr + proc.stdout, source))
-        with open(out) as fh:
-            return fh.read()
-
-
-def _explain(log: str, source: str) -> str:
-    lines = source.splitlines()
-    msg = ["nvcc could not compile the generated CUDA source (a code generator bug; please report it):",
-           log.strip()]
-    for m in re.finditer(r"kernels\.cu\((\d+)\)", log):
-        n = int(m.group(1))
-        if 1 <= n <= len(lines):
-            msg.append(f"line {n}: {lines[n - 1].strip()}")
-    return "\n".join(msg)
 
 
 # ---------------------------------------------------------------------------- CPU emulation

@@ -19,43 +19,34 @@ the runtime makes visible to the JIT by loading libgomp.
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
 
 import llvmlite.binding as llvm
 import llvmlite.ir as ir
 
 from ...ir.expr import Buffer, IntImm, Var
 from ...ir.functor import free_vars
+from ...runtime import llvm_jit
+from ...runtime.artifact import Artifact, FuncInfo, ParamInfo
 from ...tir.stmt import IRModule, PrimFunc
 from ..target import Target
-from .artifact import Artifact, FuncInfo, ParamInfo
 from .llvm_func import FunctionCodegen
 from .llvm_types import I8, I32, PTR, FunctionAttributes, LoopID, value_type
 
 __all__ = ["codegen_llvm", "emit_object", "emit_assembly", "target_machine"]
 
 
-@lru_cache(maxsize=1)
-def _init_llvm() -> None:
-    llvm.initialize_all_targets()
-    llvm.initialize_all_asmprinters()
-
-
-@lru_cache(maxsize=16)
-def _machine(triple: str, cpu: str, features: str, opt: int, abi: str):
-    _init_llvm()
-    try:
-        t = llvm.Target.from_triple(triple)
-    except RuntimeError as err:
-        raise ValueError(f"LLVM cannot generate code for the triple {triple!r}: {err}") from None
-    return t.create_target_machine(cpu=cpu, features=features, opt=min(3, max(0, opt)),
-                                   reloc="pic", codemodel="default", abiname=abi)
-
-
 def target_machine(target) -> llvm.TargetMachine:
     """The (cached) LLVM TargetMachine for a CPU target: its triple, CPU and features."""
     target = _llvm_target(target)
-    return _machine(target.mtriple, target.mcpu, target.features, target.opt_level, target.mabi)
+    return llvm_jit.target_machine(target.mtriple, target.mcpu, target.features, target.opt_level, target.mabi)
+
+
+def machine_record(target) -> dict:
+    """What an artifact records about the machine its code is for (read by runtime/llvm_jit.py)."""
+    target = _llvm_target(target)
+    return {"mtriple": target.mtriple, "mcpu": target.mcpu, "mattr": target.features, "mabi": target.mabi,
+            "opt_level": target.opt_level,
+            "requires": [f for f in llvm_jit.CHECKED_FEATURES if target.has_feature(f)]}
 
 
 def _optimize(llmod, target: Target) -> None:
@@ -224,41 +215,33 @@ def codegen_llvm(mod, target=None, optimize: bool = True) -> Artifact:
     llmod.verify()
     if optimize:
         _optimize(llmod, target)
-    extra = {"mtriple": target.mtriple, "mcpu": target.mcpu, "mattr": target.features,
-             "needs_openmp": mcg.uses_openmp, "optimized": optimize}
+    extra = {**machine_record(target), "needs_openmp": mcg.uses_openmp, "optimized": optimize}
     if mcg.asserts:
         extra["asserts"] = list(mcg.asserts)
     return Artifact("llvm", str(llmod), tuple(funcs), str(target),
                     entry=funcs[0].name if funcs else "", extra=extra)
 
 
-def _module_and_machine(artifact_or_ir, target):
+def _as_artifact(artifact_or_ir, target) -> Artifact:
+    """The artifact itself (for its own machine), or the given IR as an artifact for `target`."""
     if isinstance(artifact_or_ir, Artifact):
-        if artifact_or_ir.kind != "llvm":
-            raise ValueError(f"cannot make machine code from a {artifact_or_ir.kind!r} artifact; "
-                             "build it for an 'llvm' target")
-        source = artifact_or_ir.source
-        target = target if target is not None else artifact_or_ir.target
-    elif isinstance(artifact_or_ir, str):
-        source = artifact_or_ir
+        if target is None or artifact_or_ir.kind != "llvm":
+            return artifact_or_ir
+        artifact_or_ir = artifact_or_ir.source
     elif isinstance(artifact_or_ir, llvm.ModuleRef):
-        source = str(artifact_or_ir)
-    else:
+        artifact_or_ir = str(artifact_or_ir)
+    elif not isinstance(artifact_or_ir, str):
         raise TypeError(f"expected an Artifact, LLVM IR text or an llvmlite ModuleRef, "
                         f"got {type(artifact_or_ir).__name__}")
     target = _llvm_target(target)
-    mod = llvm.parse_assembly(source)
-    mod.triple = target.mtriple
-    return mod, target_machine(target)
+    return Artifact("llvm", artifact_or_ir, (), str(target), extra=machine_record(target))
 
 
 def emit_object(artifact_or_ir, target=None) -> bytes:
     """Position-independent object code for the target (the artifact's own by default)."""
-    mod, tm = _module_and_machine(artifact_or_ir, target)
-    return tm.emit_object(mod)
+    return llvm_jit.emit_object(_as_artifact(artifact_or_ir, target))
 
 
 def emit_assembly(artifact_or_ir, target=None) -> str:
     """Assembly text for the target: the place to check for vfmadd231ps on ymm registers."""
-    mod, tm = _module_and_machine(artifact_or_ir, target)
-    return tm.emit_assembly(mod)
+    return llvm_jit.emit_assembly(_as_artifact(artifact_or_ir, target))
