@@ -1,5 +1,5 @@
 """Expression IR shared by te and tir: nodes, dtypes, the visitor/mutator and the printer."""
 
+from . import instrument, transform  # noqa: F401,E402  (tvm.ir.transform, tvm.ir.instrument)
 from .expr import *  # noqa: F401,F403
 from .functor import Mutator, Visitor, free_vars, post_order_visit, structural_equal, substitute  # noqa: F401
-from . import instrument, transform  # noqa: F401,E402  (tvm.ir.transform, tvm.ir.instrument)
