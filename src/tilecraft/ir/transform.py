@@ -141,7 +141,7 @@ class PassContext:
             return False
         return info.name in self.required_pass or info.opt_level <= self.opt_level
 
-    def watching(self) -> tuple:
+    def _watching(self) -> tuple:
         """The instruments every pass run reports to (with the printer when TILECRAFT_PRINT_IR=1)."""
         if os.environ.get("TILECRAFT_PRINT_IR", "") not in ("", "0"):
             return (*self.instruments, _PRINT_AFTER_ALL)
@@ -222,7 +222,7 @@ class Pass:
         for r in self._required:
             mod = r(mod)
         ctx = PassContext.current()
-        watching = ctx.watching()
+        watching = ctx._watching()
         if not watching:
             return self._fn(mod, ctx)
         info = self.info
