@@ -1,10 +1,11 @@
-"""Operators as tensor expressions (topi), with a default schedule per target (topi/x86).
+"""Operators as tensor expressions (topi), with a default schedule per target (topi/x86, topi/cuda).
 
 `topi.add`, `topi.reshape`, `topi.sum`, ... are here; neural-network operators are in
-`topi.nn`; CPU schedules in `topi.x86`; `topi.generic.default_schedule` is correct for any group.
+`topi.nn`; CPU schedules in `topi.x86`, GPU ones in `topi.cuda`; `topi.generic.default_schedule` is
+correct for any group.
 """
 
-from . import generic, image, nn, tag, utils, x86  # noqa: F401
+from . import cuda, generic, image, nn, tag, utils, x86  # noqa: F401
 from .broadcast import *  # noqa: F401,F403
 from .elemwise import *  # noqa: F401,F403
 from .matmul import matmul_packed  # noqa: F401

@@ -95,6 +95,16 @@ def find_anchor(outs, tag_prefix: str):
     return None
 
 
+def inline_injective(s: te.Schedule, outs) -> None:
+    """compute_inline every injective stage that is not an output (anywhere in the schedule)."""
+    out_ops = {o.op for o in as_list(outs)}
+    for st in s.stages:
+        op = st.op
+        if isinstance(op, te.ComputeOp) and op not in out_ops and _tag.is_injective(op.tag) \
+                and st.attach_type != "inline" and op.num_outputs == 1:
+            st.compute_inline()
+
+
 def as_list(outs) -> list:
     return list(outs) if isinstance(outs, (list, tuple)) else [outs]
 
@@ -110,4 +120,4 @@ def first_divisor(n, options, default=None):
 
 
 __all__ = ["get_const_int", "get_const_tuple", "simplify", "equal_const_int", "prod", "traverse_inline",
-           "find_anchor", "as_list", "first_divisor", "PrimExpr"]
+           "find_anchor", "inline_injective", "as_list", "first_divisor", "PrimExpr"]

@@ -10,8 +10,7 @@ region costs more than it saves).
 from __future__ import annotations
 
 from ... import te
-from .. import tag as _tag
-from ..utils import as_list, first_divisor, get_const_tuple
+from ..utils import as_list, first_divisor, get_const_tuple, inline_injective
 
 # Below this many output elements a parallel region costs more than it gains.
 PARALLEL_MIN_ELEMENTS = 4096
@@ -20,16 +19,6 @@ PARALLEL_MIN_ELEMENTS = 4096
 def vector_width(n) -> int:
     """Lanes to vectorize an innermost axis of extent n with: 16 or 8 when they divide it, else 0."""
     return first_divisor(n, (16, 8), 0)
-
-
-def inline_injective(s: te.Schedule, outs) -> None:
-    """compute_inline every injective stage that is not an output (anywhere in the schedule)."""
-    out_ops = {o.op for o in as_list(outs)}
-    for st in s.stages:
-        op = st.op
-        if isinstance(op, te.ComputeOp) and op not in out_ops and _tag.is_injective(op.tag) \
-                and st.attach_type != "inline" and op.num_outputs == 1:
-            st.compute_inline()
 
 
 def schedule_injective_from_existing(s: te.Schedule, out: te.Tensor) -> te.Schedule:

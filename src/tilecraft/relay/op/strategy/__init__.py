@@ -1,6 +1,7 @@
-"""Operator strategies, one file per target family: generic (any target), x86 (key "cpu")."""
+"""Operator strategies, one file per target family: generic (any target), x86 (key "cpu"),
+cuda (keys "cuda", "gpu")."""
 
-from . import generic, x86  # noqa: F401
+from . import cuda, generic, x86  # noqa: F401
 from .generic import (  # noqa: F401
     OpImplementation,
     OpStrategy,
