@@ -79,19 +79,19 @@ def traverse_inline(s: te.Schedule, final_op, callback) -> None:
     walk(final_op)
 
 
-def find_anchor(outs, tag_prefix: str):
-    """The first stage reachable from outs (through injective stages) whose tag starts with
-    tag_prefix, or None."""
-    seen, todo = set(), [o.op if isinstance(o, te.Tensor) else o for o in outs]
+def find_stage(out, tags):
+    """The first tensor computed on the way from `out` to the inputs whose operation's tag is `tags`
+    (a tag or a collection of tags), or None: how a schedule finds its anchor and helper stages."""
+    tags = (tags,) if isinstance(tags, str) else tuple(tags)
+    seen, todo = set(), [out.op if isinstance(out, te.Tensor) else out]
     while todo:
         op = todo.pop()
-        if op in seen:
+        if op in seen or not isinstance(op, te.ComputeOp):
             continue
         seen.add(op)
-        if isinstance(op.tag, str) and op.tag.startswith(tag_prefix):
-            return op
-        if _tag.is_injective(op.tag):
-            todo += [t.op for t in op.input_tensors if isinstance(t.op, te.ComputeOp)]
+        if op.tag in tags:
+            return op.output(0)
+        todo += [t.op for t in op.input_tensors]
     return None
 
 
@@ -120,4 +120,4 @@ def first_divisor(n, options, default=None):
 
 
 __all__ = ["get_const_int", "get_const_tuple", "simplify", "equal_const_int", "prod", "traverse_inline",
-           "find_anchor", "inline_injective", "as_list", "first_divisor", "PrimExpr"]
+           "find_stage", "inline_injective", "as_list", "first_divisor", "PrimExpr"]

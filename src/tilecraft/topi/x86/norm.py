@@ -9,22 +9,9 @@ times while it sits in L1, so the kernel streams the input once from memory.
 from __future__ import annotations
 
 from ... import te
-from ..utils import as_list, get_const_tuple
+from ..utils import as_list, find_stage, get_const_tuple
 from .injective import PARALLEL_MIN_ELEMENTS, inline_injective, schedule_injective_from_existing, vector_width
 from .reduction import rfactor_row
-
-
-def _find(out, tags):
-    seen, todo = set(), [out.op]
-    while todo:
-        op = todo.pop()
-        if op in seen or isinstance(op, te.PlaceholderOp):
-            continue
-        seen.add(op)
-        if op.tag in tags:
-            return op.output(0)
-        todo += [t.op for t in op.input_tensors]
-    return None
 
 
 def _stat_tensors(norm):
@@ -87,7 +74,7 @@ def schedule_layer_norm(outs) -> te.Schedule:
     s = te.create_schedule([o.op for o in outs])
     inline_injective(s, outs)
     out = outs[0]
-    norm = _find(out, ("layer_norm", "group_norm"))
+    norm = find_stage(out, ("layer_norm", "group_norm"))
     if norm is None:
         raise ValueError("schedule_layer_norm: no layer_norm / group_norm stage in the group")
     if norm.op is not out.op:

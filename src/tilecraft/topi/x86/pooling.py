@@ -10,24 +10,11 @@ pooling is a reduction over H and W and goes to schedule_reduce.
 from __future__ import annotations
 
 from ... import te
-from ..utils import as_list, first_divisor, get_const_tuple
+from ..utils import as_list, find_stage, first_divisor, get_const_tuple
 from .injective import PARALLEL_MIN_ELEMENTS, inline_injective, schedule_injective_from_existing
 from .reduction import schedule_reduce
 
 _POOL_TAGS = ("pool_max", "pool_sum", "adaptive_pool_max", "adaptive_pool_sum")
-
-
-def _find_pool(out):
-    seen, todo = set(), [out.op]
-    while todo:
-        op = todo.pop()
-        if op in seen or isinstance(op, te.PlaceholderOp):
-            continue
-        seen.add(op)
-        if op.tag in _POOL_TAGS:
-            return op.output(0)
-        todo += [t.op for t in op.input_tensors]
-    return None
 
 
 def _schedule_window(s, red):
@@ -46,7 +33,7 @@ def _schedule_window(s, red):
 def schedule_pool(outs, layout: str = "NCHW") -> te.Schedule:
     """Schedule topi.nn.pool2d / adaptive_pool (and element-wise stages fused after them)."""
     outs = as_list(outs)
-    red = _find_pool(outs[0])
+    red = find_stage(outs[0], _POOL_TAGS)
     if red is None:  # global pooling: a mean / max reduction over H and W
         return schedule_reduce(outs)
     s = te.create_schedule([o.op for o in outs])

@@ -10,22 +10,9 @@ inside that loop, vectorized along the innermost axis.
 from __future__ import annotations
 
 from ... import te
-from ..utils import as_list, get_const_tuple
+from ..utils import as_list, find_stage, get_const_tuple
 from .injective import PARALLEL_MIN_ELEMENTS, inline_injective, schedule_injective_from_existing, vector_width
 from .reduction import rfactor_row
-
-
-def _find(out, tag):
-    seen, todo = set(), [out.op]
-    while todo:
-        op = todo.pop()
-        if op in seen or isinstance(op, te.PlaceholderOp):
-            continue
-        seen.add(op)
-        if op.tag == tag:
-            return op.output(0)
-        todo += [t.op for t in op.input_tensors]
-    return None
 
 
 def _vectorize_inner(s, t):
@@ -104,16 +91,16 @@ def schedule_softmax(outs) -> te.Schedule:
     s = te.create_schedule([o.op for o in outs])
     inline_injective(s, outs)
     out = outs[0]
-    sm = _find(out, "softmax_output") or _find(out, "log_softmax_output")
+    sm = find_stage(out, "softmax_output") or find_stage(out, "log_softmax_output")
     if sm is None:
         raise ValueError("schedule_softmax: no softmax (tag softmax_output / log_softmax_output) in the group")
     if sm.op is not out.op:
         # an element-wise epilogue after softmax: keep softmax at root, schedule both on their own
         schedule_injective_from_existing(s, out)
         out = sm
-    maxelem = _find(sm, "softmax_maxelem")
-    exp = _find(sm, "softmax_exp")
-    expsum = _find(sm, "softmax_expsum")
+    maxelem = find_stage(sm, "softmax_maxelem")
+    exp = find_stage(sm, "softmax_exp")
+    expsum = find_stage(sm, "softmax_expsum")
     readers_of_exp = len([st for st in s.readers(s[exp])])
     axis = sm.op.attrs.get("axis", len(sm.shape) - 1)
     if axis == len(sm.shape) - 1:
