@@ -10,8 +10,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from ..ir.expr import IntImm, PrimExpr, Range, Var, convert, sub
+from .canonical import is_int_scalar
 from .const_bound import ConstIntBound
-from .simplifier import Simplifier, is_int_scalar
+from .simplifier import Simplifier
 
 
 class Analyzer:
