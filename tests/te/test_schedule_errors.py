@@ -339,14 +339,6 @@ def test_stage_of_unknown_tensor():
 
 # ----------------------------------------------------------------------------- dataflow rewrites
 
-def test_cache_write_after_split():
-    A, B, C = matmul()
-    s = te.create_schedule(C.op)
-    s[C].split(C.op.axis[0], factor=4)
-    with raises(ScheduleError, "stage C", "cache_write", "before", "split"):
-        s.cache_write(C, "local")
-
-
 def test_cache_write_after_annotation():
     A, B, C = matmul()
     s = te.create_schedule(C.op)

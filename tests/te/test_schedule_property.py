@@ -4,7 +4,9 @@ Each example declares a workload (matmul, a 2-D stencil, reductions, element-wis
 applies a random sequence of schedule primitives (split by factors that need not divide, nparts,
 reorder, fuse, tile, compute_at, compute_inline, cache_read, cache_write, rfactor, vectorize,
 parallel, unroll), builds it for the CPU and compares with numpy:
-‖out − ref‖ / ‖ref‖ < 1e-5 in float32, on random inputs that are never zero.
+‖out − ref‖ / ‖ref‖ < 1e-5 in float32, on random inputs that are never zero.  Every schedule is
+also replayed from its trace and copied: both must lower to the same loop IR (what a tuner relies
+on when it records a candidate and rebuilds the winner).
 """
 
 from __future__ import annotations
@@ -50,8 +52,20 @@ def build_and_check(s, args, inputs, ref, log):
     check_cases(s, args, [(inputs, ref)], log)
 
 
+def check_replay(s, args, log):
+    """The trace replayed on a fresh schedule, and a copy, lower to the same IR as `s`."""
+    text = str(tvm.lower(s, args, simple_mode=True))
+    fresh = te.create_schedule(list(s.trace().outputs))
+    s.trace().apply(fresh)
+    for other in (fresh, s.copy()):
+        if str(tvm.lower(other, args, simple_mode=True)) != text:
+            print("\n".join(log), "\ntrace:\n", s.trace())
+        assert str(tvm.lower(other, args, simple_mode=True)) == text
+
+
 def check_cases(s, args, cases, log):
     """Build once, then run every (inputs, ref) case: symbolic shapes take several sizes."""
+    check_replay(s, args, log)
     try:
         f = tvm.build(s, args, target="llvm")
     except Exception:
@@ -81,11 +95,11 @@ def draw_factor(data, label):
     return data.draw(st.one_of(st.integers(1, 9), st.sampled_from([13, 16, 32, 50])), label=label)
 
 
-def random_loop_ops(data, stage, log, max_ops=4):
+def random_loop_ops(data, stage, log, max_ops=4, data_parallel_only=False):
     """Random split / nparts / reorder / fuse / tile on one stage's leaves (no annotations)."""
     n = data.draw(st.integers(0, max_ops), label=f"{stage.op.name}: number of loop ops")
     for _ in range(n):
-        leaves = list(stage.leaf_iter_vars)
+        leaves = [iv for iv in stage.leaf_iter_vars if not data_parallel_only or iv.iter_type == DP]
         kind = data.draw(st.sampled_from(["split", "nparts", "reorder", "fuse", "tile"]), label="op")
         if kind in ("split", "nparts"):
             iv = data.draw(st.sampled_from(leaves), label="axis")
@@ -171,7 +185,10 @@ def matmul_case(data, dims=DIMS, max_ops=4):
     s = te.create_schedule(C.op)
     log = [f"matmul M={M} (sizes {sizes}) N={N} K={K}"]
     compute = s[C]
-    if data.draw(st.booleans(), label="cache_write"):
+    cache = data.draw(st.sampled_from(["none", "before", "after split"]), label="cache_write")
+    if cache == "after split":  # the cache takes C's split loops as its axes (classic re-layout)
+        random_loop_ops(data, s[C], log, max_ops, data_parallel_only=True)
+    if cache != "none":
         CC = s.cache_write(C, "local")
         log.append("CC = s.cache_write(C, 'local')")
         compute = s[CC]

@@ -40,6 +40,7 @@ from ..ir.op import (  # noqa: F401
     tanh,
     trunc,
 )
+from .bound_inference import infer_bound  # noqa: F401
 from .reduce import comm_reducer, max, min, prod, sum  # noqa: F401
 from .schedule import Schedule, ScheduleError, Stage, create_schedule  # noqa: F401
 from .tensor import (  # noqa: F401

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..ir.expr import IntImm, PrimExpr, floordiv, floormod
 from ..ir.op import ceildiv
-from .schedule import Fuse, Split, Stage
+from .stage import Fuse, Split, Stage
 
 
 def _simplify(e, analyzer):
@@ -72,3 +72,17 @@ def _is_equal(a, b, analyzer) -> bool:
     if isinstance(a, IntImm) and isinstance(b, IntImm):
         return a.value == b.value
     return analyzer is not None and analyzer.can_prove_equal(a, b)
+
+
+def leaf_indices(stage: Stage, ext: dict) -> dict:
+    """Each iter var as an expression of the root axes' variables (the inverse of root_values):
+    where a point of the stage's domain lies in its loop nest."""
+    value = {iv: iv.var for iv in list(stage.op.axis) + list(stage.op.reduce_axis)}
+    for r in stage.relations:
+        if isinstance(r, Split):
+            p = value[r.parent]
+            value[r.outer] = floordiv(p, ext[r.inner])
+            value[r.inner] = floormod(p, ext[r.inner])
+        else:
+            value[r.fused] = value[r.outer] * ext[r.inner] + value[r.inner]
+    return value
