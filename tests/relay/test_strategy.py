@@ -158,9 +158,10 @@ def test_an_operator_without_an_implementation_for_the_target_is_named():
     _, ins, call = _conv_selection(32, 64)
     with pytest.raises(ValueError, match=r"nn\.conv2d has no implementation for target cuda"):
         op_strategy(call.op, call.attrs, ins, call.ty, Target("cuda"))
-    # element-wise operators fall back to the generic schedule on any target
+    # element-wise operators have their family's schedule on each target
     add = get("add")
-    assert op_strategy(add, {}, ins, None, Target("cuda")).implementations[0].name == "injective.generic"
+    assert op_strategy(add, {}, ins, None, Target("cuda")).implementations[0].name == "injective.cuda"
+    assert op_strategy(add, {}, ins, None, Target("llvm")).implementations[0].name == "injective.x86"
 
 
 def test_constant_folding_compiles_without_running_the_pipeline_again(monkeypatch):

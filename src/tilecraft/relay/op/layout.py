@@ -155,17 +155,10 @@ def _dense_pack_rel(types, attrs):
 
 def _dense_pack_compute(attrs, ins, out):
     from ... import topi
+    from .nn import on_rows
 
     data, weight = ins
-    if len(data.shape) == 2:
-        return topi.nn.dense_pack(data, weight, out_dtype=attrs.get("out_dtype"))
-    lead = [int(s) for s in out.shape[:-1]]
-    m = 1
-    for s in lead:
-        m *= s
-    k = topi.utils.get_const_tuple(data.shape)[-1]
-    res = topi.nn.dense_pack(topi.reshape(data, (m, k)), weight, out_dtype=attrs.get("out_dtype"))
-    return topi.reshape(res, tuple(lead) + (int(out.shape[-1]),))
+    return on_rows(data, lambda rows: topi.nn.dense_pack(rows, weight, out_dtype=attrs.get("out_dtype")))
 
 
 register_op("nn.contrib_dense_pack", _dense_pack_rel, _dense_pack_compute, OpPattern.OUT_ELEMWISE_FUSABLE,

@@ -81,19 +81,23 @@ def _dense_rel(types, attrs):
     return TensorType(tuple(d.shape[:-1]) + (w.shape[0],), attrs.get("out_dtype") or d.dtype)
 
 
+def on_rows(data, kernel):
+    """kernel(data2d) -> [M, N] applied to data [..., K] as rows: [..., K] -> [prod(...), K] -> [..., N]
+    (dense and its packed form take 2-D data; relay's take any rank)."""
+    from ... import topi
+
+    if len(data.shape) == 2:
+        return kernel(data)
+    lead = [int(s) for s in data.shape[:-1]]
+    res = kernel(topi.reshape(data, (int(topi.utils.prod(lead)), int(data.shape[-1]))))
+    return topi.reshape(res, tuple(lead) + (int(res.shape[-1]),))
+
+
 def _dense_compute(attrs, ins, out):
     from ... import topi
 
     data, weight = ins
-    if len(data.shape) == 2:
-        return topi.nn.dense(data, weight, out_dtype=attrs.get("out_dtype"))
-    lead = [int(s) for s in data.shape[:-1]]
-    m = 1
-    for s in lead:
-        m *= s
-    flat = topi.reshape(data, (m, int(data.shape[-1])))
-    res = topi.nn.dense(flat, weight, out_dtype=attrs.get("out_dtype"))
-    return topi.reshape(res, tuple(lead) + (int(weight.shape[0]),))
+    return on_rows(data, lambda rows: topi.nn.dense(rows, weight, out_dtype=attrs.get("out_dtype")))
 
 
 register_op("nn.dense", _dense_rel, _dense_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
