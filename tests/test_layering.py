@@ -23,9 +23,12 @@ LAYERS = (
     ("target",),
     ("contrib",),
     ("driver",),
+    # Tuning records are read where kernels are chosen (topi templates, relay strategies), so the
+    # dispatch contexts sit below topi; the tuners that write them sit above relay.
+    ("tuning",),
     ("topi",),
     ("relay",),
-    ("tuning", "autotvm", "auto_scheduler"),
+    ("autotvm", "auto_scheduler"),
     ("measure", "harness", "models"),
     ("__init__", "__main__", "testing"),
 )
