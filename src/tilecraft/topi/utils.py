@@ -79,6 +79,24 @@ def traverse_inline(s: te.Schedule, final_op, callback) -> None:
     walk(final_op)
 
 
+def schedule_anchor(outs, tags, schedule_fn) -> te.Schedule:
+    """The schedule of a fused group built around one anchor stage: a schedule of `outs`, the
+    group walked from outs[0] with traverse_inline (injective stages inlined), and
+    `schedule_fn(s, C, outs)` called on the output C of the stage whose tag is `tags` (a tag or a
+    collection of tags).  Returns the schedule.  The one entry of the per-operator schedules
+    (schedule_dense, schedule_conv2d_NCHWc, ...): each supplies only its `schedule_fn`."""
+    outs = as_list(outs)
+    tags = (tags,) if isinstance(tags, str) else tuple(tags)
+    s = te.create_schedule([o.op for o in outs])
+
+    def callback(op):
+        if op.tag in tags:
+            schedule_fn(s, op.output(0), outs)
+
+    traverse_inline(s, outs[0].op, callback)
+    return s
+
+
 def find_stage(out, tags):
     """The first tensor computed on the way from `out` to the inputs whose operation's tag is `tags`
     (a tag or a collection of tags), or None: how a schedule finds its anchor and helper stages."""
@@ -105,6 +123,27 @@ def inline_injective(s: te.Schedule, outs) -> None:
             st.compute_inline()
 
 
+def inlined_schedule(outs) -> te.Schedule:
+    """A schedule of `outs` with every injective intermediate inlined: where the schedules that
+    find their anchor with find_stage (reduction, pooling, softmax, norm) and the injective
+    schedules start."""
+    outs = as_list(outs)
+    s = te.create_schedule([o.op for o in outs])
+    inline_injective(s, outs)
+    return s
+
+
+def schedule_injective_group(outs, schedule_output) -> te.Schedule:
+    """The schedule of an injective group: every injective intermediate inlined, then
+    `schedule_output(s, out)` on each output (the target's loop layout: parallel + vector on a
+    CPU, blocks x threads on a GPU)."""
+    outs = as_list(outs)
+    s = inlined_schedule(outs)
+    for o in outs:
+        schedule_output(s, o)
+    return s
+
+
 def as_list(outs) -> list:
     return list(outs) if isinstance(outs, (list, tuple)) else [outs]
 
@@ -120,4 +159,5 @@ def first_divisor(n, options, default=None):
 
 
 __all__ = ["get_const_int", "get_const_tuple", "simplify", "equal_const_int", "prod", "traverse_inline",
-           "find_stage", "inline_injective", "as_list", "first_divisor", "PrimExpr"]
+           "schedule_anchor", "find_stage", "inline_injective", "inlined_schedule", "schedule_injective_group",
+           "as_list", "first_divisor", "PrimExpr"]

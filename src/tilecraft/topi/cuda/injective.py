@@ -8,7 +8,7 @@ consecutive elements and loads coalesce.
 from __future__ import annotations
 
 from ... import te
-from ..utils import as_list, inline_injective
+from ..utils import schedule_injective_group
 
 
 def schedule_injective_from_existing(s: te.Schedule, out: te.Tensor, num_threads: int | None = None):
@@ -28,12 +28,7 @@ def schedule_injective_from_existing(s: te.Schedule, out: te.Tensor, num_threads
 
 
 def schedule_injective(outs) -> te.Schedule:
-    outs = as_list(outs)
-    s = te.create_schedule([o.op for o in outs])
-    inline_injective(s, outs)
-    for o in outs:
-        schedule_injective_from_existing(s, o)
-    return s
+    return schedule_injective_group(outs, schedule_injective_from_existing)
 
 
 schedule_elemwise = schedule_injective

@@ -16,7 +16,7 @@ from __future__ import annotations
 from ... import te
 from .. import tag as _tag
 from ..nn.conv2d import conv2d_NCHWc, nchw_to_nchwc, nchwc_to_nchw, pack_conv_kernel
-from ..utils import as_list, first_divisor, get_const_tuple, traverse_inline
+from ..utils import first_divisor, get_const_tuple, schedule_anchor
 from .dense import _same_shape, _schedule_injective_root
 
 
@@ -43,13 +43,19 @@ def conv2d_nchw_via_NCHWc(data, kernel, strides, padding, dilation, ic_bn, oc_bn
     return nchwc_to_nchw(out)
 
 
+def inline_injective_inputs(s, t):
+    """compute_inline the injective producers of `t` (e.g. a layout transform feeding a pad), so
+    they are computed in t's loop nest."""
+    for src in t.op.input_tensors:
+        if isinstance(src.op, te.ComputeOp) and _tag.is_injective(src.op.tag):
+            s[src].compute_inline()
+
+
 def schedule_pad_root(s, pad, vec_axis=-1):
     """Materialise a pad stage at root: parallel over the outer axes, the inner axis vectorized
     when the padding condition does not depend on it.  Inlines an injective producer (e.g. the
     NCHW -> NCHWc transform) into it, so layout change and padding are one pass."""
-    for t in pad.op.input_tensors:
-        if isinstance(t.op, te.ComputeOp) and _tag.is_injective(t.op.tag):
-            s[t].compute_inline()
+    inline_injective_inputs(s, pad)
     axes = list(s[pad].op.axis)
     if len(axes) >= 3:
         s[pad].parallel(s[pad].fuse(*axes[:3]))
@@ -78,27 +84,21 @@ def _anchor_and_out(s, C, outs):
 
 
 def schedule_conv2d_NCHWc(outs):
-    outs = as_list(outs)
-    s = te.create_schedule([o.op for o in outs])
+    return schedule_anchor(outs, _tag.CONV2D_NCHWC, _schedule_NCHWc_anchor)
 
-    def callback(op):
-        if op.tag != _tag.CONV2D_NCHWC:
-            return
-        C = op.output(0)
-        data_vec, kernel_vec = op.input_tensors
-        if isinstance(data_vec.op, te.ComputeOp) and "pad" in data_vec.op.tag:
-            schedule_pad_root(s, data_vec)
-        else:
-            _schedule_packed_input(s, data_vec)
-        _schedule_packed_input(s, kernel_vec)
-        _, _, _, OW, oc_bn = get_const_tuple(C.shape)
-        ic_bn = get_const_tuple(kernel_vec.shape)[4]
-        vregs = max(1, oc_bn // 8)
-        reg_n = first_divisor(OW, [r for r in (8, 7, 6, 5, 4, 3, 2) if r * vregs <= 12], default=4)
-        schedule_conv_NCHWc_tile(s, C, outs, reg_n, ic_bn)
 
-    traverse_inline(s, outs[0].op, callback)
-    return s
+def _schedule_NCHWc_anchor(s, C, outs):
+    data_vec, kernel_vec = C.op.input_tensors
+    if isinstance(data_vec.op, te.ComputeOp) and "pad" in data_vec.op.tag:
+        schedule_pad_root(s, data_vec)
+    else:
+        _schedule_packed_input(s, data_vec)
+    _schedule_packed_input(s, kernel_vec)
+    _, _, _, OW, oc_bn = get_const_tuple(C.shape)
+    ic_bn = get_const_tuple(kernel_vec.shape)[4]
+    vregs = max(1, oc_bn // 8)
+    reg_n = first_divisor(OW, [r for r in (8, 7, 6, 5, 4, 3, 2) if r * vregs <= 12], default=4)
+    schedule_conv_NCHWc_tile(s, C, outs, reg_n, ic_bn)
 
 
 def schedule_conv_NCHWc_tile(s, C, outs, reg_n, ic_bn, unroll_kw=True):
@@ -124,21 +124,15 @@ def schedule_conv_NCHWc_tile(s, C, outs, reg_n, ic_bn, unroll_kw=True):
 
 
 def schedule_conv2d_nchw(outs):
-    outs = as_list(outs)
-    s = te.create_schedule([o.op for o in outs])
+    return schedule_anchor(outs, (_tag.CONV2D_NCHW, _tag.GROUP_CONV2D_NCHW), _schedule_nchw_anchor)
 
-    def callback(op):
-        if op.tag not in (_tag.CONV2D_NCHW, _tag.GROUP_CONV2D_NCHW):
-            return
-        C = op.output(0)
-        data, kernel = op.input_tensors
-        if isinstance(data.op, te.ComputeOp) and "pad" in data.op.tag:
-            schedule_pad_root(s, data)
-        _schedule_packed_input(s, kernel)
-        schedule_conv_nchw_direct(s, C, outs)
 
-    traverse_inline(s, outs[0].op, callback)
-    return s
+def _schedule_nchw_anchor(s, C, outs):
+    data, kernel = C.op.input_tensors
+    if isinstance(data.op, te.ComputeOp) and "pad" in data.op.tag:
+        schedule_pad_root(s, data)
+    _schedule_packed_input(s, kernel)
+    schedule_conv_nchw_direct(s, C, outs)
 
 
 schedule_group_conv2d_nchw = schedule_conv2d_nchw
@@ -184,42 +178,34 @@ def schedule_conv_nchw_direct(s, C, outs):
 
 
 def schedule_conv2d_nhwc(outs):
-    outs = as_list(outs)
-    s = te.create_schedule([o.op for o in outs])
+    return schedule_anchor(outs, _tag.CONV2D_NHWC, _schedule_nhwc_anchor)
 
-    def callback(op):
-        if op.tag != _tag.CONV2D_NHWC:
-            return
-        C = op.output(0)
-        data, kernel = op.input_tensors
-        if isinstance(data.op, te.ComputeOp) and "pad" in data.op.tag:
-            for t in data.op.input_tensors:
-                if isinstance(t.op, te.ComputeOp) and _tag.is_injective(t.op.tag):
-                    s[t].compute_inline()
-            a = s[data].op.axis
-            s[data].parallel(s[data].fuse(a[0], a[1]))
-            s[data].vectorize(a[3]) if get_const_tuple(data.shape)[3] >= 8 else None
-        _schedule_packed_input(s, kernel)
-        out, CC = _anchor_and_out(s, C, outs)
-        _, OH, OW, O = get_const_tuple(C.shape)
-        ocv = 16 if isinstance(O, int) and O % 16 == 0 else (8 if isinstance(O, int) and O % 8 == 0 else O)
-        reg_n = first_divisor(OW, [r for r in (6, 4, 8, 7, 5, 3, 2) if r * max(1, ocv // 8) <= 12], default=4)
-        n, oh, ow, oc = s[out].op.axis
-        owo, owi = s[out].split(ow, factor=reg_n)
-        oco, oci = s[out].split(oc, factor=ocv)
-        s[out].reorder(n, oh, oco, owo, owi, oci)
-        s[out].parallel(s[out].fuse(n, oh))
-        s[out].unroll(owi)
-        s[out].vectorize(oci)
-        s[CC].compute_at(s[out], owo)
-        _, _, cw, cc = s[CC].op.axis
-        ry, rx, rc = s[CC].op.reduce_axis
-        s[CC].reorder(ry, rx, rc, cw, cc)
-        s[CC].unroll(cw)
-        s[CC].vectorize(cc)
 
-    traverse_inline(s, outs[0].op, callback)
-    return s
+def _schedule_nhwc_anchor(s, C, outs):
+    data, kernel = C.op.input_tensors
+    if isinstance(data.op, te.ComputeOp) and "pad" in data.op.tag:
+        inline_injective_inputs(s, data)
+        a = s[data].op.axis
+        s[data].parallel(s[data].fuse(a[0], a[1]))
+        s[data].vectorize(a[3]) if get_const_tuple(data.shape)[3] >= 8 else None
+    _schedule_packed_input(s, kernel)
+    out, CC = _anchor_and_out(s, C, outs)
+    _, OH, OW, O = get_const_tuple(C.shape)
+    ocv = 16 if isinstance(O, int) and O % 16 == 0 else (8 if isinstance(O, int) and O % 8 == 0 else O)
+    reg_n = first_divisor(OW, [r for r in (6, 4, 8, 7, 5, 3, 2) if r * max(1, ocv // 8) <= 12], default=4)
+    n, oh, ow, oc = s[out].op.axis
+    owo, owi = s[out].split(ow, factor=reg_n)
+    oco, oci = s[out].split(oc, factor=ocv)
+    s[out].reorder(n, oh, oco, owo, owi, oci)
+    s[out].parallel(s[out].fuse(n, oh))
+    s[out].unroll(owi)
+    s[out].vectorize(oci)
+    s[CC].compute_at(s[out], owo)
+    _, _, cw, cc = s[CC].op.axis
+    ry, rx, rc = s[CC].op.reduce_axis
+    s[CC].reorder(ry, rx, rc, cw, cc)
+    s[CC].unroll(cw)
+    s[CC].vectorize(cc)
 
 
 __all__ = ["channel_block", "conv2d_NCHWc_config", "conv2d_nchw_via_NCHWc",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ... import te
 from .. import tag as _tag
-from ..utils import as_list, first_divisor, get_const_tuple, traverse_inline
+from ..utils import first_divisor, get_const_tuple, schedule_anchor
 
 
 def dense_pack_nr(N: int) -> int:
@@ -32,6 +32,25 @@ def _pick(n, options):
 
 def _same_shape(a, b) -> bool:
     return get_const_tuple(a.shape) == get_const_tuple(b.shape)
+
+
+def _tile_owner(s, C, outs):
+    """The stage whose loop nest holds C's register tile: the group output when it is C or an
+    element-wise epilogue of C's shape; otherwise C itself, computed at root."""
+    O = outs[0]
+    if O.op is not C.op and not _same_shape(O, C):
+        s[C].compute_root()
+        O = C
+    return O
+
+
+def _local_tile(s, C, O):
+    """(stage owning the loop nest, local tile): C with a write cache when C is the group output
+    O, else the element-wise epilogue O with C itself computed into local memory."""
+    if O.op is C.op:
+        return C, s.cache_write(C, "local")
+    s[C].set_scope("local")
+    return O, C
 
 
 def _schedule_injective_root(s, out):
@@ -57,13 +76,7 @@ def schedule_gemm_tile(s, C, O, mr=4, nr=16, mb=None, nb=None, ku=4, vec=None, p
     contiguously along n) inside the group output O (C itself or an element-wise epilogue of
     C's shape).  vec: the width of one vectorized column chunk (nr is split into nr // vec
     unrolled chunks, e.g. to span several packed panels)."""
-    if O.op is C.op:
-        CC = s.cache_write(C, "local")
-        out = C
-    else:
-        s[C].set_scope("local")
-        CC = C
-        out = O
+    out, CC = _local_tile(s, C, O)
     shape = get_const_tuple(out.shape)
     M, N = shape[-2], shape[-1]
     vec = vec or nr
@@ -116,33 +129,24 @@ def _tiles(M, N, vec=16):
 def schedule_dense_pack(outs):
     """Schedule for topi.nn.dense_pack (+ element-wise epilogue): the 4 x 16 packed GEMM tile,
     parallel over blocks of rows and panels."""
-    outs = as_list(outs)
-    s = te.create_schedule([o.op for o in outs])
+    return schedule_anchor(outs, _tag.DENSE_PACK, _schedule_dense_pack_anchor)
 
-    def callback(op):
-        if op.tag != _tag.DENSE_PACK:
-            return
-        C = op.output(0)
-        data, packed = op.input_tensors
-        NB, K, nr = get_const_tuple(packed.shape)
-        M, N = get_const_tuple(C.shape)
-        if isinstance(packed.op, te.ComputeOp):
-            x, _, xi = s[packed].op.axis
-            s[packed].parallel(x)
-            s[packed].vectorize(xi)
-        O = outs[0]
-        if O.op is not C.op and not _same_shape(O, C):
-            s[C].compute_root()
-            O = C
-        mr, tn, _ = _tiles(M, N, nr)
-        mb = _pick(M, (64, 32, 16, 8, 4)) if isinstance(M, int) and M > 64 else M
-        nb = _pick(N, (256, 128, 64, 32, 16)) if isinstance(N, int) else None
-        if nb is not None and nb < tn:
-            nb = N
-        schedule_gemm_tile(s, C, O, mr=mr, nr=tn, vec=nr, mb=mb, nb=nb, ku=4)
 
-    traverse_inline(s, outs[0].op, callback)
-    return s
+def _schedule_dense_pack_anchor(s, C, outs):
+    data, packed = C.op.input_tensors
+    NB, K, nr = get_const_tuple(packed.shape)
+    M, N = get_const_tuple(C.shape)
+    if isinstance(packed.op, te.ComputeOp):
+        x, _, xi = s[packed].op.axis
+        s[packed].parallel(x)
+        s[packed].vectorize(xi)
+    O = _tile_owner(s, C, outs)
+    mr, tn, _ = _tiles(M, N, nr)
+    mb = _pick(M, (64, 32, 16, 8, 4)) if isinstance(M, int) and M > 64 else M
+    nb = _pick(N, (256, 128, 64, 32, 16)) if isinstance(N, int) else None
+    if nb is not None and nb < tn:
+        nb = N
+    schedule_gemm_tile(s, C, O, mr=mr, nr=tn, vec=nr, mb=mb, nb=nb, ku=4)
 
 
 def schedule_matmul(outs):
@@ -153,41 +157,26 @@ def schedule_matmul(outs):
 
 def schedule_dense(outs):
     """Schedule for topi.nn.dense (weight [N, K]) and topi.nn.matmul (+ element-wise epilogue)."""
-    outs = as_list(outs)
-    s = te.create_schedule([o.op for o in outs])
+    return schedule_anchor(outs, (_tag.DENSE, _tag.MATMUL), _schedule_dense_anchor)
 
-    def callback(op):
-        if op.tag not in (_tag.DENSE, _tag.MATMUL):
-            return
-        C = op.output(0)
-        O = outs[0]
-        if O.op is not C.op and not _same_shape(O, C):
-            s[C].compute_root()
-            O = C
-        M, N = get_const_tuple(C.shape)
-        ta = op.attrs.get("transpose_a", False)
-        tb = op.attrs.get("transpose_b", True) if op.tag == _tag.MATMUL else True
-        if op.tag == _tag.MATMUL and not tb and not ta:
-            mr, nr, vec = _tiles(M, N)
-            schedule_gemm_tile(s, C, O, mr=mr, nr=nr, vec=vec, mb=_pick(M, (64, 32, 16, 8, 4)),
-                               nb=_pick(N, (256, 128, 64, 32, 16)))
-            return
-        schedule_gemm_nt(s, C, O)
 
-    traverse_inline(s, outs[0].op, callback)
-    return s
+def _schedule_dense_anchor(s, C, outs):
+    O = _tile_owner(s, C, outs)
+    M, N = get_const_tuple(C.shape)
+    ta = C.op.attrs.get("transpose_a", False)
+    tb = C.op.attrs.get("transpose_b", True) if C.op.tag == _tag.MATMUL else True
+    if C.op.tag == _tag.MATMUL and not tb and not ta:
+        mr, nr, vec = _tiles(M, N)
+        schedule_gemm_tile(s, C, O, mr=mr, nr=nr, vec=vec, mb=_pick(M, (64, 32, 16, 8, 4)),
+                           nb=_pick(N, (256, 128, 64, 32, 16)))
+        return
+    schedule_gemm_nt(s, C, O)
 
 
 def schedule_gemm_nt(s, C, O, mr=4, nr=16, kv=8):
     """A and B both read along k (B transposed): factor k's vector lanes out with rfactor, so the
     tile accumulates mr x nr vectors along k; then sum the lanes, vectorized over n."""
-    if O.op is C.op:
-        CO = s.cache_write(C, "local")  # the lane sum, at the tile
-        out = C
-    else:
-        s[C].set_scope("local")
-        CO = C
-        out = O
+    out, CO = _local_tile(s, C, O)  # CO: the lane sum, at the tile
     M = get_const_tuple(out.shape)[-2]
     (k,) = s[CO].op.reduce_axis
     K = get_const_tuple((k.dom.extent,))[0]

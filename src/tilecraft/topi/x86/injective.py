@@ -10,7 +10,7 @@ region costs more than it saves).
 from __future__ import annotations
 
 from ... import te
-from ..utils import as_list, first_divisor, get_const_tuple, inline_injective
+from ..utils import first_divisor, get_const_tuple, inline_injective, schedule_injective_group
 
 # Below this many output elements a parallel region costs more than it gains.
 PARALLEL_MIN_ELEMENTS = 4096
@@ -45,12 +45,7 @@ def schedule_injective_from_existing(s: te.Schedule, out: te.Tensor) -> te.Sched
 def schedule_injective(outs) -> te.Schedule:
     """Schedule an injective group: everything inlined into the outputs, each output parallel and
     vectorized."""
-    outs = as_list(outs)
-    s = te.create_schedule([o.op for o in outs])
-    inline_injective(s, outs)
-    for o in outs:
-        schedule_injective_from_existing(s, o)
-    return s
+    return schedule_injective_group(outs, schedule_injective_from_existing)
 
 
 schedule_elemwise = schedule_injective

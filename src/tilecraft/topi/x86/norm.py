@@ -9,8 +9,8 @@ times while it sits in L1, so the kernel streams the input once from memory.
 from __future__ import annotations
 
 from ... import te
-from ..utils import as_list, find_stage, get_const_tuple
-from .injective import PARALLEL_MIN_ELEMENTS, inline_injective, schedule_injective_from_existing, vector_width
+from ..utils import as_list, find_stage, get_const_tuple, inlined_schedule
+from .injective import PARALLEL_MIN_ELEMENTS, schedule_injective_from_existing, vector_width
 from .reduction import rfactor_row
 
 
@@ -71,8 +71,7 @@ def schedule_layer_norm(outs) -> te.Schedule:
     """Schedule topi.nn.layer_norm / group_norm / instance_norm (and element-wise stages fused
     after them)."""
     outs = as_list(outs)
-    s = te.create_schedule([o.op for o in outs])
-    inline_injective(s, outs)
+    s = inlined_schedule(outs)
     out = outs[0]
     norm = find_stage(out, ("layer_norm", "group_norm"))
     if norm is None:

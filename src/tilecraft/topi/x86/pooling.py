@@ -10,24 +10,16 @@ pooling is a reduction over H and W and goes to schedule_reduce.
 from __future__ import annotations
 
 from ... import te
-from ..utils import as_list, find_stage, first_divisor, get_const_tuple
-from .injective import PARALLEL_MIN_ELEMENTS, inline_injective, schedule_injective_from_existing
-from .reduction import schedule_reduce
+from ..utils import as_list, find_stage, first_divisor, get_const_tuple, inlined_schedule
+from .injective import PARALLEL_MIN_ELEMENTS, schedule_injective_from_existing
+from .reduction import lanes_inside_reduction, schedule_reduce
 
 _POOL_TAGS = ("pool_max", "pool_sum", "adaptive_pool_max", "adaptive_pool_sum")
 
 
 def _schedule_window(s, red):
     """Window loops outside the innermost output axis, which is vectorized."""
-    st = s[red]
-    axes = list(st.op.axis)
-    vec = first_divisor(get_const_tuple(red.shape)[-1], (16, 8, 4), 0)
-    if vec:
-        io, ii = st.split(axes[-1], factor=vec)
-        st.reorder(*axes[:-1], io, *st.op.reduce_axis, ii)
-        st.vectorize(ii)
-    else:
-        st.reorder(*axes, *st.op.reduce_axis)
+    lanes_inside_reduction(s[red], first_divisor(get_const_tuple(red.shape)[-1], (16, 8, 4), 0))
 
 
 def schedule_pool(outs, layout: str = "NCHW") -> te.Schedule:
@@ -36,8 +28,7 @@ def schedule_pool(outs, layout: str = "NCHW") -> te.Schedule:
     red = find_stage(outs[0], _POOL_TAGS)
     if red is None:  # global pooling: a mean / max reduction over H and W
         return schedule_reduce(outs)
-    s = te.create_schedule([o.op for o in outs])
-    inline_injective(s, outs)
+    s = inlined_schedule(outs)
     out = outs[0]
     if get_const_tuple(out.shape) != get_const_tuple(red.shape):
         schedule_injective_from_existing(s, out)

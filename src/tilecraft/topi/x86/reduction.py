@@ -21,8 +21,8 @@ from ... import te
 from ...ir.expr import ProducerLoad
 from ...ir.functor import post_order_visit
 from .. import tag as _tag
-from ..utils import as_list, get_const_tuple
-from .injective import PARALLEL_MIN_ELEMENTS, inline_injective, schedule_injective_from_existing, vector_width
+from ..utils import as_list, get_const_tuple, inlined_schedule
+from .injective import PARALLEL_MIN_ELEMENTS, schedule_injective_from_existing, vector_width
 
 
 def _prod(xs) -> int:
@@ -87,6 +87,20 @@ def row_reduction_at(s: te.Schedule, red: te.Tensor, stage, axis, rf=None) -> No
         s[rf].compute_at(stage, axis)
 
 
+def lanes_inside_reduction(st, vec) -> list:
+    """Move the reduction loops of stage `st` outside its innermost data axis, which is split by
+    `vec` and vectorized (when vec is nonzero): every vector lane keeps its own accumulator.
+    Returns the data axes outside the reduction (to fuse / parallelize)."""
+    axes = list(st.op.axis)
+    if not vec:
+        st.reorder(*axes, *st.op.reduce_axis)
+        return axes
+    io, ii = st.split(axes[-1], factor=vec)
+    st.reorder(*axes[:-1], io, *st.op.reduce_axis, ii)
+    st.vectorize(ii)
+    return axes[:-1] + [io]
+
+
 def _schedule_inner_reduction(s, red: te.Tensor, out: te.Tensor, work: int):
     """Rows in parallel (red's own rows, or those of an element-wise epilogue `out` of red's
     shape that owns the loop), each row's reduction vectorized through rfactor."""
@@ -103,20 +117,8 @@ def _schedule_inner_reduction(s, red: te.Tensor, out: te.Tensor, work: int):
 def _schedule_outer_reduction(s, red: te.Tensor, out: te.Tensor, work: int):
     """Reduction loops outside the innermost kept axis, which is vectorized."""
     st = s[red]
-    axes = list(st.op.axis)
-    raxes = list(st.op.reduce_axis)
-    inner_ext = get_const_tuple(red.shape)[-1]
-    vec = vector_width(inner_ext)
-    if vec:
-        io, ii = st.split(axes[-1], factor=vec)
-        outer = axes[:-1] + [io]
-    else:
-        ii, outer = None, axes
-    order = outer + raxes + ([ii] if ii is not None else [])
-    st.reorder(*order)
+    outer = lanes_inside_reduction(st, vector_width(get_const_tuple(red.shape)[-1]))
     par = st.fuse(*outer) if len(outer) > 1 else (outer[0] if outer else None)
-    if ii is not None:
-        st.vectorize(ii)
     if out.op is red.op:
         if par is not None and work >= PARALLEL_MIN_ELEMENTS:
             st.parallel(par)
@@ -139,8 +141,7 @@ def schedule_reduce(outs) -> te.Schedule:
     """Schedule a group holding reductions (topi.sum/mean/max/argmax/... and what relay fuses
     into them): injective producers inlined, rows parallel, the reduction vectorized."""
     outs = as_list(outs)
-    s = te.create_schedule([o.op for o in outs])
-    inline_injective(s, outs)
+    s = inlined_schedule(outs)
     out_stages = {s[o] for o in outs}
     done = set()  # stages, not ops: rfactor gives a stage a new op
     for o in outs:
@@ -168,4 +169,4 @@ def schedule_reduce(outs) -> te.Schedule:
     return s
 
 
-__all__ = ["reduces_innermost", "rfactor_row", "row_reduction_at", "schedule_reduce"]
+__all__ = ["reduces_innermost", "rfactor_row", "lanes_inside_reduction", "row_reduction_at", "schedule_reduce"]

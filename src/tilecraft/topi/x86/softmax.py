@@ -10,9 +10,9 @@ inside that loop, vectorized along the innermost axis.
 from __future__ import annotations
 
 from ... import te
-from ..utils import as_list, find_stage, get_const_tuple
-from .injective import PARALLEL_MIN_ELEMENTS, inline_injective, schedule_injective_from_existing, vector_width
-from .reduction import rfactor_row
+from ..utils import as_list, find_stage, get_const_tuple, inlined_schedule
+from .injective import PARALLEL_MIN_ELEMENTS, schedule_injective_from_existing, vector_width
+from .reduction import lanes_inside_reduction, rfactor_row
 
 
 def _vectorize_inner(s, t):
@@ -65,13 +65,7 @@ def _schedule_other_axis(s, out, axis, maxelem, exp, expsum, readers_of_exp):
         inner_ext = get_const_tuple(t.shape)[-1] if t_axes else 0
         vec = vector_width(inner_ext)
         if st.op.reduce_axis and t_axes and len(t_axes) > axis:
-            # reduction outside the innermost kept axis, which is vectorized
-            if vec:
-                io, ii = st.split(t_axes[-1], factor=vec)
-                st.reorder(*t_axes[:-1], io, *st.op.reduce_axis, ii)
-                st.vectorize(ii)
-            else:
-                st.reorder(*t_axes, *st.op.reduce_axis)
+            lanes_inside_reduction(st, vec)
         elif not st.op.reduce_axis and vec:
             _, ii = st.split(t_axes[-1], factor=vec)
             st.vectorize(ii)
@@ -88,8 +82,7 @@ def _schedule_other_axis(s, out, axis, maxelem, exp, expsum, readers_of_exp):
 def schedule_softmax(outs) -> te.Schedule:
     """Schedule topi.nn.softmax / log_softmax (and element-wise stages fused after them)."""
     outs = as_list(outs)
-    s = te.create_schedule([o.op for o in outs])
-    inline_injective(s, outs)
+    s = inlined_schedule(outs)
     out = outs[0]
     sm = find_stage(out, "softmax_output") or find_stage(out, "log_softmax_output")
     if sm is None:
