@@ -24,14 +24,14 @@ when the kernel calls `__syncthreads()`), for checking generated code without a 
 
 from __future__ import annotations
 
-from ...ir.expr import Buffer, IntImm, Var
-from ...ir.functor import free_vars, post_order_visit
-from ...runtime.artifact import Artifact, FuncInfo, ParamInfo
+from ...ir.expr import Buffer, IntImm
+from ...runtime.artifact import Artifact
 from ...runtime.nvcc import compile_ptx, find_nvcc
-from ...tir.stmt import BufferStore, IRModule, PrimFunc
+from ...tir.stmt import IRModule, PrimFunc
 from ..target import Target
 from .cuda_c import HELPERS, CodegenError, KernelPrinter
 from .cuda_split import BLOCK_TAGS, THREAD_TAGS, HostDeviceSplitter, py_expr
+from .signature import func_info, shape_vars
 
 __all__ = ["build_cuda", "codegen_cuda", "emulation_source", "CodegenError"]
 
@@ -41,41 +41,6 @@ def _cuda_target(target) -> Target:
     if target.kind != "cuda":
         raise ValueError(f"the CUDA code generator builds for 'cuda' targets, not {str(target)!r}")
     return target
-
-
-def _shape_vars(f: PrimFunc) -> list:
-    explicit = {p for p in f.params if isinstance(p, Var)}
-    out: list = []
-    for p in f.params:
-        if isinstance(p, Buffer):
-            for x in (*p.shape, *p.strides, *(() if p.elem_offset is None else (p.elem_offset,))):
-                for v in free_vars(x):
-                    if v not in explicit and v not in out:
-                        out.append(v)
-    return out
-
-
-def _dim(d):
-    if isinstance(d, IntImm):
-        return d.value
-    if isinstance(d, Var):
-        return d.name
-    return str(d)
-
-
-def _func_info(name: str, f: PrimFunc, shape_vars: list) -> FuncInfo:
-    params = []
-    for p in f.params:
-        if isinstance(p, Buffer):
-            params.append(ParamInfo("buffer", p.name, p.dtype, tuple(_dim(d) for d in p.shape)))
-        elif isinstance(p, Var):
-            params.append(ParamInfo("scalar", p.name, p.dtype))
-        else:
-            raise ValueError(f"parameter {p!r} of function {name!r} is neither a Buffer nor a Var")
-    written: set = set()
-    post_order_visit(f.body, lambda n: written.add(n.buffer.data) if isinstance(n, BufferStore) else None)
-    writes = tuple(i for i, p in enumerate(f.params) if isinstance(p, Buffer) and p.data in written)
-    return FuncInfo(name, tuple(params), tuple((v.name, v.dtype) for v in shape_vars), writes)
 
 
 def _preamble(helpers: set, half: bool, emulate: bool) -> str:
@@ -96,12 +61,12 @@ def _generate(mod, target: Target, emulate: bool):
     helpers: set = set()
     half = False
     for name, f in mod.items():
-        shape_vars = _shape_vars(f)
-        infos.append(_func_info(name, f, shape_vars))
-        split = HostDeviceSplitter(f, name, shape_vars)
+        svars = shape_vars(f)
+        infos.append(func_info(name, f, svars))
+        split = HostDeviceSplitter(f, name, svars)
         host[name] = split.plan
         host_args[name] = [split.names.get(p.data if isinstance(p, Buffer) else p) for p in f.params] + \
-            [split.names.get(v) for v in shape_vars]
+            [split.names.get(v) for v in svars]
         for k in split.kernels:
             printer = KernelPrinter(k, split.names, target, emulate=emulate)
             text = printer.print()

@@ -23,14 +23,14 @@ import itertools
 import llvmlite.binding as llvm
 import llvmlite.ir as ir
 
-from ...ir.expr import Buffer, IntImm, Var
-from ...ir.functor import free_vars
+from ...ir.expr import Buffer
 from ...runtime import llvm_jit
-from ...runtime.artifact import Artifact, FuncInfo, ParamInfo
+from ...runtime.artifact import Artifact, FuncInfo
 from ...tir.stmt import IRModule, PrimFunc
 from ..target import Target
 from .llvm_func import FunctionCodegen
 from .llvm_types import I8, I32, PTR, FunctionAttributes, LoopID, value_type
+from .signature import func_info, shape_vars
 
 __all__ = ["codegen_llvm", "emit_object", "emit_assembly", "target_machine"]
 
@@ -135,27 +135,14 @@ class ModuleCodegen:
 
     # ------------------------------------------------------------------ functions
     def add_function(self, name: str, f: PrimFunc) -> FuncInfo:
-        explicit = {p for p in f.params if isinstance(p, Var)}
-        shape_vars: list = []
-        infos, arg_types = [], []
-        for p in f.params:
-            if isinstance(p, Buffer):
-                for x in (*p.shape, *p.strides, *(() if p.elem_offset is None else (p.elem_offset,))):
-                    for v in free_vars(x):
-                        if v not in explicit and v not in shape_vars:
-                            shape_vars.append(v)
-                infos.append(ParamInfo("buffer", p.name, p.dtype, tuple(_dim(d) for d in p.shape)))
-                arg_types.append(PTR)
-            elif isinstance(p, Var):
-                infos.append(ParamInfo("scalar", p.name, p.dtype))
-                arg_types.append(_abi_type(p.dtype))
-            else:
-                raise ValueError(f"parameter {p!r} of function {name!r} is neither a Buffer nor a Var")
-        arg_types += [_abi_type(v.dtype) for v in shape_vars]
+        svars = shape_vars(f)
+        info = func_info(name, f, svars)
+        arg_types = [PTR if isinstance(p, Buffer) else _abi_type(p.dtype) for p in f.params]
+        arg_types += [_abi_type(v.dtype) for v in svars]
         fn = ir.Function(self.module, ir.FunctionType(I32, arg_types), name)
         fn.attributes = self.function_attributes()
         cg = FunctionCodegen(self, fn, name)
-        for p, arg in zip(list(f.params) + shape_vars, fn.args):
+        for p, arg in zip(list(f.params) + svars, fn.args):
             if isinstance(p, Buffer):
                 arg.add_attribute("noalias")
                 arg.add_attribute("captures(none)")
@@ -166,36 +153,16 @@ class ModuleCodegen:
                 cg.noalias.add(p.data)
             else:
                 cg.vars[p] = cg.cast(arg, "int8", "bool") if p.dtype == "bool" else arg
-                if p in shape_vars:
+                if p in svars:
                     cg.nonneg.add(p)
         cg.stmt(f.body)
         cg.finish(0)
-        written = _stored_pointers(f.body)
-        writes = tuple(i for i, p in enumerate(f.params) if isinstance(p, Buffer) and p.data in written)
-        return FuncInfo(name, tuple(infos), tuple((v.name, v.dtype) for v in shape_vars), writes)
-
-
-def _stored_pointers(body) -> set:
-    """Data pointers the function writes through (reads of the same memory twice are harmless)."""
-    from ...ir.functor import post_order_visit
-    from ...tir.stmt import BufferStore
-
-    out = set()
-    post_order_visit(body, lambda n: out.add(n.buffer.data) if isinstance(n, BufferStore) else None)
-    return out
+        return info
 
 
 def _abi_type(dtype: str) -> ir.Type:
     """A scalar parameter's native type; bool travels as a byte (C's _Bool)."""
     return I8 if dtype == "bool" else value_type(dtype)
-
-
-def _dim(d):
-    if isinstance(d, IntImm):
-        return d.value
-    if isinstance(d, Var):
-        return d.name
-    return str(d)
 
 
 def codegen_llvm(mod, target=None, optimize: bool = True) -> Artifact:
