@@ -39,3 +39,8 @@ def is_nonneg(e, nonneg_vars) -> bool:
     if t is E.Broadcast:
         return is_nonneg(e.value, nonneg_vars)
     return False
+
+
+def is_const(e, v) -> bool:
+    """e is the integer constant v."""
+    return isinstance(e, E.IntImm) and e.value == v
