@@ -24,10 +24,10 @@ from .cuda_split import (
     LAUNCH_TAGS,
     THREAD_TAGS,
     NameTable,
-    SyncPlanner,
     binding_var_extent,
     is_launch_binding,
 )
+from .cuda_sync import SyncPlanner
 from .nonneg import is_nonneg, positive_const
 
 CTYPES = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "int", "int64": "long long",
