@@ -168,8 +168,10 @@ class _Store:
 
 
 def _const_int(e, default=1):
-    if isinstance(e, IntImm):
+    if type(e) is IntImm:
         return e.value
+    if isinstance(e, int):
+        return e
     return default
 
 
@@ -472,7 +474,19 @@ def per_store_features(func, max_n_bufs: int | None = None,
     return out.astype(np.float32)
 
 
-def _function_rows(func: PrimFunc, max_n_bufs: int, line: int) -> list:
+def store_buffer_names(func, max_n_bufs: int | None = None,
+                       cache_line_bytes: int = DEFAULT_CACHE_LINE_BYTES) -> list[list[str]]:
+    """For each store (rows of per_store_features, same order), the buffer in each buffer slot."""
+    max_n_bufs = DEFAULT_MAX_N_BUFS if max_n_bufs is None else max_n_bufs
+    funcs = [func] if isinstance(func, PrimFunc) else list(getattr(func, "functions", {}).values())
+    names: list = []
+    for f in funcs:
+        if isinstance(f, PrimFunc):
+            _function_rows(f, max_n_bufs, cache_line_bytes, names)
+    return names
+
+
+def _function_rows(func: PrimFunc, max_n_bufs: int, line: int, names_out: list | None = None) -> list:
     w = _Walker()
     target = str(func.attrs.get("target", "")) if func.attrs else ""
     if "cuda" in target or "gpu" in target:
@@ -503,7 +517,7 @@ def _function_rows(func: PrimFunc, max_n_bufs: int, line: int) -> list:
             else:
                 ent[2] = True
         level_bytes = [0] * (n + 1)
-        for key, ent in bufs.items():
+        for ent in bufs.values():
             eb = _dt.itemsize(ent[0].dtype)
             accs = ent[1]
             for lv in range(n + 1):
@@ -533,7 +547,7 @@ def _function_rows(func: PrimFunc, max_n_bufs: int, line: int) -> list:
         # 2. annotations
         target_keys = _vars_of_access(st.accesses[0][1], memo)
         load_keys = set()
-        for _, indices, is_write in st.accesses[1:]:
+        for _, indices, _w in st.accesses[1:]:
             load_keys |= _vars_of_access(indices, memo)
         # per level: "s" spatial (moves the stored element, or encloses the stored buffer's
         # allocation), "r" reduce (moves only what is read), "" neither
@@ -575,6 +589,8 @@ def _function_rows(func: PrimFunc, max_n_bufs: int, line: int) -> list:
             feats.append(_buffer_features(buf, accs, has_read, has_write, st, prod, level_bytes,
                                           body_bytes, buf_count, key, line))
         feats.sort(key=lambda f: (-f[0], -f[1], f[2]))
+        if names_out is not None:
+            names_out.append([f[2] for f in feats[:max_n_bufs]])
         for b, f in enumerate(feats[:max_n_bufs]):
             vals = f[3]
             base = off + b * N_BUF_FEATURES
@@ -792,5 +808,5 @@ def get_per_store_features_from_measure_pairs(inputs, results, skip_first_n_feat
     return _object_array(feats), thr, task_ids
 
 
-__all__ = ["feature_names", "feature_length", "per_store_features", "features_of_state",
+__all__ = ["feature_names", "feature_length", "per_store_features", "store_buffer_names", "features_of_state",
            "get_per_store_features_from_states", "get_per_store_features_from_measure_pairs"]
