@@ -21,7 +21,8 @@ values are returned in `params` — as classic TVM does — unless `freeze_param
 them as constants instead.  ONNX dtypes are kept (int64 stays int64, bool stays bool), except
 that index tensors of Gather/GatherElements/GatherND become int32 (negative indices are handled).
 Converters are registered per ONNX operator type in `_CONVERTERS`; `supported_ops()` lists them.
-The converters themselves live in onnx_ops.py, imported at the end of this module.
+The converters themselves live in onnx_math.py, onnx_nn.py and onnx_shape.py (one file per operator
+family), imported at the end of this module.
 
 Better than classic TVM: unsupported operators are all reported at once (classic stops at the
 first); errors while converting name the ONNX node, its operator and its input shapes.
@@ -34,6 +35,8 @@ import os
 import numpy as np
 
 from ..expr import Expr, Function, Tuple, Var, const
+from ..op import tensor as _t
+from ..op import transform as _tr
 from ..ty import TensorType
 from .common import OpNotImplemented, TypeCache, UnsupportedReport
 
@@ -314,6 +317,30 @@ def _register(*names):
     return deco
 
 
+# helpers the converter families share
+
+def _cast_to(g, e, dtype):
+    return e if g.dtype_of(e) == dtype else (_t.cast(e, dtype))
+
+
+def _scalar(v, dtype):
+    return const(np.array(v, dtype=dtype))
+
+
+def _reshape(g, e, shape):
+    shape = tuple(int(s) for s in shape)
+    return e if tuple(g.shape(e)) == shape else (_tr.reshape(e, shape))
+
+
+def _axes(g, ins, a, k=1):
+    """Axes from the attribute (older opsets) or from input k (newer)."""
+    if "axes" in a:
+        return _ints(a["axes"])
+    if len(ins) > k and ins[k] is not None:
+        return _ints(g.const_input(ins[k], f"{g.node.op_type}'s axes"))
+    return None
+
+
 # ---------------------------------------------------------------------------- entry point
 
 def from_onnx(model, shape=None, dtype="float32", opset=None, freeze_params=False, convert_config=None, *,
@@ -350,6 +377,7 @@ def from_onnx(model, shape=None, dtype="float32", opset=None, freeze_params=Fals
     return GraphProto(shape, dtype, freeze_params).from_onnx(model.graph, int(opset))
 
 
-# The converters live in onnx_ops.py; importing it registers every converter in _CONVERTERS.  It
-# imports the registry and helpers above from this module, so it is imported last.
-from . import onnx_ops  # noqa: E402, F401
+# The converters live in one module per operator family; importing them registers every converter
+# in _CONVERTERS.  They import the registry and helpers above from this module, so they are
+# imported last.
+from . import onnx_math, onnx_nn, onnx_shape  # noqa: E402, F401
