@@ -19,8 +19,9 @@ This module does not import torch at import time; converters that need it import
 
 This module holds the table (`register`, `lookup`, `supported_ops`), `Args`, `AtenContext` and
 the helpers converters share; the converters themselves live in aten_math.py (element-wise,
-comparisons, reductions, casts), aten_nn.py (activations, norms, linear algebra, convolution,
-pooling, attention, embedding) and aten_shape.py (views, indexing, joins and splits, creation),
+comparisons, reductions, casts), aten_nn.py (activations, norms, convolution, pooling,
+embedding), aten_linalg.py (linear algebra, attention) and aten_shape.py (views, indexing, joins
+and splits, creation),
 which this module imports at its end so that importing it registers every converter.
 """
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..expr import Call, Constant, Expr, Tuple, Var
+from ..op import nn as _nn
 from ..op import tensor as _t
 from ..op import transform as _tf
 from ..op.registry import get as _get_op
@@ -357,10 +359,19 @@ def _numel(shape) -> int:
     return n
 
 
+def _bias(ctx, out, b, axis=-1):
+    if b is None:
+        return out
+    b = ctx.expr(b, ctx.dtype(out))
+    if ctx.ndim(b) == 1 and ctx.shape(b)[0] == ctx.shape(out)[axis]:
+        return _nn.bias_add(out, b, axis=axis)
+    return _t.add(out, b)
+
+
 __all__ = ["CONVERTERS", "STATIC_RESULT", "Args", "AtenContext", "register", "lookup", "supported_ops",
            "dtype_str", "is_dynamic", "is_torch_tensor"]
 
 
 # The converters live in the family modules below; importing them registers every converter in
 # CONVERTERS.  They import the helpers above from this module, so they are imported last.
-from . import aten_math, aten_nn, aten_shape  # noqa: E402, F401
+from . import aten_linalg, aten_math, aten_nn, aten_shape  # noqa: E402, F401

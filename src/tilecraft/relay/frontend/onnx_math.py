@@ -13,14 +13,7 @@ from ..expr import Expr, const
 from ..op import nn as _nn
 from ..op import tensor as _t
 from .common import OpNotImplemented
-from .onnx import (
-    _CONVERTERS,
-    _axes,
-    _cast_to,
-    _np_dtype,
-    _register,
-    _reshape,
-)
+from .onnx import _CONVERTERS, _axes, _cast_to, _np_dtype, _register, _reshape
 
 
 def _unary(relay_fn):

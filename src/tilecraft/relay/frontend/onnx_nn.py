@@ -16,16 +16,7 @@ from ..op import tensor as _t
 from ..op import transform as _tr
 from ..op._rel import broadcast_shapes
 from .common import OpNotImplemented
-from .onnx import (
-    _CONVERTERS,
-    ONNXImportError,
-    _ints,
-    _prod,
-    _register,
-    _reshape,
-    _scalar,
-    _str,
-)
+from .onnx import _CONVERTERS, ONNXImportError, _ints, _prod, _register, _reshape, _scalar, _str
 
 # -- activations
 

@@ -14,17 +14,7 @@ from ..op import tensor as _t
 from ..op import transform as _tr
 from ..op._rel import broadcast_shapes
 from .common import OpNotImplemented
-from .onnx import (
-    ONNXImportError,
-    _axes,
-    _cast_to,
-    _ints,
-    _prod,
-    _register,
-    _reshape,
-    _scalar,
-    _str,
-)
+from .onnx import ONNXImportError, _axes, _cast_to, _ints, _prod, _register, _reshape, _scalar, _str
 
 # -- shapes and layout
 
