@@ -175,8 +175,14 @@ def _const_int(e, default=1):
     return default
 
 
+_FLOAT_DTYPES: dict = {}
+
+
 def _is_float(dtype: str) -> bool:
-    return dtype.startswith("float") or dtype.startswith("bfloat")
+    f = _FLOAT_DTYPES.get(dtype)
+    if f is None:
+        f = _FLOAT_DTYPES[dtype] = dtype.startswith("float") or dtype.startswith("bfloat")
+    return f
 
 
 class _Walker:
@@ -407,8 +413,10 @@ class _Access:
 
     def __init__(self, buf, indices, level_of, loops, memo):
         n = len(loops)
-        shape = [_const_int(d, 1 << 30) for d in buf.shape]
-        strides = _row_strides(buf)
+        geo = memo.get(id(buf))
+        if geo is None:
+            geo = memo[id(buf)] = ([_const_int(d, 1 << 30) for d in buf.shape], _row_strides(buf))
+        shape, strides = geo
         # spans[d] accumulates from the innermost level outwards
         contrib = [[0] * len(indices) for _ in range(n)]  # contrib[level][dim]
         flat = [0] * n
@@ -444,12 +452,26 @@ class _Access:
         for lv in range(n - 1, -1, -1):
             c = contrib[lv]
             tot = 1
+            x = 1
             for d in range(len(span)):
-                span[d] += c[d]
-                tot *= min(span[d], shape[d])
+                x = span[d] = span[d] + c[d]
+                if x > shape[d]:
+                    x = shape[d]
+                tot *= x
             touched[lv] = tot
-            last_span[lv] = min(span[-1], shape[-1]) if span else 1
+            last_span[lv] = x
         self.touched, self.flat, self.used, self.last_span = touched, flat, used, last_span
+
+    @classmethod
+    def merged(cls, accs):
+        """One summary of several accesses to a buffer: most elements touched, any use of a loop,
+        the smallest non-zero stride per loop."""
+        m = cls.__new__(cls)
+        m.touched = [max(t) for t in zip(*(a.touched for a in accs))]
+        m.last_span = [max(t) for t in zip(*(a.last_span for a in accs))]
+        m.used = [any(t) for t in zip(*(a.used for a in accs))]
+        m.flat = [min((abs(c) for c in t if c), default=0) for t in zip(*(a.flat for a in accs))]
+        return m
 
 
 # --------------------------------------------------------------------------------- the features
@@ -505,34 +527,51 @@ def _function_rows(func: PrimFunc, max_n_bufs: int, line: int, names_out: list |
         loops = st.loops
         n = len(loops)
         level_of = {lp.var: i for i, lp in enumerate(loops)}
-        bufs: dict = {}  # data var -> [buffer, [accesses], has_read, has_write, n_accesses]
+        bufs: dict = {}  # data var -> [buffer, [accesses], has_read, has_write]
+        seen: dict = {}  # (buffer var, ids of the index expressions) -> _Access: a read-modify-write shares its indices
+        write_used = load_used = None
         for buf, indices, is_write in st.accesses:
             key = buf.data
             ent = bufs.get(key)
             if ent is None:
                 ent = bufs[key] = [buf, [], False, False]
-            ent[1].append(_Access(buf, indices, level_of, loops, memo))
+            sk = (key, *map(id, indices))
+            acc = seen.get(sk)
+            if acc is None:
+                acc = seen[sk] = _Access(buf, indices, level_of, loops, memo)
+            ent[1].append(acc)
             if is_write:
                 ent[3] = True
+                write_used = acc.used
             else:
                 ent[2] = True
+                load_used = acc.used if load_used is None else [a or b for a, b in zip(load_used, acc.used)]
         level_bytes = [0] * (n + 1)
         for ent in bufs.values():
             eb = _dt.itemsize(ent[0].dtype)
             accs = ent[1]
+            uniq = list(dict.fromkeys(accs))
+            m = uniq[0] if len(uniq) == 1 else _Access.merged(uniq)
+            ent[1] = (m, len(accs))
+            touched = m.touched
             for lv in range(n + 1):
-                level_bytes[lv] += max(a.touched[lv] for a in accs) * eb
+                level_bytes[lv] += touched[lv] * eb
         for lv, lp in enumerate(loops):
             k = id(lp)
             body_bytes[k] = body_bytes.get(k, 0) + level_bytes[lv + 1]
             for key in bufs:
                 kk = (k, key)
                 buf_count[kk] = buf_count.get(kk, 0) + 1
-        infos.append((bufs, level_bytes))
+        # per level: "s" spatial (moves the stored element, or encloses the stored buffer's
+        # allocation), "r" reduce (moves only what is read), "" neither
+        alloc_depth = st.alloc[2] if st.alloc is not None else 0
+        cat = ["s" if write_used[lv] or lv < alloc_depth else ("r" if load_used and load_used[lv] else "")
+               for lv in range(n)]
+        infos.append((bufs, level_bytes, cat))
 
     rows = []
     n_feat = feature_length(max_n_bufs)
-    for st, (bufs, level_bytes) in zip(stores, infos):
+    for st, (bufs, level_bytes, cat) in zip(stores, infos):
         row = [0.0] * n_feat
         loops = st.loops
         n = len(loops)
@@ -545,17 +584,6 @@ def _function_rows(func: PrimFunc, max_n_bufs: int, line: int, names_out: list |
             if ops[i]:
                 row[i] = (ops[i] * prod)
         # 2. annotations
-        target_keys = _vars_of_access(st.accesses[0][1], memo)
-        load_keys = set()
-        for _, indices, _w in st.accesses[1:]:
-            load_keys |= _vars_of_access(indices, memo)
-        # per level: "s" spatial (moves the stored element, or encloses the stored buffer's
-        # allocation), "r" reduce (moves only what is read), "" neither
-        alloc_depth = st.alloc[2] if st.alloc is not None else 0
-        cat = []
-        for lv, lp in enumerate(loops):
-            v = lp.var
-            cat.append("s" if v in target_keys or lv < alloc_depth else ("r" if v in load_keys else ""))
         off = _N_OPS
         for _, kind in _ANN_KINDS:
             num, aprod, alen, pos = 0, 1, 0, POS_NONE
@@ -623,14 +651,6 @@ def _function_rows(func: PrimFunc, max_n_bufs: int, line: int, names_out: list |
     return rows
 
 
-def _vars_of_access(indices, memo) -> set:
-    out = set()
-    for idx in indices:
-        for k in _linear(idx, memo):
-            out.add(k[1] if type(k) is tuple else k)
-    return out
-
-
 def _position(cat, lv) -> int:
     c = cat[lv]
     if c == "":
@@ -664,37 +684,34 @@ def _arith_curve(comp, mem, row, off):
 
 
 def _buffer_features(buf, accs, has_read, has_write, st, prod, level_bytes, body_bytes, buf_count, key, line):
+    m, n_acc = accs  # the merged summary of the store's accesses to buf, and how many there are
     loops = st.loops
     n = len(loops)
     eb = _dt.itemsize(buf.dtype)
-    n_acc = len(accs)
     nbytes = prod * eb * n_acc
-    unique_elems = max(a.touched[0] for a in accs)
+    unique_elems = m.touched[0]
     unique_bytes = unique_elems * eb
     # stride: the innermost loop that moves the address
     stride, reduce_ratio, stride_lv = 0, prod, -1
     inner = 1
+    flat = m.flat
     for lv in range(n - 1, -1, -1):
-        s = 0
-        for a in accs:
-            c = abs(a.flat[lv])
-            if c and (s == 0 or c < s):
-                s = c
-        if s:
-            stride, reduce_ratio, stride_lv = s, inner, lv
+        if flat[lv]:
+            stride, reduce_ratio, stride_lv = abs(flat[lv]), inner, lv
             break
         inner *= loops[lv].ext
     lines = max(prod / reduce_ratio * min(1.0, stride * eb / line), 1.0)
-    last = max(a.last_span[0] for a in accs)
+    last = m.last_span[0]
     rows_touched = unique_elems / last if last else 1
     unique_lines = max(rows_touched * math.ceil(last * eb / line), 1.0)
     contiguous = 1.0 if stride == 1 and stride_lv == n - 1 else 0.0
     # reuse
     reuse_type, dis_iter, dis_bytes, reuse_ct = 2, 0.0, 0.0, 0.0
     inner = 1
+    used = m.used
     for lv in range(n - 1, -1, -1):
         lp = loops[lv]
-        if lp.ext > 1 and not any(a.used[lv] for a in accs):
+        if lp.ext > 1 and not used[lv]:
             reuse_type, reuse_ct, dis_iter = 0, float(lp.ext), float(inner)
             dis_bytes = float(body_bytes.get(id(loops[lv + 1]), 0) if lv + 1 < n else level_bytes[n])
             break
