@@ -84,8 +84,8 @@ def build_in_pool(pool: WorkerPool, inp, timeout: float, build_dir, build_func: 
                            f"building took longer than the {timeout:g} s timeout; the build worker was killed",
                            time.time() - tic)
     except WorkerDied as err:
-        return BuildResult("", (), MeasureErrorNo.COMPILE_HOST, f"the build worker process {err.how} while building the candidate",
-                           time.time() - tic)
+        return BuildResult("", (), MeasureErrorNo.COMPILE_HOST,
+                           f"the build worker process {err.how} while building the candidate", time.time() - tic)
     except WorkerError as err:
         return BuildResult("", (), MeasureErrorNo.UNKNOWN_ERROR, one_line(str(err)), time.time() - tic)
     except Exception as err:  # noqa: BLE001 - e.g. the candidate cannot be pickled

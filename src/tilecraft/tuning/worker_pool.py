@@ -105,7 +105,8 @@ def child_main(read_fd: int, write_fd: int, ppid: int) -> None:
     except EOFError:
         return
     sys.path[:] = init["sys_path"]
-    import tilecraft  # noqa: F401  (pay the import before "ready")
+    from ..driver import build_module  # noqa: F401  (pay the imports before "ready")
+    from ..runtime import export  # noqa: F401
 
     outbox.send_bytes(pickle.dumps(("ready", os.getpid())))
     while True:
