@@ -239,3 +239,24 @@ def test_states_and_measure_pairs():
     assert all(f.shape[1] == feature_length() for f in feats)
     feats, _, _ = get_per_store_features_from_measure_pairs(inputs, results, skip_first_n_feature_extraction=2)
     assert len(feats[0]) == 0 and len(feats[2]) == 2
+
+
+def test_states_of_the_real_compute_dag():
+    """The same matmul as loop states of the auto-scheduler, replayed by ComputeDAG."""
+    from tilecraft.auto_scheduler.compute_dag import ComputeDAG
+
+    A, B, C = matmul()
+    dag = ComputeDAG([A, B, C])
+    task = SimpleNamespace(compute_dag=dag, workload_key="mm", target="llvm")
+    s = dag.get_init_state()
+    i, j, k = s[C].iters
+    i0, i1 = s.split(C, i, [8])
+    j0, j1 = s.split(C, j, [16])
+    s.reorder(C, [i0, j0, k, i1, j1])
+    s.parallel(C, s[C].iters[0])
+    s.vectorize(C, s[C].iters[-1])
+    (F,) = get_per_store_features_from_states([s], task)
+    r = update_row(F)
+    assert r["parallel_len"] == pytest.approx(slog(N // 8)) and r["parallel_type.outer_spatial"] == 1
+    assert r["vec_len"] == pytest.approx(slog(16)) and r["vec_type.inner_spatial"] == 1
+    assert r["float_mul"] == pytest.approx(slog(N ** 3))
