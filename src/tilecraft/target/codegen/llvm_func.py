@@ -77,6 +77,16 @@ class FunctionCodegen(ExprMixin, MemoryMixin, ParallelMixin, CallsMixin):
         else:
             self.nonneg.discard(var)
 
+    def fail_unless(self, cond, label: str) -> None:
+        """Return -1 from the function unless `cond` holds; code after this runs in the `<label>.ok`
+        block."""
+        ok = self.fn.append_basic_block(f"{label}.ok")
+        fail = self.fn.append_basic_block(f"{label}.fail")
+        self.b.cbranch(cond, ok, fail)
+        self.b.position_at_end(fail)
+        self.b.ret(ir.Constant(I32, -1))
+        self.b.position_at_end(ok)
+
     def is_nonneg(self, e) -> bool:
         """A cheap proof that the integer e is >= 0 (see codegen/nonneg.py)."""
         return is_nonneg(e, self.nonneg)
@@ -127,13 +137,8 @@ class FunctionCodegen(ExprMixin, MemoryMixin, ParallelMixin, CallsMixin):
         if isinstance(cond, ir.Constant) and cond.constant:
             self.stmt(s.body)
             return
-        ok = self.fn.append_basic_block("assert.ok")
-        fail = self.fn.append_basic_block("assert.fail")
-        self.b.cbranch(cond, ok, fail)
-        self.b.position_at_end(fail)
         self.mcg.note_assert(s.message)
-        self.b.ret(ir.Constant(I32, -1))
-        self.b.position_at_end(ok)
+        self.fail_unless(cond, "assert")
         self.stmt(s.body)
 
     def stmt_IfThenElse(self, s):

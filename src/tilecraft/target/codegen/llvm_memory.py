@@ -151,12 +151,7 @@ class MemoryMixin:
         slot = self.alloca_b.alloca(PTR)
         slot.type = PTR
         rc = self.b.call(memalign, [slot, ir.Constant(I64, ALLOC_ALIGN), size])
-        ok = self.fn.append_basic_block("alloc.ok")
-        fail = self.fn.append_basic_block("alloc.fail")
-        self.b.cbranch(self.b.icmp_signed("==", rc, ir.Constant(I32, 0)), ok, fail)
-        self.b.position_at_end(fail)
-        self.b.ret(ir.Constant(I32, -1))
-        self.b.position_at_end(ok)
+        self.fail_unless(self.b.icmp_signed("==", rc, ir.Constant(I32, 0)), "alloc")
         ptr = self.b.load(slot, typ=PTR)
         old = self.bind(buf.data, ptr)
         self.noalias.add(buf.data)

@@ -91,12 +91,7 @@ class ParallelMixin:
         self.b.call(gomp, [wfn, slot, ir.Constant(I32, mcg.num_threads), ir.Constant(I32, 0)])
         mcg.uses_openmp = True
         err = self.b.load(field(self.b, slot, len(fields) - 1), typ=I32)
-        ok = self.fn.append_basic_block("parallel.ok")
-        bad = self.fn.append_basic_block("parallel.fail")
-        self.b.cbranch(self.b.icmp_signed("==", err, ir.Constant(I32, 0)), ok, bad)
-        self.b.position_at_end(bad)
-        self.b.ret(ir.Constant(I32, -1))
-        self.b.position_at_end(ok)
+        self.fail_unless(self.b.icmp_signed("==", err, ir.Constant(I32, 0)), "parallel")
 
 
 class _UsedVars(Visitor):

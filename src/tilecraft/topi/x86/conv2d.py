@@ -43,6 +43,11 @@ def conv2d_nchw_via_NCHWc(data, kernel, strides, padding, dilation, ic_bn, oc_bn
     return nchwc_to_nchw(out)
 
 
+def is_pad(t) -> bool:
+    """t is computed by a pad stage (the padded input of a convolution)."""
+    return isinstance(t.op, te.ComputeOp) and "pad" in t.op.tag
+
+
 def inline_injective_inputs(s, t):
     """compute_inline the injective producers of `t` (e.g. a layout transform feeding a pad), so
     they are computed in t's loop nest."""
@@ -89,7 +94,7 @@ def schedule_conv2d_NCHWc(outs):
 
 def _schedule_NCHWc_anchor(s, C, outs):
     data_vec, kernel_vec = C.op.input_tensors
-    if isinstance(data_vec.op, te.ComputeOp) and "pad" in data_vec.op.tag:
+    if is_pad(data_vec):
         schedule_pad_root(s, data_vec)
     else:
         _schedule_packed_input(s, data_vec)
@@ -129,7 +134,7 @@ def schedule_conv2d_nchw(outs):
 
 def _schedule_nchw_anchor(s, C, outs):
     data, kernel = C.op.input_tensors
-    if isinstance(data.op, te.ComputeOp) and "pad" in data.op.tag:
+    if is_pad(data):
         schedule_pad_root(s, data)
     _schedule_packed_input(s, kernel)
     schedule_conv_nchw_direct(s, C, outs)
@@ -183,7 +188,7 @@ def schedule_conv2d_nhwc(outs):
 
 def _schedule_nhwc_anchor(s, C, outs):
     data, kernel = C.op.input_tensors
-    if isinstance(data.op, te.ComputeOp) and "pad" in data.op.tag:
+    if is_pad(data):
         inline_injective_inputs(s, data)
         a = s[data].op.axis
         s[data].parallel(s[data].fuse(a[0], a[1]))

@@ -4,10 +4,9 @@ to its use (it stays in L1)."""
 
 from __future__ import annotations
 
-from ... import te
 from .. import tag as _tag
 from ..utils import get_const_tuple, schedule_anchor
-from .conv2d import _anchor_and_out, _schedule_packed_input, inline_injective_inputs
+from .conv2d import _anchor_and_out, _schedule_packed_input, inline_injective_inputs, is_pad
 
 
 def schedule_depthwise_conv2d_nchw(outs):
@@ -37,7 +36,7 @@ def _schedule_depthwise_anchor(s, C, outs):
     s[CC].unroll(dj)
     s[CC].unroll(ca)
     s[CC].vectorize(cb)
-    if isinstance(data.op, te.ComputeOp) and "pad" in data.op.tag:
+    if is_pad(data):
         inline_injective_inputs(s, data)
         s[data].compute_at(s[out], nc)
 
