@@ -15,6 +15,7 @@ import json
 from ..te.tensor import Tensor
 
 WORKLOAD_FUNC_REGISTRY: dict = {}
+_NAME_OF: dict = {}  # function -> the name it was registered under (register_workload("name"))
 
 
 def get_func_name(func) -> str:
@@ -39,6 +40,8 @@ def register_workload(func_name, f=None, override: bool = False):
         if func_name in WORKLOAD_FUNC_REGISTRY and not override and WORKLOAD_FUNC_REGISTRY[func_name] is not myf:
             raise RuntimeError(f"workload {func_name!r} is registered already; pass override=True to replace it")
         WORKLOAD_FUNC_REGISTRY[func_name] = myf
+        if callable(myf):
+            _NAME_OF[myf] = func_name
         return myf
 
     return register(f) if f is not None else register
@@ -81,7 +84,7 @@ def deserialize_args(args) -> list:
 def make_workload_key(func, args) -> str:
     """The key of a registered function applied to args: '["matmul", 128, 128, 128, "float32"]'."""
     if callable(func):
-        name = get_func_name(func)
+        name = _NAME_OF.get(func) or get_func_name(func)
     elif isinstance(func, str):
         name = func
     else:
