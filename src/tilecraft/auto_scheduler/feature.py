@@ -28,7 +28,7 @@ score is the sum of the per-store scores).  Groups, in order (see `feature_names
 7. loop nest (3): product of all enclosing extents, number of loops, auto_unroll_max_step.
 
 Counts, products, bytes and distances are scaled as log2(1 + x); flags stay 0/1.
-With the default five buffer slots a vector has 164 entries (57 + 5 * 19 + 17).
+With the default five buffer slots a vector has 169 entries (57 + 5 * 19 + 17).
 Index analysis is affine with floordiv/floormod of a loop variable by a constant understood;
 spans are bounding-box estimates, good enough to rank schedules, not exact footprints.
 """
@@ -582,7 +582,7 @@ def _function_rows(func: PrimFunc, max_n_bufs: int, line: int, names_out: list |
         # 1. arithmetic
         for i in range(_N_OPS):
             if ops[i]:
-                row[i] = (ops[i] * prod)
+                row[i] = ops[i] * prod
         # 2. annotations
         off = _N_OPS
         for _, kind in _ANN_KINDS:
@@ -598,9 +598,9 @@ def _function_rows(func: PrimFunc, max_n_bufs: int, line: int, names_out: list |
             if num:
                 if len(cats) > 1:
                     pos = POS_MIXED
-                row[off] = (num)
-                row[off + 1] = (aprod)
-                row[off + 2] = (alen)
+                row[off] = num
+                row[off + 1] = aprod
+                row[off + 2] = alen
             row[off + 3 + pos] = 1.0
             off += 11
         # 3. GPU
@@ -609,7 +609,7 @@ def _function_rows(func: PrimFunc, max_n_bufs: int, line: int, names_out: list |
             for lp in loops:
                 j = _GPU_TAGS.get(lp.tag)
                 if j is not None:
-                    row[off + j] = (lp.ext)
+                    row[off + j] = lp.ext
         off += len(_GPU_NAMES)
         # 4. buffers
         feats = []
@@ -638,15 +638,15 @@ def _function_rows(func: PrimFunc, max_n_bufs: int, line: int, names_out: list |
         # 6. allocation
         if st.alloc is not None:
             size, outer, _ = st.alloc
-            row[off] = (size)
-            row[off + 1] = (size * outer)
-            row[off + 2] = (outer)
-            row[off + 3] = (prod / outer if outer else prod)
+            row[off] = size
+            row[off + 1] = size * outer
+            row[off + 2] = outer
+            row[off + 3] = prod / outer if outer else prod
         off += 4
         # 7. loop nest
-        row[off] = (prod)
-        row[off + 1] = (n)
-        row[off + 2] = (max((lp.unroll_step for lp in loops), default=0))
+        row[off] = prod
+        row[off + 1] = n
+        row[off + 2] = max((lp.unroll_step for lp in loops), default=0)
         rows.append(row)
     return rows
 
@@ -728,19 +728,19 @@ def _buffer_features(buf, accs, has_read, has_write, st, prod, level_bytes, body
     rc = max(reuse_ct, 1.0)
     vals = [0.0] * N_BUF_FEATURES
     vals[0 if not has_write else (1 if not has_read else 2)] = 1.0
-    vals[3] = (nbytes)
-    vals[4] = (unique_bytes)
-    vals[5] = (lines)
-    vals[6] = (unique_lines)
+    vals[3] = nbytes
+    vals[4] = unique_bytes
+    vals[5] = lines
+    vals[6] = unique_lines
     vals[7 + reuse_type] = 1.0
-    vals[10] = (dis_iter)
-    vals[11] = (dis_bytes)
-    vals[12] = (reuse_ct)
-    vals[13] = (nbytes / rc)
-    vals[14] = (unique_bytes / rc)
-    vals[15] = (lines / rc)
-    vals[16] = (unique_lines / rc)
-    vals[17] = (stride)
+    vals[10] = dis_iter
+    vals[11] = dis_bytes
+    vals[12] = reuse_ct
+    vals[13] = nbytes / rc
+    vals[14] = unique_bytes / rc
+    vals[15] = lines / rc
+    vals[16] = unique_lines / rc
+    vals[17] = stride
     vals[18] = contiguous
     return (lines, nbytes, buf.name, vals)
 
