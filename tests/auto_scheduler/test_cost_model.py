@@ -199,3 +199,41 @@ def test_xgboost_is_imported_lazily_and_missing_xgboost_is_explained(monkeypatch
     monkeypatch.setitem(sys.modules, "xgboost", None)
     with pytest.raises(ImportError, match=r"pip install tilecraft\[tune\]"):
         XGBModel()
+
+
+def test_update_from_a_real_record_log(tmp_path):
+    """Records written by save_records, read back through RecordReader, train the model."""
+    import time
+
+    from tilecraft import auto_scheduler
+    from tilecraft.auto_scheduler.measure import MeasureInput
+    from tilecraft.auto_scheduler.measure_record import save_records
+    from tilecraft.auto_scheduler.search_task import SearchTask
+    from tilecraft.tuning.measure import MeasureResult
+
+    @auto_scheduler.register_workload
+    def cost_model_test_matmul(n):
+        A = te.placeholder((n, n), name="A")
+        B = te.placeholder((n, n), name="B")
+        k = te.reduce_axis((0, n), name="k")
+        return [A, B, te.compute((n, n), lambda i, j: te.sum(A[i, k] * B[k, j], axis=k), name="C")]
+
+    task = SearchTask(func=cost_model_test_matmul, args=(64,), target="llvm")
+    C = task.compute_dag.tensors[-1]
+    choices = list(itertools.product((2, 4, 8, 16), (2, 4, 8, 16, 32), (0, 1)))
+    states = []
+    for ti, tj, k_outside in choices:
+        s = task.compute_dag.get_init_state()
+        i, j, k = s[C].iters
+        i0, i1 = s.split(C, i, [ti])
+        j0, j1 = s.split(C, j, [tj])
+        s.reorder(C, [i0, j0, k, i1, j1] if k_outside else [i0, j0, i1, j1, k])
+        states.append(s)
+    costs = [1e-3 * (1 + 8 / tj) * (1 if k_outside else 3) for _, tj, k_outside in choices]
+    log = tmp_path / "log.json"
+    save_records(str(log), [MeasureInput(task, s) for s in states],
+                 [MeasureResult((c,), 0, "", 0.1, time.time()) for c in costs])
+    model = XGBModel(num_warmup_sample=0, seed=1, verbose_eval=0)
+    model.update_from_file(str(log))
+    assert len(model.inputs) == len(states)
+    assert spearman(model.predict(task, states), 1 / np.array(costs)) > 0.8
