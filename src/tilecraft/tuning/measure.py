@@ -15,7 +15,9 @@ A *candidate* is any picklable object with
                                    digest of the pickled reference arguments
 
 The auto-scheduler's `MeasureInput(task, state)` and AutoTVM's `MeasureInput(target, task,
-config)` implement it.  Candidate code only ever runs in worker processes (see worker_pool.py).
+config)` implement it.  Candidates are instantiated, compiled and run only in worker processes
+(see worker_pool.py); the tuner's process at most calls `inp.reference()` to compute the
+reference key, which makes a te computation and compiles nothing.
 """
 
 from __future__ import annotations
