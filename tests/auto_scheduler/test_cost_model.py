@@ -237,3 +237,24 @@ def test_update_from_a_real_record_log(tmp_path):
     model.update_from_file(str(log))
     assert len(model.inputs) == len(states)
     assert spearman(model.predict(task, states), 1 / np.array(costs)) > 0.8
+
+
+def test_each_candidate_is_lowered_once(split):
+    """predict() then update() then predict() on the same candidates replays each one once."""
+    train, _ = split
+    calls = []
+
+    class CountingDAG(_DAG):
+        def apply_steps_from_state(self, state):
+            calls.append(state)
+            return super().apply_steps_from_state(state.transform_steps)
+
+    task = SimpleNamespace(compute_dag=CountingDAG(), workload_key="matmul128-counted", target="llvm")
+    states = [SimpleNamespace(transform_steps=s) for s in train[:20]]
+    model = XGBModel(num_warmup_sample=0, seed=1, verbose_eval=0)
+    first = model.predict(task, states)
+    assert ((first >= 0) & (first < 1)).all()  # not trained yet: random
+    model.update([SimpleNamespace(task=task, state=s) for s in states],
+                 [SimpleNamespace(costs=[synthetic_cost(s.transform_steps)], error_no=0) for s in states])
+    model.predict(task, states)
+    assert len(calls) == 20

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import OrderedDict
 
 import numpy as np
 
@@ -93,7 +94,11 @@ class XGBModel(CostModel):
         self.inputs: list = []
         self.results: list = []
         self.last_train_length = 0
-        self._feature_cache: list = []
+        self._input_features: list = []  # features of self.inputs[i], extracted once
+        # features by (workload key, target, steps): a candidate ranked by predict() and then
+        # measured is lowered once, not again by update()
+        self._state_features: OrderedDict = OrderedDict()
+        self.feature_cache_size = 20000
         self._rng = np.random.default_rng(seed)
         if model_file and os.path.isfile(model_file):
             logger.info("XGBModel: loading the trained model in %s", model_file)
@@ -111,12 +116,11 @@ class XGBModel(CostModel):
         if self.adaptive_training and len(self.inputs) - self.last_train_length < self.last_train_length / 5:
             return
         self.last_train_length = len(self.inputs)
-        n_cached = len(self._feature_cache)
-        features, throughputs, _ = get_per_store_features_from_measure_pairs(
-            self.inputs, self.results, skip_first_n_feature_extraction=n_cached, max_n_bufs=self.max_n_bufs)
-        features = list(features)
-        features[:n_cached] = self._feature_cache
-        self._feature_cache = features
+        for inp in self.inputs[len(self._input_features):]:
+            self._input_features.append(self._features(inp.task, [inp.state])[0])
+        _, throughputs, _ = get_per_store_features_from_measure_pairs(
+            self.inputs, self.results, skip_first_n_feature_extraction=len(self.inputs), max_n_bufs=self.max_n_bufs)
+        features = self._input_features
         self.fit(features, throughputs)
         if self.model_file and self.bst is not None:
             self.save(self.model_file)
@@ -175,7 +179,7 @@ class XGBModel(CostModel):
     def predict(self, task, states) -> np.ndarray:
         """Scores of states (higher = faster); -inf for a state that cannot be lowered.
         Random scores until more than num_warmup_sample candidates have been measured."""
-        features = get_per_store_features_from_states(states, task, self.max_n_bufs)
+        features = self._features(task, states)
         if self.bst is not None and len(self.inputs) > self.num_warmup_sample:
             scores = self.predict_features(features)
         else:
@@ -184,6 +188,29 @@ class XGBModel(CostModel):
             if len(f) == 0:
                 scores[i] = -np.inf
         return scores
+
+    def _features(self, task, states) -> list:
+        """Per-store features of states, from the cache where the same steps were seen before."""
+        out = [None] * len(states)
+        keys = [_state_key(task, st) for st in states]
+        cache = self._state_features
+        missing = []
+        for i, key in enumerate(keys):
+            f = cache.get(key) if key is not None else None
+            if f is None:
+                missing.append(i)
+            else:
+                cache.move_to_end(key)
+                out[i] = f
+        if missing:
+            fresh = get_per_store_features_from_states([states[i] for i in missing], task, self.max_n_bufs)
+            for i, f in zip(missing, fresh):
+                out[i] = f
+                if keys[i] is not None:
+                    cache[keys[i]] = f
+            while len(cache) > self.feature_cache_size:
+                cache.popitem(last=False)
+        return out
 
     def predict_features(self, features) -> np.ndarray:
         """Scores of programs given as per-store feature arrays (-inf for an empty one)."""
@@ -217,6 +244,19 @@ class XGBModel(CostModel):
                              f"model extracts {expected} (max_n_bufs={self.max_n_bufs}); retrain it")
         self.bst = bst
         self.num_warmup_sample = -1
+
+
+def _state_key(task, state):
+    """A hashable identity of a candidate (its task and its steps), or None when it has none."""
+    steps = getattr(state, "transform_steps", None)
+    if steps is None:
+        return None
+    try:
+        key = (getattr(task, "workload_key", None) or id(task), str(getattr(task, "target", "")), tuple(steps))
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _log_callback(xgb, every: int):
