@@ -134,3 +134,12 @@ def test_a_script_without_main_guard_can_measure_its_own_candidates(tmp_path):
     """))
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     assert "RESULT 0" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_a_candidate_that_cannot_be_pickled_is_an_instantiation_error(builder):
+    import threading
+
+    inp = Matmul(n=8, factor=4)
+    inp.lock = threading.Lock()  # cannot travel to a worker process
+    (res,) = builder.build([inp], verbose=0)
+    assert res.error_no == E.INSTANTIATION_ERROR and "could not be sent" in res.error_msg, res
