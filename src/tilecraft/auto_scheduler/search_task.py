@@ -180,7 +180,13 @@ class SearchTask:
     def compute_dag(self, dag) -> None:
         self._compute_dag = dag
 
-    # ------------------------------------------------------------------ best records
+    # ------------------------------------------------------------------ tuning, best records
+    def tune(self, tuning_options=None, search_policy=None, adaptive_training=False):
+        """Search schedules for this task (auto_schedule.auto_schedule with these options)."""
+        from .auto_schedule import auto_schedule
+
+        return auto_schedule(self, search_policy, tuning_options)
+
     def _best(self, log_file):
         from .measure_record import load_best_record
 
