@@ -8,9 +8,11 @@ the budget, seed the search and are never measured again, so a killed run resume
 
 from __future__ import annotations
 
+import math
 import time
 
 from ..tuning import LocalBuilder, LocalRunner, MeasureErrorNo
+from .cost_model import XGBModel
 from .measure import MeasureInput
 from .measure_record import RecordReader, RecordToFile
 from .search_policy import SketchPolicy
@@ -65,63 +67,99 @@ class ProgramMeasurer:
         return results
 
 
-def _preload(task, policy, options) -> int:
-    """Measured candidates of this task already in the callbacks' logs: remembered by the policy
-    and the cost model, counted against the budget."""
-    n, inputs, results, best = 0, [], [], (float("inf"), None)
-    for cb in options.measure_callbacks:
-        if not isinstance(cb, RecordToFile):
-            continue
-        for inp, res in RecordReader(cb.filename):
-            if inp.task.workload_key != task.workload_key or str(inp.task.target) != str(task.target):
+def _mean_cost(res) -> float:
+    return sum(res.costs) / len(res.costs) if res.error_no == MeasureErrorNo.NO_ERROR and res.costs else math.inf
+
+
+class TaskTuner:
+    """One task's tuning: its policy, what was measured (including what its logs already hold) and
+    the best so far.  `auto_schedule` runs one; the TaskScheduler interleaves several."""
+
+    def __init__(self, task, policy, options: TuningOptions, measurer: ProgramMeasurer | None = None):
+        self.task, self.options = task, options
+        self.policy = policy.bind(task)
+        self.measurer = measurer or ProgramMeasurer(options)
+        self.trials = 0
+        self.best_cost, self.best_state, self.best_at = math.inf, None, 0
+        self.exhausted = False
+        self._preload()
+        self.preloaded = self.trials
+
+    def _preload(self) -> None:
+        """Candidates of this task already in the callbacks' logs: remembered by the policy and the
+        cost model, counted as trials, never measured again."""
+        inputs, results = [], []
+        for cb in self.options.measure_callbacks:
+            if not isinstance(cb, RecordToFile):
                 continue
-            cost = sum(res.costs) / len(res.costs) if res.error_no == 0 and res.costs else float("inf")
-            policy.record(None, inp.state, cost)
-            best = min(best, (cost, inp.state), key=lambda b: b[0])
-            inputs.append(MeasureInput(task, inp.state))
-            results.append(res)
-            n += 1
-    if inputs:
-        policy.cost_model.update(inputs, results)
-    return n, best
+            for inp, res in RecordReader(cb.filename):
+                if inp.task.workload_key != self.task.workload_key or inp.task.target.kind != self.task.target.kind:
+                    continue
+                state = MeasureInput(self.task, inp.steps).state
+                inputs.append(MeasureInput(self.task, state))
+                results.append(res)
+                self._note(None, state, res)
+        if inputs:
+            self.policy.cost_model.update(inputs, results)
+        self.best_at = self.trials
+
+    def _note(self, recipe, state, res) -> None:
+        cost = _mean_cost(res)
+        self.policy.record(recipe, state, cost)
+        if cost < self.best_cost:
+            self.best_cost, self.best_state, self.best_at = cost, state, self.trials
+        self.trials += 1
+
+    def tune_round(self, n: int) -> int:
+        """Search and measure up to n new candidates; returns how many were measured."""
+        for _ in range(self.policy_retries()):
+            cands = self.policy.search(n)
+            if cands:
+                break
+        else:
+            self.exhausted = True
+            return 0
+        states = [s for _, s in cands]
+        results = self.measurer.measure(self.task, self.policy, states)
+        self.policy.cost_model.update([MeasureInput(self.task, s) for s in states], results)
+        for (recipe, state), res in zip(cands, results):
+            self._note(recipe, state, res)
+        return len(cands)
+
+    def policy_retries(self) -> int:
+        return int(getattr(self.policy, "params", {}).get("retry_search_one_round_on_empty", 3))
+
+    @property
+    def gflops(self) -> float:
+        return self.task.compute_dag.flop_ct / self.best_cost / 1e9 if self.best_cost < math.inf else 0.0
+
+    def best_schedule(self):
+        dag = self.task.compute_dag
+        return dag.apply_steps_from_state(self.best_state if self.best_state is not None else dag.get_init_state())
 
 
 def auto_schedule(task, search_policy=None, tuning_options=None):
     """Tune `task`; returns (schedule, args) of the best candidate (the default schedule when
     nothing was measured)."""
     options = tuning_options or TuningOptions()
-    policy = (search_policy or SketchPolicy(verbose=options.verbose)).bind(task)
-    measurer = ProgramMeasurer(options)
-    done, (best, best_state) = _preload(task, policy, options)
-    if options.verbose and done:
-        print(f"auto_scheduler: {done} measured candidates of {task.desc or task.workload_key} read from the log")
-    best_at, start, empty_rounds = done, time.time(), 0
-    while done < options.num_measure_trials:
-        n = min(options.num_measures_per_round, options.num_measure_trials - done)
-        cands = policy.search(n)
-        if not cands:
-            empty_rounds += 1
-            if empty_rounds >= 3:
-                if options.verbose:
-                    print("auto_scheduler: the search space is exhausted")
-                break
-            continue
-        states = [s for _, s in cands]
-        results = measurer.measure(task, policy, states)
-        policy.cost_model.update([MeasureInput(task, s) for s in states], results)
-        for (recipe, state), res in zip(cands, results):
-            cost = sum(res.costs) / len(res.costs) if res.error_no == 0 and res.costs else float("inf")
-            policy.record(recipe, state, cost)
-            if cost < best:
-                best, best_state, best_at = cost, state, done
-            done += 1
+    if search_policy is None:
+        search_policy = SketchPolicy(program_cost_model=XGBModel(), verbose=options.verbose)
+    tuner = TaskTuner(task, search_policy, options)
+    name = task.desc or task.workload_key
+    if options.verbose and tuner.trials:
+        print(f"auto_scheduler: {tuner.trials} measured candidates of {name} read from the log")
+    start = time.time()
+    while tuner.trials < options.num_measure_trials:
+        if not tuner.tune_round(min(options.num_measures_per_round, options.num_measure_trials - tuner.trials)):
+            if options.verbose:
+                print(f"auto_scheduler: the search space of {name} is exhausted")
+            break
         if options.verbose:
-            gflops = task.compute_dag.flop_ct / best / 1e9 if best < float("inf") else 0.0
-            print(f"auto_scheduler: {done}/{options.num_measure_trials} trials, best {best * 1e3:.4f} ms "
-                  f"({gflops:.2f} GFLOP/s), {done / max(time.time() - start, 1e-9):.2f} trials/s")
-        if options.early_stopping is not None and done - best_at >= options.early_stopping:
+            rate = (tuner.trials - tuner.preloaded) / max(time.time() - start, 1e-9)
+            print(f"auto_scheduler: {tuner.trials}/{options.num_measure_trials} trials, best "
+                  f"{tuner.best_cost * 1e3:.4f} ms ({tuner.gflops:.2f} GFLOP/s), {rate:.2f} trials/s")
+        if options.early_stopping is not None and tuner.trials - tuner.best_at >= options.early_stopping:
             if options.verbose:
                 print(f"auto_scheduler: no improvement in {options.early_stopping} trials, stopping early")
             break
-    dag = task.compute_dag
-    return dag.apply_steps_from_state(best_state if best_state is not None else dag.get_init_state())
+    return tuner.best_schedule()

@@ -19,13 +19,30 @@ def workload_key(workload) -> str:
 
 
 class DispatchContext:
-    """Base context: answers nothing, so every implementation uses its default configuration."""
+    """Base context: asks the enclosing context, so contexts compose (an auto-scheduler log inside
+    an AutoTVM log answers whole fused groups, the AutoTVM one answers operator configurations);
+    the outermost answers nothing, so every implementation uses its default."""
 
     _local = threading.local()
 
     def query(self, target, workload):
         """The configuration to use for `workload` on `target`, or None for the default."""
-        return None
+        outer = self.outer()
+        return None if outer is None else outer.query(target, workload)
+
+    def schedule_graph(self, target, tensors):
+        """A tuned te schedule for the computation whose inputs and outputs are `tensors` (a fused
+        group, asked by relay.build when `relay.backend.use_auto_scheduler` is set), or None."""
+        outer = self.outer()
+        return None if outer is None else outer.schedule_graph(target, tensors)
+
+    def outer(self):
+        """The context this one was entered in (None for the outermost)."""
+        stack = _stack()
+        if self not in stack:
+            return None if self is _ROOT else _ROOT
+        i = stack.index(self)
+        return stack[i - 1] if i > 0 else _ROOT
 
     def __enter__(self):
         stack = _stack()
@@ -61,8 +78,4 @@ class ApplyConfig(DispatchContext):
 
     def query(self, target, workload):
         hit = self.configs.get(workload_key(workload))
-        if hit is not None:
-            return hit
-        stack = _stack()
-        outer = stack[stack.index(self) - 1] if self in stack and stack.index(self) > 0 else _ROOT
-        return outer.query(target, workload)
+        return hit if hit is not None else super().query(target, workload)

@@ -4,7 +4,9 @@ Each operator gets its kernel from `select_implementation` (relay/op/strategy: t
 kernel is chosen, where tuned configurations plug in), applied to the group's input placeholders in
 order; the group's anchor (its most complex operator: conv, dense, reduction) schedules the whole
 group with its implementation's schedule, which inlines or fuses the element-wise rest.  The
-schedule is lowered by the driver, the same function `tvm.lower` is.  Groups that are the same
+schedule is lowered by the driver, the same function `tvm.lower` is.  With
+`relay.backend.use_auto_scheduler`, a group the current dispatch context has a tuned schedule for
+(auto_scheduler.ApplyHistoryBest) gets that schedule instead.  Groups that are the same
 computation (same operators, attributes, shapes) are lowered once and shared, which is what makes
 a 12-layer transformer cheap to build.
 """
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 from ... import te
 from ...driver.build_module import lower
+from ...ir.transform import PassContext
+from ...tuning import current_context
 from ..expr import Call, Constant, Function, Tuple, TupleGetItem, Var
 from ..op.registry import OpPattern
 from ..op.strategy import schedule_injective, select_implementation
@@ -57,7 +61,10 @@ class LoweredGroup:
         self.implementation = implementation  # the anchor's strategy Selection (None for a plain copy)
 
 
-def lower_group(func: Function, name: str, target) -> LoweredGroup:
+def group_tensors(func: Function, name: str, target) -> tuple:
+    """(input placeholders, output tensors, anchor) of a fused group: each operator's compute from
+    its selected implementation; the anchor is (call, Selection) of the most complex operator, or
+    None for a group of data movement only."""
     inputs = []
     env: dict = {}
     for k, p in enumerate(func.params):
@@ -87,11 +94,19 @@ def lower_group(func: Function, name: str, target) -> LoweredGroup:
             raise ValueError(f"{name}: free variable %{n.name_hint} inside a fused group")
     outs = env[id(func.body)]
     outs = [o if o not in inputs else te.compute(o.shape, lambda *i, o=o: o[i], name="copy") for o in outs]
-    if anchor is None:
-        sch, chosen = schedule_injective(outs, target), None  # an input returned as it is
-    else:
-        call, chosen = anchor
-        sch = chosen.schedule(call.attrs, outs, target)
+    return inputs, outs, anchor
+
+
+def lower_group(func: Function, name: str, target) -> LoweredGroup:
+    inputs, outs, anchor = group_tensors(func, name, target)
+    chosen = anchor[1] if anchor is not None else None
+    sch = None
+    if PassContext.current().get_config("relay.backend.use_auto_scheduler"):
+        sch = current_context().schedule_graph(target, inputs + outs)
+    if sch is None and anchor is None:
+        sch = schedule_injective(outs, target)  # an input returned as it is, or data movement
+    elif sch is None:
+        sch = chosen.schedule(anchor[0].attrs, outs, target)
     prim = lower(sch, inputs + outs, name=name)[name]
     return LoweredGroup(name, prim, len(inputs), len(outs), chosen)
 

@@ -10,7 +10,9 @@ are valid for the call's attributes and shapes.
 
 `select_implementation` is the only place a kernel is chosen: among the valid implementations, a
 tuned configuration from the current dispatch context (tilecraft.tuning) wins, the fastest one if
-several are tuned; otherwise the highest priority with its default configuration.
+several are tuned; otherwise the highest priority with its default configuration.  With
+`relay.backend.use_auto_scheduler` the operator's own compute is chosen, and the group it lands in
+is scheduled from the auto-scheduler's records where they have it (relay/backend/te_compiler.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ....ir.transform import PassContext
 from ....tuning import current_context
 from ..registry import OpPattern
 
@@ -133,6 +136,12 @@ class Selection:
 def select_implementation(op, attrs, inputs, out_type, target) -> Selection:
     """Choose the kernel for one call of `op` (see the module docstring for the rule)."""
     impls = sorted(op_strategy(op, attrs, inputs, out_type, target).implementations, key=lambda i: -i.plevel)
+    if PassContext.current().get_config("relay.backend.use_auto_scheduler"):
+        # The auto-scheduler schedules whole groups of the operators' own computes (classic's
+        # naive computes): no packed layouts, no templates.
+        plain = [i for i in impls if i.compute is None]
+        if plain:
+            return Selection(op, plain[0], plain[0].config(attrs, inputs, out_type), False)
     ctx = current_context()
     tuned = []
     for impl in impls:
