@@ -112,23 +112,21 @@ class ExprMixin:
     def expr_Mul(self, e):
         return self._arith(e, "fmul", "mul")
 
-    def expr_Div(self, e):
+    def _truncating(self, e, fop, uop, sop):
+        """Truncated division or remainder: `fop` on floats, the unsigned `uop` when both sides are
+        unsigned or known to be >= 0, else the signed `sop`."""
         a, b = self._operands(e)
-        d = dt.parse(e.dtype)
-        if d.code == "float":
-            return self.b.fdiv(a, b, flags=self.flags)
-        if d.code == "uint" or d.code == "bool" or self.is_nonneg(e.a) and self.is_nonneg(e.b):
-            return self.b.udiv(a, b)
-        return self.b.sdiv(a, b)
+        if dt.parse(e.dtype).code == "float":
+            return getattr(self.b, fop)(a, b, flags=self.flags)
+        if self._floor_fast(e):
+            return getattr(self.b, uop)(a, b)
+        return getattr(self.b, sop)(a, b)
+
+    def expr_Div(self, e):
+        return self._truncating(e, "fdiv", "udiv", "sdiv")
 
     def expr_Mod(self, e):
-        a, b = self._operands(e)
-        d = dt.parse(e.dtype)
-        if d.code == "float":
-            return self.b.frem(a, b, flags=self.flags)
-        if d.code == "uint" or d.code == "bool" or self.is_nonneg(e.a) and self.is_nonneg(e.b):
-            return self.b.urem(a, b)
-        return self.b.srem(a, b)
+        return self._truncating(e, "frem", "urem", "srem")
 
     def _floor_parts(self, e):
         """(a, b, q, r, adjust) with truncated q, r and adjust = lanes where q must drop by one."""
