@@ -56,14 +56,19 @@ class ProgramMeasurer:
         self.error_ct = 0
 
     def measure(self, task, policy, states) -> list:
+        """Build the batch (in parallel), then run and record the candidates one by one, so a
+        killed tuner loses at most the candidate it was timing."""
         inputs = [MeasureInput(task, s) for s in states]
         o = self.options
         builds = o.builder.build(inputs, verbose=o.verbose)
-        results = o.runner.run(inputs, builds, verbose=o.verbose)
-        self.ct += len(results)
-        self.error_ct += sum(res.error_no != MeasureErrorNo.NO_ERROR for res in results)
-        for cb in o.measure_callbacks:
-            cb.callback(policy, inputs, results)
+        results = []
+        for inp, build in zip(inputs, builds):
+            res = o.runner.run([inp], [build], verbose=o.verbose)[0]
+            results.append(res)
+            self.ct += 1
+            self.error_ct += res.error_no != MeasureErrorNo.NO_ERROR
+            for cb in o.measure_callbacks:
+                cb.callback(policy, [inp], [res])
         return results
 
 
