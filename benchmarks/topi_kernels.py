@@ -11,7 +11,7 @@ Each kernel is first checked against PyTorch on the same random inputs; then bot
 (median after warm-up, benchmarks/common.py), alternating, --rounds times, and the median of
 the rounds is reported.  The acceptance bar is tilecraft <= 1.5x PyTorch eager.
 
-    python benchmarks/kernels.py [--rounds 3] [--target "llvm -mcpu=native"]
+    python benchmarks/topi_kernels.py [--rounds 3] [--target "llvm -mcpu=native"]
 """
 
 from __future__ import annotations
