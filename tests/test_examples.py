@@ -38,3 +38,14 @@ def test_version():
     from tilecraft import __version__
 
     assert _run("-m", "tilecraft", "--version").strip() == f"tilecraft {__version__}"
+
+
+def test_auto_tune_small(tmp_path):
+    log = tmp_path / "mm.json"
+    out = _run("examples/auto_tune.py", "--size", "64", "--trials", "6", "--per-round", "3", "--log", str(log),
+               "--plot", str(tmp_path / "curve.png"))
+    assert "auto-scheduler (tuned)" in out and "numpy (BLAS)" in out and "s = te.create_schedule" in out
+    assert len(log.read_text().splitlines()) == 6 and (tmp_path / "curve.png").exists()
+    # run again: the log already holds the trials, nothing is measured again
+    again = _run("examples/auto_tune.py", "--size", "64", "--trials", "6", "--per-round", "3", "--log", str(log))
+    assert "auto-scheduler (tuned)" in again and len(log.read_text().splitlines()) == 6
