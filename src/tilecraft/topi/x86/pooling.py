@@ -3,8 +3,9 @@
 The output's outer axes (N, C, OH for NCHW; N, OH, OW for NHWC) form one parallel loop; the
 innermost axis (OW, or C for NHWC) is vectorized when the vector width divides it, with the
 window loops outside it, so every lane keeps its own running max / sum.  Average pooling's
-division is the output stage and the window sum is computed inside its parallel loop.  Global
-pooling is a reduction over H and W and goes to schedule_reduce.
+division is the output stage and the window sum is computed inside its parallel loop; when an
+element-wise epilogue (relu, add, ...) follows, the division is inlined into it and the epilogue
+owns the loop nest instead.  Global pooling is a reduction over H and W and goes to schedule_reduce.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .injective import PARALLEL_MIN_ELEMENTS, schedule_injective_from_existing
 from .reduction import lanes_inside_reduction, schedule_reduce
 
 _POOL_TAGS = ("pool_max", "pool_sum", "adaptive_pool_max", "adaptive_pool_sum")
+_AVG_TAGS = ("pool_avg", "adaptive_pool_avg")  # average pooling's division after the window sum
 
 
 def _schedule_window(s, red):
@@ -33,6 +35,18 @@ def schedule_pool(outs, layout: str = "NCHW") -> te.Schedule:
     if get_const_tuple(out.shape) != get_const_tuple(red.shape):
         schedule_injective_from_existing(s, out)
         out = red
+    elif out.op is not red.op:
+        # An element-wise epilogue of the pooled shape owns the loop nest and the window sum is
+        # computed inside it, so the division between them (not injective by tag, so still at
+        # root) must be inlined into the epilogue: left at root it would read the sum outside
+        # the loop that computes it.
+        avg = find_stage(out, _AVG_TAGS)
+        if avg is not None and avg.op is not out.op:
+            if avg.op in {o.op for o in outs}:  # the division is an output too: it cannot be inlined
+                schedule_injective_from_existing(s, out)
+                out = red
+            else:
+                s[avg].compute_inline()
     _schedule_window(s, red)
     axes = list(s[out].op.axis)
     total = 1
