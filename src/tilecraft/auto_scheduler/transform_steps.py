@@ -16,7 +16,7 @@ producer); iterators by their index in the stage's current loop order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from ..te import thread_axis
@@ -38,6 +38,14 @@ def _ceildiv(a: int, b: int) -> int:
     return -(-a // b)
 
 
+def _to_record(v):
+    if isinstance(v, tuple):
+        return list(v)
+    if isinstance(v, bool):
+        return int(v)
+    return 0 if v is None else v  # classic writes an unknown split extent as 0
+
+
 class ScheduleReplay:
     """A te schedule being built from steps: the stages in state order and each stage's loops in
     the order the state's iterators have (classic's stage_to_axes)."""
@@ -53,6 +61,14 @@ class ScheduleReplay:
 
     def reset_axes(self, st) -> None:
         self.axes[st] = list(st.op.axis) + list(st.op.reduce_axis)
+
+    def insert_before(self, stage_id: int, op) -> None:
+        """cache_write and rfactor: the stage of `op` goes in before stage `stage_id`, whose
+        operation (and so loops) the primitive replaced."""
+        self.reset_axes(self.stages[stage_id])
+        new = self.sch[op]
+        self.reset_axes(new)
+        self.stages.insert(stage_id, new)
 
     def apply(self, steps) -> ScheduleReplay:
         self.steps = list(steps)
@@ -76,7 +92,8 @@ class Step:
         raise NotImplementedError
 
     def to_record(self) -> list:
-        raise NotImplementedError
+        """The classic v0.6 record: the step code, then the fields in declaration order."""
+        return [self.record_prefix, *(_to_record(getattr(self, f.name)) for f in fields(self))]
 
     def te_code(self, dag, steps_before=()) -> str:
         """This step as te schedule code, in the context of the steps before it."""
@@ -90,6 +107,11 @@ class Step:
             raise StepError(f"{self.record_prefix}: stage id {self.stage_id} out of range (the state has "
                             f"{len(state.stages)} stages)")
         return state.stages[self.stage_id]
+
+    def _stage_iter(self, state) -> tuple[Stage, Iterator]:
+        """The stage and its loop `self.iter_id` (steps that name one loop)."""
+        st = self._stage(state)
+        return st, self._iter(st, self.iter_id)
 
     def _iter(self, stage: Stage, iter_id: int) -> Iterator:
         if not 0 <= iter_id < len(stage.iters):
@@ -109,8 +131,7 @@ class AnnotationStep(Step):
     record_prefix: ClassVar[str] = "AN"
 
     def apply_to_state(self, state):
-        st = self._stage(state)
-        it = self._iter(st, self.iter_id)
+        st, it = self._stage_iter(state)
         if it.annotation != IteratorAnnotation.NONE:
             raise StepError(f"cannot mark loop {it.name} of {st.op.name} {ANNOTATION_STRING[self.annotation]}: it "
                             f"is already {ANNOTATION_STRING[it.annotation]}")
@@ -138,13 +159,10 @@ class AnnotationStep(Step):
         elif a != IteratorAnnotation.NONE:
             raise StepError(f"annotation {ANNOTATION_STRING[a]} is not supported")
 
-    def to_record(self) -> list:
-        return ["AN", self.stage_id, self.iter_id, self.annotation]
-
 
 @dataclass(frozen=True)
 class FuseStep(Step):
-    fused_ids: tuple
+    fused_ids: tuple[int, ...]
     record_prefix: ClassVar[str] = "FU"
 
     def apply_to_state(self, state):
@@ -184,9 +202,6 @@ class FuseStep(Step):
         r.axes[st] = axes[:begin] + [fused] + axes[end + 1:]
         return fused
 
-    def to_record(self) -> list:
-        return ["FU", self.stage_id, list(self.fused_ids)]
-
 
 @dataclass(frozen=True)
 class PragmaStep(Step):
@@ -223,13 +238,10 @@ class PragmaStep(Step):
         else:
             st.pragma(axes[self.iter_id], self.pragma_type)
 
-    def to_record(self) -> list:
-        return ["PR", self.stage_id, self.iter_id, self.pragma_type]
-
 
 @dataclass(frozen=True)
 class ReorderStep(Step):
-    after_ids: tuple
+    after_ids: tuple[int, ...]
     record_prefix: ClassVar[str] = "RE"
 
     def apply_to_state(self, state):
@@ -249,9 +261,6 @@ class ReorderStep(Step):
         new_axes = [axes[i] for i in self.after_ids]
         st.reorder(*new_axes)
         r.axes[st] = new_axes
-
-    def to_record(self) -> list:
-        return ["RE", self.stage_id, list(self.after_ids)]
 
 
 def _split_state(step, state, iter_id: int, lengths, inner_to_outer: bool) -> list:
@@ -313,7 +322,7 @@ def _split_schedule(step, r: ScheduleReplay, iter_id: int, lengths, inner_to_out
 class SplitStep(Step):
     iter_id: int
     extent: int | None
-    lengths: tuple
+    lengths: tuple[int | None, ...]
     inner_to_outer: bool
     record_prefix: ClassVar[str] = "SP"
 
@@ -322,9 +331,6 @@ class SplitStep(Step):
 
     def apply_to_schedule(self, r: ScheduleReplay):
         return _split_schedule(self, r, self.iter_id, self.lengths, self.inner_to_outer)
-
-    def to_record(self) -> list:
-        return ["SP", self.stage_id, self.iter_id, self.extent or 0, list(self.lengths), int(self.inner_to_outer)]
 
 
 def _src_split(step, steps, src_id: int) -> SplitStep:
@@ -358,14 +364,11 @@ class FollowSplitStep(Step):
     def apply_to_schedule(self, r: ScheduleReplay):
         return _split_schedule(self, r, self.iter_id, self.lengths(r.steps), True)
 
-    def to_record(self) -> list:
-        return ["FSP", self.stage_id, self.iter_id, self.src_step_id, self.n_split]
-
 
 @dataclass(frozen=True)
 class FollowFusedSplitStep(Step):
     iter_id: int
-    src_step_ids: tuple
+    src_step_ids: tuple[int, ...]
     level: int
     factor_or_nparts: bool
     record_prefix: ClassVar[str] = "FFSP"
@@ -386,9 +389,6 @@ class FollowFusedSplitStep(Step):
     def apply_to_schedule(self, r: ScheduleReplay):
         return _split_schedule(self, r, self.iter_id, [self.length(r.steps)], self.factor_or_nparts)
 
-    def to_record(self) -> list:
-        return ["FFSP", self.stage_id, self.iter_id, list(self.src_step_ids), self.level, int(self.factor_or_nparts)]
-
 
 @dataclass(frozen=True)
 class StorageAlignStep(Step):
@@ -398,16 +398,12 @@ class StorageAlignStep(Step):
     record_prefix: ClassVar[str] = "SA"
 
     def apply_to_state(self, state):
-        st = self._stage(state)
-        self._iter(st, self.iter_id)
+        st, _ = self._stage_iter(state)
         self._set_stage(state, st.with_(storage_offset=self.offset))
 
     def apply_to_schedule(self, r: ScheduleReplay):
         st = r.stages[self.stage_id]
         st.storage_align(r.axes[st][self.iter_id], self.factor, self.offset)
-
-    def to_record(self) -> list:
-        return ["SA", self.stage_id, self.iter_id, self.factor, self.offset]
 
 
 # ---------------------------------------------------------------------- placement steps
@@ -437,9 +433,6 @@ class ComputeAtStep(Step):
         target = r.stages[self.target_stage_id]
         st.compute_at(target, r.axes[target][self.target_iter_id])
 
-    def to_record(self) -> list:
-        return ["CA", self.stage_id, self.target_stage_id, self.target_iter_id]
-
 
 @dataclass(frozen=True)
 class ComputeInlineStep(Step):
@@ -456,9 +449,6 @@ class ComputeInlineStep(Step):
     def apply_to_schedule(self, r: ScheduleReplay):
         r.stages[self.stage_id].compute_inline()
 
-    def to_record(self) -> list:
-        return ["CI", self.stage_id]
-
 
 @dataclass(frozen=True)
 class ComputeRootStep(Step):
@@ -472,9 +462,6 @@ class ComputeRootStep(Step):
     def apply_to_schedule(self, r: ScheduleReplay):
         r.stages[self.stage_id].compute_root()
 
-    def to_record(self) -> list:
-        return ["CR", self.stage_id]
-
 
 # ---------------------------------------------------------------------- steps that add stages
 def _replayed_ops(state) -> list:
@@ -483,15 +470,29 @@ def _replayed_ops(state) -> list:
     return state.dag.replay_ops(state.transform_steps)
 
 
-def _refresh_ops(state, ops, start: int) -> None:
-    for i in range(start, len(state.stages)):
+def _stage_added(state, ops, added: int) -> int:
+    """The state after a step added stage `added`: later stages get their new operations, the
+    attach map and the current DAG follow."""
+    for i in range(added + 1, len(state.stages)):
         state.stages[i] = state.stages[i].with_(op=ops[i])
+    state.attach_map = state.attach_map.apply_stage_id_offset(added)
+    state.current_compute_dag = state.dag.replay_dag(state.transform_steps)
+    return added
+
+
+def _insert_before(step, state, ops, compute_at: int) -> int:
+    """The state view of cache_write and rfactor: a new stage at step.stage_id, before the one
+    it was made from, which keeps its placement but gets fresh loops."""
+    sid = step.stage_id
+    state.stages.insert(sid, Stage(ops[sid]))
+    state.stages[sid + 1] = Stage(ops[sid + 1], compute_at=compute_at)
+    return _stage_added(state, ops, sid)
 
 
 @dataclass(frozen=True)
 class CacheReadStep(Step):
     scope_name: str
-    reader_stage_ids: tuple
+    reader_stage_ids: tuple[int, ...]
     record_prefix: ClassVar[str] = "CHR"
 
     def apply_to_state(self, state):
@@ -500,10 +501,7 @@ class CacheReadStep(Step):
         added = self.stage_id + 1
         state.stages[self.stage_id] = state.stages[self.stage_id].with_(op=ops[self.stage_id])
         state.stages.insert(added, Stage(ops[added]))
-        _refresh_ops(state, ops, added + 1)
-        state.attach_map = state.attach_map.apply_stage_id_offset(added)
-        state.current_compute_dag = state.dag.replay_dag(state.transform_steps)
-        return added
+        return _stage_added(state, ops, added)
 
     def apply_to_schedule(self, r: ScheduleReplay):
         st = r.stages[self.stage_id]
@@ -513,9 +511,6 @@ class CacheReadStep(Step):
         r.reset_axes(new)  # the readers' operations changed, their loops did not
         r.stages.insert(self.stage_id + 1, new)
         return out
-
-    def to_record(self) -> list:
-        return ["CHR", self.stage_id, self.scope_name, list(self.reader_stage_ids)]
 
 
 @dataclass(frozen=True)
@@ -528,25 +523,13 @@ class CacheWriteStep(Step):
         ops = _replayed_ops(state)
         if len(ops) != len(state.stages) + 1:
             raise StepError(f"CHW: cache_write of stage {self.stage_id} added {len(ops) - len(state.stages)} stages")
-        state.stages.insert(self.stage_id, Stage(ops[self.stage_id]))
-        old = state.stages[self.stage_id + 1]
-        state.stages[self.stage_id + 1] = Stage(ops[self.stage_id + 1], compute_at=old.compute_at)
-        _refresh_ops(state, ops, self.stage_id + 2)
-        state.attach_map = state.attach_map.apply_stage_id_offset(self.stage_id)
-        state.current_compute_dag = state.dag.replay_dag(state.transform_steps)
-        return self.stage_id
+        return _insert_before(self, state, ops, state.stages[self.stage_id].compute_at)
 
     def apply_to_schedule(self, r: ScheduleReplay):
         st = r.stages[self.stage_id]
         out = r.sch.cache_write(st.origin_op.output(0), self.scope_name)
-        r.reset_axes(st)
-        new = r.sch[out.op]
-        r.reset_axes(new)
-        r.stages.insert(self.stage_id, new)
+        r.insert_before(self.stage_id, out.op)
         return out
-
-    def to_record(self) -> list:
-        return ["CHW", self.stage_id, self.scope_name]
 
 
 @dataclass(frozen=True)
@@ -556,78 +539,45 @@ class RfactorStep(Step):
     record_prefix: ClassVar[str] = "RF"
 
     def apply_to_state(self, state):
-        st = self._stage(state)
-        it = self._iter(st, self.iter_id)
+        st, it = self._stage_iter(state)
         if it.iter_kind != IteratorKind.REDUCTION:
             raise StepError(f"RF: loop {it.name} of {st.op.name} is not a reduction loop")
-        ops = _replayed_ops(state)
-        state.stages.insert(self.stage_id, Stage(ops[self.stage_id]))
-        state.stages[self.stage_id + 1] = Stage(ops[self.stage_id + 1], compute_at=st.compute_at)
-        _refresh_ops(state, ops, self.stage_id + 2)
-        state.attach_map = state.attach_map.apply_stage_id_offset(self.stage_id)
-        state.current_compute_dag = state.dag.replay_dag(state.transform_steps)
-        return self.stage_id
+        return _insert_before(self, state, _replayed_ops(state), st.compute_at)
 
     def apply_to_schedule(self, r: ScheduleReplay):
         st = r.stages[self.stage_id]
         out = r.sch.rfactor(st.origin_op.output(0), r.axes[st][self.iter_id], self.factor_iter_id)
-        first = out[0] if isinstance(out, list) else out
-        r.reset_axes(st)
-        new = r.sch[first.op]
-        r.reset_axes(new)
-        r.stages.insert(self.stage_id, new)
+        r.insert_before(self.stage_id, (out[0] if isinstance(out, list) else out).op)
         return out
-
-    def to_record(self) -> list:
-        return ["RF", self.stage_id, self.iter_id, self.factor_iter_id]
 
 
 # ---------------------------------------------------------------------- records
-def _opt_int(x):
-    return None if x is None else int(x)
+# The record field of each annotation, read back into the step's field.
+_FROM_RECORD = {
+    "int": int,
+    "str": str,
+    "bool": bool,
+    "int | None": lambda x: int(x) or None,  # 0: unknown
+    "tuple[int, ...]": lambda x: tuple(int(v) for v in x),
+    "tuple[int | None, ...]": lambda x: tuple(None if v is None else int(v) for v in x),
+}
+STEP_KINDS = (AnnotationStep, FuseStep, PragmaStep, ReorderStep, SplitStep, FollowSplitStep, FollowFusedSplitStep,
+              StorageAlignStep, ComputeAtStep, ComputeInlineStep, ComputeRootStep, CacheReadStep, CacheWriteStep,
+              RfactorStep)
+_KIND_OF_CODE = {kind.record_prefix: kind for kind in STEP_KINDS}
 
 
 def step_from_record(rec) -> Step:
     """A step from its classic v0.6 record, e.g. ["SP", 2, 0, 128, [8, 2, 2], 1]."""
     try:
         code, *a = rec
-        if code == "AN":
-            return AnnotationStep(int(a[0]), int(a[1]), int(a[2]))
-        if code == "FU":
-            return FuseStep(int(a[0]), tuple(int(x) for x in a[1]))
-        if code == "PR":
-            return PragmaStep(int(a[0]), int(a[1]), str(a[2]))
-        if code == "RE":
-            return ReorderStep(int(a[0]), tuple(int(x) for x in a[1]))
-        if code == "SP":
-            return SplitStep(int(a[0]), int(a[1]), int(a[2]) or None, tuple(_opt_int(x) for x in a[3]), bool(a[4]))
-        if code == "FSP":
-            return FollowSplitStep(int(a[0]), int(a[1]), int(a[2]), int(a[3]))
-        if code == "FFSP":
-            return FollowFusedSplitStep(int(a[0]), int(a[1]), tuple(int(x) for x in a[2]), int(a[3]), bool(a[4]))
-        if code == "SA":
-            return StorageAlignStep(int(a[0]), int(a[1]), int(a[2]), int(a[3]))
-        if code == "CA":
-            return ComputeAtStep(int(a[0]), int(a[1]), int(a[2]))
-        if code == "CI":
-            return ComputeInlineStep(int(a[0]))
-        if code == "CR":
-            return ComputeRootStep(int(a[0]))
-        if code == "CHR":
-            return CacheReadStep(int(a[0]), str(a[1]), tuple(int(x) for x in a[2]))
-        if code == "CHW":
-            return CacheWriteStep(int(a[0]), str(a[1]))
-        if code == "RF":
-            return RfactorStep(int(a[0]), int(a[1]), int(a[2]))
+        kind = _KIND_OF_CODE.get(code) if isinstance(code, str) else None
+        if kind is not None:
+            return kind(*(_FROM_RECORD[f.type](a[i]) for i, f in enumerate(fields(kind))))
     except (ValueError, TypeError, IndexError) as e:
         raise StepError(f"malformed step record {rec!r}: {e}") from None
     raise StepError(f"unknown step code in record {rec!r}; the v0.6 codes are SP, FSP, FFSP, RE, FU, AN, PR, CA, "
                     "CI, CR, CHR, CHW, RF, SA")
-
-
-STEP_KINDS = (AnnotationStep, FuseStep, PragmaStep, ReorderStep, SplitStep, FollowSplitStep, FollowFusedSplitStep,
-              StorageAlignStep, ComputeAtStep, ComputeInlineStep, ComputeRootStep, CacheReadStep, CacheWriteStep,
-              RfactorStep)
 
 
 def is_stage_number_changing(step: Step) -> bool:
