@@ -15,6 +15,7 @@ from collections import OrderedDict
 
 from ..ir import expr as E
 from ..ir.functor import post_order_visit
+from ..ir.printer import Printer
 from ..te.tensor import ComputeOp, Operation, PlaceholderOp, Tensor
 
 
@@ -207,32 +208,10 @@ class AccessAnalyzer:
     # ------------------------------------------------------------------ queries
     def get_consumers(self, op, inlined=()) -> set:
         """Operations reading op, looking through inlined operations."""
-        inlined = set(inlined)
-        out = set()
-
-        def collect(o):
-            for c in self.read_by.get(o, {}):
-                if c in inlined:
-                    collect(c)
-                else:
-                    out.add(c)
-
-        collect(op)
-        return out
+        return _through_inlined(self.read_by, op, set(inlined))
 
     def get_producers(self, op, inlined=()) -> set:
-        inlined = set(inlined)
-        out = set()
-
-        def collect(o):
-            for p in self.read_from.get(o, {}):
-                if p in inlined:
-                    collect(p)
-                else:
-                    out.add(p)
-
-        collect(op)
-        return out
+        return _through_inlined(self.read_from, op, set(inlined))
 
     def get_direct_producers(self, op) -> set:
         return set(self.read_from.get(op, {}))
@@ -271,20 +250,40 @@ class AccessAnalyzer:
         return True
 
 
+def _through_inlined(edges: dict, op, inlined: set) -> set:
+    """The operations edges[op] names, with each inlined one replaced by its own edges."""
+    out = set()
+
+    def collect(o):
+        for x in edges.get(o, {}):
+            if x in inlined:
+                collect(x)
+            else:
+                out.add(x)
+
+    collect(op)
+    return out
+
+
 # ---------------------------------------------------------------------- flops
 _ARITH = (E.Add, E.Sub, E.Mul, E.Div, E.Mod, E.FloorDiv, E.FloorMod, E.Min, E.Max, E.CmpOp, E.And, E.Or)
 
 
+def _iterations(axes) -> float:
+    """The product of the axes' extents; NaN when one is not constant."""
+    n = 1
+    for iv in axes:
+        ext = _extent(iv)
+        if ext is None:
+            return float("nan")
+        n *= ext
+    return n
+
+
 def _flops(e) -> float:
     if isinstance(e, E.Reduce):
-        n = 1
-        for iv in e.axis:
-            ext = _extent(iv)
-            if ext is None:
-                return float("nan")
-            n *= ext
         body = sum(_flops(s) for s in e.source) + len(e.source)  # + the combiner
-        return n * body
+        return _iterations(e.axis) * body
     if isinstance(e, _ARITH):
         return 1 + _flops(e.a) + _flops(e.b)
     if isinstance(e, E.Not):
@@ -306,13 +305,7 @@ def count_flops(ops) -> float:
     for op in ops:
         if not isinstance(op, ComputeOp):
             continue
-        n = 1
-        for iv in op.axis:
-            ext = _extent(iv)
-            if ext is None:
-                return float("nan")
-            n *= ext
-        total += n * sum(_flops(b) for b in op.body)
+        total += _iterations(op.axis) * sum(_flops(b) for b in op.body)
     return total
 
 
@@ -322,32 +315,39 @@ _INFIX = {E.Add: " + ", E.Sub: " - ", E.Mul: "*", E.Div: "/", E.Mod: " % ", E.EQ
 _CALLS = {E.Min: "min", E.Max: "max", E.FloorDiv: "floordiv", E.FloorMod: "floormod"}
 
 
+class ClassicPrinter(Printer):
+    """Expressions as classic TVM prints them in a ComputeDAG: `(A[i, k]*B[k, j])`, every binary
+    operation in parentheses, variables by their plain names.  Nodes classic spells as the ir
+    printer does (loads, variables, strings, ...) are printed by the ir printer."""
+
+    def name(self, v) -> str:
+        return v.name
+
+    def expr(self, e, prec: int = 0) -> str:
+        t = type(e)
+        if t in _INFIX:
+            return f"({self.expr(e.a)}{_INFIX[t]}{self.expr(e.b)})"
+        if t in _CALLS:
+            return f"{_CALLS[t]}({self.expr(e.a)}, {self.expr(e.b)})"
+        if isinstance(e, E.IntImm):
+            return str(e.value)
+        if isinstance(e, E.FloatImm):
+            v = e.value
+            return (f"{int(v)}f" if float(v).is_integer() else f"{v}f") if e.dtype == "float32" else repr(v)
+        if isinstance(e, E.Cast):
+            return f"{e.dtype}({self.expr(e.value)})"
+        if isinstance(e, E.Not):
+            return f"!{self.expr(e.a)}"
+        if isinstance(e, E.Select):
+            return f"select({self.indices((e.condition, e.true_value, e.false_value))})"
+        if isinstance(e, E.Call):
+            return f"{e.op if '.' in e.op else f'tir.{e.op}'}({self.indices(e.args)})"
+        return super().expr(e, prec)
+
+
 def legacy_repr(e) -> str:
     """An expression as classic TVM prints it in a ComputeDAG: `(A[i, k]*B[k, j])`."""
-    t = type(e)
-    if t in _INFIX:
-        return f"({legacy_repr(e.a)}{_INFIX[t]}{legacy_repr(e.b)})"
-    if t in _CALLS:
-        return f"{_CALLS[t]}({legacy_repr(e.a)}, {legacy_repr(e.b)})"
-    if isinstance(e, E.ProducerLoad):
-        return f"{e.producer.name}[{', '.join(legacy_repr(i) for i in e.indices)}]"
-    if isinstance(e, E.Var):
-        return e.name
-    if isinstance(e, E.IntImm):
-        return str(e.value)
-    if isinstance(e, E.FloatImm):
-        v = e.value
-        return (f"{int(v)}f" if float(v).is_integer() else f"{v}f") if e.dtype == "float32" else repr(v)
-    if isinstance(e, E.Cast):
-        return f"{e.dtype}({legacy_repr(e.value)})"
-    if isinstance(e, E.Not):
-        return f"!{legacy_repr(e.a)}"
-    if isinstance(e, E.Select):
-        return f"select({legacy_repr(e.condition)}, {legacy_repr(e.true_value)}, {legacy_repr(e.false_value)})"
-    if isinstance(e, E.Call):
-        name = e.op if "." in e.op else f"tir.{e.op}"
-        return f"{name}({', '.join(legacy_repr(a) for a in e.args)})"
-    return str(e)
+    return ClassicPrinter().expr(e)
 
 
 def _reduce_text(r: E.Reduce) -> str:

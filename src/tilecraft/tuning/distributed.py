@@ -32,6 +32,7 @@ import time
 
 from .builder import build_in_pool, progress_mark
 from .measure import MAX_COST, BuildResult, MeasureErrorNo, MeasureResult, one_line
+from .runner import LocalRunner, measure_result_since, run_each
 from .worker_pool import STARTUP_TIMEOUT, WorkerPool
 
 # ----------------------------------------------------------- on the Dask worker (per process)
@@ -62,8 +63,6 @@ def dask_build(inp, timeout: float, build_func: str) -> BuildResult:
 
 def dask_run(inp, build_res: BuildResult, settings: tuple) -> MeasureResult:
     """Dask task: measure one built candidate in this Dask worker's run worker process."""
-    from .runner import LocalRunner
-
     with _STATE_LOCK:
         runner = _RUNNERS.get(settings)
         if runner is None:
@@ -150,8 +149,6 @@ class DaskRunner(_DaskBase):
     def __init__(self, client, timeout: float = 10, number: int = 3, repeat: int = 1,
                  min_repeat_ms: float = 100, cooldown_interval: float = 0.0,
                  enable_cpu_cache_flush: bool = False, check_correctness: bool = False, worker: str | None = None):
-        from .runner import LocalRunner
-
         LocalRunner.check_settings(timeout, number, repeat)
         super().__init__(client)
         self.timeout = timeout
@@ -170,25 +167,13 @@ class DaskRunner(_DaskBase):
         return self.worker
 
     def run(self, inputs, build_results, verbose: int = 1) -> list:
-        inputs, build_results = list(inputs), list(build_results)
-        if len(inputs) != len(build_results):
-            raise ValueError(f"DaskRunner.run: {len(inputs)} inputs but {len(build_results)} build results")
-        results = []
-        for inp, build_res in zip(inputs, build_results):
-            res = self._run_one(inp, build_res)
-            if verbose >= 1:
-                print(progress_mark("*", res.error_no), end="", flush=True)
-            results.append(res)
-            if self.cooldown_interval > 0:
-                time.sleep(self.cooldown_interval)
-        return results
+        return run_each(self, inputs, build_results, verbose)
 
-    def _run_one(self, inp, build_res: BuildResult) -> MeasureResult:
-        tic = time.time()
+    def run_one(self, inp, build_res: BuildResult) -> MeasureResult:
+        result = measure_result_since(time.time(), build_res)
 
         def failure(error_no, msg):
-            now = time.time()
-            return MeasureResult((MAX_COST,), int(error_no), msg, now - tic + build_res.time_cost, now)
+            return result((MAX_COST,), error_no, msg)
 
         if build_res.error_no != MeasureErrorNo.NO_ERROR:
             return failure(build_res.error_no, build_res.error_msg)

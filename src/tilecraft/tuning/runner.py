@@ -183,6 +183,34 @@ def reference_key(inp):
     return hashlib.sha1(pickle.dumps(list(args), protocol=4)).hexdigest()
 
 
+def run_each(runner, inputs, build_results, verbose: int) -> list:
+    """`run` of LocalRunner and DaskRunner: `runner.run_one` for each candidate in order, a progress
+    mark each, `runner.cooldown_interval` seconds of sleep after each."""
+    inputs, build_results = list(inputs), list(build_results)
+    if len(inputs) != len(build_results):
+        raise ValueError(f"{type(runner).__name__}.run: {len(inputs)} inputs but {len(build_results)} build results")
+    results = []
+    for inp, build_res in zip(inputs, build_results):
+        res = runner.run_one(inp, build_res)
+        if verbose >= 1:
+            print(progress_mark("*", res.error_no), end="", flush=True)
+        results.append(res)
+        if runner.cooldown_interval > 0:
+            time.sleep(runner.cooldown_interval)
+    return results
+
+
+def measure_result_since(tic: float, build_res: BuildResult):
+    """result(costs, error_no, msg): the MeasureResult of a candidate whose run started at `tic`
+    (all_cost counts its build time too)."""
+
+    def result(costs, error_no, msg):
+        now = time.time()
+        return MeasureResult(tuple(costs), int(error_no), msg, now - tic + build_res.time_cost, now)
+
+    return result
+
+
 class LocalRunner:
     """Time built candidates, one at a time, in one isolated worker process.
 
@@ -218,25 +246,10 @@ class LocalRunner:
 
     def run(self, inputs, build_results, verbose: int = 1) -> list:
         """A MeasureResult per candidate, in order; never raises for a candidate's failure."""
-        inputs, build_results = list(inputs), list(build_results)
-        if len(inputs) != len(build_results):
-            raise ValueError(f"LocalRunner.run: {len(inputs)} inputs but {len(build_results)} build results")
-        results = []
-        for inp, build_res in zip(inputs, build_results):
-            res = self.run_one(inp, build_res)
-            if verbose >= 1:
-                print(progress_mark("*", res.error_no), end="", flush=True)
-            results.append(res)
-            if self.cooldown_interval > 0:
-                time.sleep(self.cooldown_interval)
-        return results
+        return run_each(self, inputs, build_results, verbose)
 
     def run_one(self, inp, build_res: BuildResult) -> MeasureResult:
-        tic = time.time()
-
-        def result(costs, error_no, msg):
-            now = time.time()
-            return MeasureResult(tuple(costs), int(error_no), msg, now - tic + build_res.time_cost, now)
+        result = measure_result_since(time.time(), build_res)
 
         if build_res.error_no != MeasureErrorNo.NO_ERROR:
             return result((MAX_COST,), build_res.error_no, build_res.error_msg)
