@@ -15,8 +15,8 @@ from collections import OrderedDict
 
 from ..ir import expr as E
 from ..ir.functor import post_order_visit
-from ..ir.printer import Printer
 from ..te.tensor import ComputeOp, Operation, PlaceholderOp, Tensor
+from .dag_printer import print_dag
 
 
 class LayoutRewriteOption:
@@ -307,81 +307,6 @@ def count_flops(ops) -> float:
             continue
         total += _iterations(op.axis) * sum(_flops(b) for b in op.body)
     return total
-
-
-# ---------------------------------------------------------------------- printing (classic text)
-_INFIX = {E.Add: " + ", E.Sub: " - ", E.Mul: "*", E.Div: "/", E.Mod: " % ", E.EQ: " == ", E.NE: " != ",
-          E.LT: " < ", E.LE: " <= ", E.GT: " > ", E.GE: " >= ", E.And: " && ", E.Or: " || "}
-_CALLS = {E.Min: "min", E.Max: "max", E.FloorDiv: "floordiv", E.FloorMod: "floormod"}
-
-
-class ClassicPrinter(Printer):
-    """Expressions as classic TVM prints them in a ComputeDAG: `(A[i, k]*B[k, j])`, every binary
-    operation in parentheses, variables by their plain names.  Nodes classic spells as the ir
-    printer does (loads, variables, strings, ...) are printed by the ir printer."""
-
-    def name(self, v) -> str:
-        return v.name
-
-    def expr(self, e, prec: int = 0) -> str:
-        t = type(e)
-        if t in _INFIX:
-            return f"({self.expr(e.a)}{_INFIX[t]}{self.expr(e.b)})"
-        if t in _CALLS:
-            return f"{_CALLS[t]}({self.expr(e.a)}, {self.expr(e.b)})"
-        if isinstance(e, E.IntImm):
-            return str(e.value)
-        if isinstance(e, E.FloatImm):
-            v = e.value
-            return (f"{int(v)}f" if float(v).is_integer() else f"{v}f") if e.dtype == "float32" else repr(v)
-        if isinstance(e, E.Cast):
-            return f"{e.dtype}({self.expr(e.value)})"
-        if isinstance(e, E.Not):
-            return f"!{self.expr(e.a)}"
-        if isinstance(e, E.Select):
-            return f"select({self.indices((e.condition, e.true_value, e.false_value))})"
-        if isinstance(e, E.Call):
-            return f"{e.op if '.' in e.op else f'tir.{e.op}'}({self.indices(e.args)})"
-        return super().expr(e, prec)
-
-
-def legacy_repr(e) -> str:
-    """An expression as classic TVM prints it in a ComputeDAG: `(A[i, k]*B[k, j])`."""
-    return ClassicPrinter().expr(e)
-
-
-def _reduce_text(r: E.Reduce) -> str:
-    res = r.combiner.result[r.value_index] if r.value_index < len(r.combiner.result) else None
-    src = legacy_repr(r.source[0])
-    if isinstance(res, E.Add):
-        return f" += {src}"
-    if isinstance(res, E.Max):
-        return f" max= {src}"
-    if isinstance(res, E.Min):
-        return f" min= {src}"
-    if isinstance(res, E.Select) and len(r.source) > 1:
-        return (f" select({legacy_repr(res.condition)}, {legacy_repr(res.true_value)}, "
-                f"{legacy_repr(res.false_value)})= ({src},{legacy_repr(r.source[1])})")
-    return f" reduce{legacy_repr(res)}"
-
-
-def print_dag(ops, simple_mode: bool = False) -> str:
-    lines = []
-    for op in ops:
-        if isinstance(op, PlaceholderOp):
-            shape = "" if simple_mode else "[" + ", ".join(str(getattr(s, "value", s)) for s in op.shape) + "]"
-            lines.append(f"{op.name} = PLACEHOLDER {shape}")
-            continue
-        axes = ", ".join(iv.var.name for iv in op.axis)
-        for k, b in enumerate(op.body):
-            head = f"{op.name}({axes})" + (f".v{k}" if len(op.body) > 1 else "")
-            if isinstance(b, E.Reduce):
-                lines.append(head + _reduce_text(b))
-            elif simple_mode and isinstance(b, E.Call):
-                lines.append(f"{head} = {b.op}")
-            else:
-                lines.append(f"{head} = {legacy_repr(b)}")
-    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------- the DAG
