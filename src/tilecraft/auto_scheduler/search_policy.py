@@ -94,6 +94,8 @@ class SketchPolicy:
             raise ValueError(f"no sketch for task {task.desc or task.workload_key}")
         self._splits = [[i for i, s in enumerate(sk.transform_steps) if isinstance(s, SplitStep)]
                         for sk in self.sketches]
+        self._contiguous = [self._contiguous_splits(sk) for sk in self.sketches]
+        self.lanes = max(1, int(task.hardware_params.vector_unit_bytes or 32) // 4)
         for cb in self.init_search_callbacks:
             cb.callback(self)
         return self
@@ -105,21 +107,39 @@ class SketchPolicy:
         return list(self.sketches)
 
     # ------------------------------------------------------------------ recipes
+    def _contiguous_splits(self, sketch) -> set:
+        """Indices of the sketch's splits of a stage's last spatial axis (the contiguous one in the
+        output): their innermost piece is what gets vectorized."""
+        state, out = self.task.compute_dag.get_init_state(), set()
+        for i, step in enumerate(sketch.transform_steps):
+            if isinstance(step, SplitStep):
+                st = state.stages[step.stage_id]
+                axis = getattr(st.op, "axis", ())
+                if axis and st.iters[step.iter_id].name == axis[-1].var.name:
+                    out.add(i)
+            state._add(step)
+        return out
+
     def random_recipe(self) -> Recipe:
         rng = self.rng
         k = rng.randrange(len(self.sketches))
         steps = self.sketches[k].transform_steps
-        lengths = tuple((i, self._sample_lengths(steps[i].extent, len(steps[i].lengths))) for i in self._splits[k])
+        lengths = tuple((i, self._sample_lengths(steps[i].extent, len(steps[i].lengths), i in self._contiguous[k]))
+                        for i in self._splits[k])
         anns = tuple((sid, (rng.randint(1, 3), rng.random() < 0.8, rng.choice(UNROLL_STEPS)))
                      for sid in range(len(self.sketches[k].stages) + 2))
         return Recipe(k, lengths, anns)
 
-    def _sample_lengths(self, extent, n: int) -> tuple:
+    def _sample_lengths(self, extent, n: int, contiguous: bool = False) -> tuple:
+        """Random lengths whose product divides extent, innermost at most MAX_INNERMOST_SPLIT; a
+        contiguous axis mostly gets an innermost piece of whole vectors."""
         if not extent:
             return (1,) * n
         out, rem = [], extent
         for level in range(n):  # innermost first
             choices = [d for d in _divisors(rem) if level > 0 or d <= MAX_INNERMOST_SPLIT]
+            if level == 0 and contiguous and self.rng.random() < 0.85:
+                choices = [d for d in choices if d % self.lanes == 0] or choices
             d = self.rng.choice(choices)
             out.append(d)
             rem //= d
@@ -142,6 +162,10 @@ class SketchPolicy:
     def _annotate(self, state, anns: dict) -> None:
         cores = self.task.hardware_params.num_cores
         attached = state.attach_map.iter_to_attached_stages
+        if any(st.iters and st.iters[-1].extent is None for st in state.stages):
+            # stages moved by compute_at have no extents in the view: te bound inference fills them
+            bounded = self.task.compute_dag.infer_bound_from_state(state)
+            state.stages[:] = bounded.stages
         for sid in range(len(state.stages) - 1, -1, -1):
             st = state.stages[sid]
             if st.op_type == StageKind.PLACEHOLDER or st.compute_at == ComputeAtKind.INLINED or not st.iters:
