@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from .cost_model import RandomModel
 from .loop_state import ComputeAtKind, IteratorAnnotation, IteratorKind, StageKind
-from .sketch import generate_sketches
+from .sketch import consumer_ids, generate_sketches
 from .transform_steps import SplitStep, StepError
 
 UNROLL_STEPS = (0, 16, 64, 512)
@@ -60,6 +60,7 @@ class Recipe:
     sketch: int
     lengths: tuple  # ((step index, lengths), ...)
     annotations: tuple  # ((stage id, (parallel depth, vectorize, unroll)), ...)
+    locations: tuple = ()  # ((stage id, depth), ...): 0 = at root, d = at its consumer's d-th loop
 
 
 class SketchPolicy:
@@ -95,6 +96,7 @@ class SketchPolicy:
         self._splits = [[i for i, s in enumerate(sk.transform_steps) if isinstance(s, SplitStep)]
                         for sk in self.sketches]
         self._contiguous = [self._contiguous_splits(sk) for sk in self.sketches]
+        self._movable = [self._movable_stages(sk) for sk in self.sketches]
         self.lanes = max(1, int(task.hardware_params.vector_unit_bytes or 32) // 4)
         for cb in self.init_search_callbacks:
             cb.callback(self)
@@ -120,6 +122,17 @@ class SketchPolicy:
             state._add(step)
         return out
 
+    def _movable_stages(self, sketch) -> list:
+        """Stages whose place the search chooses: untiled, at root, not an output."""
+        tiled = {step.stage_id for step in sketch.transform_steps if isinstance(step, SplitStep)}
+        dag, out = sketch.compute_dag, []
+        for sid, st in enumerate(sketch.stages):
+            if st.op_type == StageKind.PLACEHOLDER or st.compute_at != ComputeAtKind.ROOT or sid in tiled \
+                    or dag.is_output(st.op) or not consumer_ids(sketch, sid):
+                continue
+            out.append(sid)
+        return out
+
     def random_recipe(self) -> Recipe:
         rng = self.rng
         k = rng.randrange(len(self.sketches))
@@ -128,7 +141,8 @@ class SketchPolicy:
                         for i in self._splits[k])
         anns = tuple((sid, (rng.randint(1, 3), rng.random() < 0.8, rng.choice(UNROLL_STEPS)))
                      for sid in range(len(self.sketches[k].stages) + 2))
-        return Recipe(k, lengths, anns)
+        locations = tuple((sid, rng.randint(0, 2)) for sid in self._movable[k])
+        return Recipe(k, lengths, anns, locations)
 
     def _sample_lengths(self, extent, n: int, contiguous: bool = False) -> tuple:
         """Random lengths whose product divides extent, innermost at most MAX_INNERMOST_SPLIT; a
@@ -152,12 +166,36 @@ class SketchPolicy:
         steps = [replace(s, lengths=lengths[i]) if i in lengths else s for i, s in enumerate(sketch.transform_steps)]
         try:
             state = self.task.compute_dag.state_from_steps(steps)
+            self._place(state, dict(recipe.locations))
             self._annotate(state, dict(recipe.annotations))
         except (StepError, ValueError, IndexError) as e:
             if self.verbose >= 2:
                 print(f"recipe does not apply: {e}")
             return None
         return state
+
+    @staticmethod
+    def _place(state, locations: dict) -> None:
+        """Compute each movable stage at root or inside its last consumer, at the d-th of the loops
+        they share (never deeper: a deeper loop would recompute the stage for nothing), when its
+        other consumers are computed there too."""
+        dag = state.compute_dag
+        for sid in sorted(locations, reverse=True):
+            cons = consumer_ids(state, sid)
+            if locations[sid] <= 0 or not cons:
+                continue
+            target = cons[-1]
+            attach = state.attach_map.stage_to_attach_iter
+            if any(attach.get(c, (None,))[0] != target for c in cons[:-1]):
+                continue
+            op, top = state.stages[sid].op, state.stages[target].op
+            shared = [iv.var.name for iv in top.axis[: dag.access_analyzer.get_num_common_outer_iterator(op, top)]]
+            iters = state.stages[target].iters
+            depth = 0
+            while depth < min(locations[sid], len(iters)) and iters[depth].name.split(".")[0] in shared:
+                depth += 1
+            if depth:
+                state.compute_at(sid, target, depth - 1)
 
     def _annotate(self, state, anns: dict) -> None:
         cores = self.task.hardware_params.num_cores
@@ -201,6 +239,11 @@ class SketchPolicy:
     def mutate(self, recipe: Recipe) -> Recipe:
         rng = self.rng
         kind = rng.random()
+        if kind < 0.15 and recipe.locations:
+            locations = dict(recipe.locations)
+            sid = rng.choice(list(locations))
+            locations[sid] = rng.choice([d for d in (0, 1, 2, 3) if d != locations[sid]])
+            return replace(recipe, locations=tuple(sorted(locations.items())))
         if kind < 0.6 and recipe.lengths:
             lengths = dict(recipe.lengths)
             idx = rng.choice(list(lengths))

@@ -169,7 +169,7 @@ def plot_tuning_curves(scheduler: TaskScheduler, path) -> str:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     for i, task in enumerate(scheduler.tasks):
         ys = [h[2][i] * 1e3 if h[2][i] < math.inf else float("nan") for h in hist]
-        ax1.plot(trials, ys, label=(task.desc or f"task {i}")[:40])
+        ax1.plot(trials, ys, label=(task.desc or task.workload_key)[:40])
     ax1.set(xlabel="trials", ylabel="best latency (ms)", title="per task", yscale="log")
     ax1.legend(fontsize=6)
     ax2.plot(trials, [h[3] * 1e3 if h[3] < math.inf else float("nan") for h in hist])

@@ -27,11 +27,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ... import te
+from ...ir.transform import PassContext
 from ...transform import module_pass
 from ..expr import Call, Constant, Let, Tuple
 from ..op.layout import contrib_conv2d_nchwc, contrib_dense_pack, layout_transform
 from ..op.registry import Op, OpPattern
-from ..op.strategy import select_implementation
+from ..op.strategy import Selection, op_strategy, select_implementation
 from ..op.tensor import add
 from ..op.transform import expand_dims
 from ..ty import TensorType
@@ -47,6 +48,17 @@ def _selected(c, name: str):
     inputs = [te.placeholder(a.ty.shape, a.ty.dtype, name=f"arg{i}") for i, a in enumerate(c.args)]
     chosen = select_implementation(c.op, c.attrs, inputs, c.ty, Target.current())
     return chosen if chosen.impl.name == name else None
+
+
+def _implementation(c, name: str):
+    """Implementation `name` of call c's strategy with its default configuration, chosen or not."""
+    from ...target import Target
+
+    inputs = [te.placeholder(a.ty.shape, a.ty.dtype, name=f"arg{i}") for i, a in enumerate(c.args)]
+    for impl in op_strategy(c.op, c.attrs, inputs, c.ty, Target.current()).implementations:
+        if impl.name == name:
+            return Selection(c.op, impl, impl.config(c.attrs, inputs, c.ty), False)
+    return None
 
 
 class _Alter(ExprMutator):
@@ -116,7 +128,13 @@ class _Alter(ExprMutator):
 
     def _dense(self, c, args):
         data, weight = args
-        chosen = _selected(c, "dense_pack.x86") if is_constant_expr(weight) else None
+        if not is_constant_expr(weight):
+            return None
+        chosen = _selected(c, "dense_pack.x86")
+        if chosen is None and PassContext.current().get_config("relay.backend.use_auto_scheduler"):
+            # The auto-scheduler vectorizes along the output's columns, which are the weight's rows:
+            # a constant weight is packed into panels at compile time so those reads are contiguous.
+            chosen = _implementation(c, "dense_pack.x86")
         if chosen is None:
             return None
         nr = chosen.config["tile_x"]
