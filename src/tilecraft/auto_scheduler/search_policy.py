@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from .cost_model import RandomModel
 from .loop_state import ComputeAtKind, IteratorAnnotation, IteratorKind, StageKind
-from .sketch import consumer_ids, generate_sketches
+from .sketch import consumer_ids, generate_sketches, state_key
 from .transform_steps import SplitStep, StepError
 
 UNROLL_STEPS = (0, 16, 64, 512)
@@ -273,10 +273,6 @@ class SketchPolicy:
         return replace(recipe, annotations=tuple(sorted(anns.items())))
 
     # ------------------------------------------------------------------ search
-    @staticmethod
-    def state_key(state) -> str:
-        return repr([s.to_record() for s in state.transform_steps])
-
     def sample_initial_population(self, n: int) -> list:
         out, tries = {}, 0
         while len(out) < n and tries < n * 4:
@@ -284,7 +280,7 @@ class SketchPolicy:
             r = self.random_recipe()
             s = self.materialize(r)
             if s is not None:
-                out.setdefault(self.state_key(s), (r, s))
+                out.setdefault(state_key(s), (r, s))
         return list(out.values())
 
     def search(self, num_measure: int) -> list:
@@ -293,11 +289,11 @@ class SketchPolicy:
         p = self.params
         init = self.sample_initial_population(int(p["sample_init_min_population"]))
         best_measured = sorted((v for v in self.measured.values() if v[0] is not None), key=lambda v: v[1])[:16]
-        pool = {self.state_key(s): (r, s) for r, s in init}
+        pool = {state_key(s): (r, s) for r, s in init}
         for r, _ in best_measured:
             s = self.materialize(r)
             if s is not None:
-                pool.setdefault(self.state_key(s), (r, s))
+                pool.setdefault(state_key(s), (r, s))
         scored: dict = {}
         population = list(pool.items())
         for _ in range(int(p["evolutionary_search_num_iters"])):
@@ -315,7 +311,7 @@ class SketchPolicy:
                     r = self.mutate(r)
                 s = self.materialize(r)
                 if s is not None:
-                    children.setdefault(self.state_key(s), (r, s))
+                    children.setdefault(state_key(s), (r, s))
             population = [(k, scored[k][1]) for _, k in ranked[: size // 4]] + list(children.items())
         fresh = [(k, rs) for k, rs in population if k not in scored]
         if fresh:
@@ -325,14 +321,14 @@ class SketchPolicy:
                 if k not in self.measured]
         n_random = int(round(num_measure * p["eps_greedy"]))
         picked = best[: num_measure - n_random]
-        taken = {self.state_key(s) for _, s in picked} | set(self.measured)
-        randoms = [rs for rs in init if self.state_key(rs[1]) not in taken]
+        taken = {state_key(s) for _, s in picked} | set(self.measured)
+        randoms = [rs for rs in init if state_key(rs[1]) not in taken]
         self.rng.shuffle(randoms)
         return picked + randoms[:n_random]
 
     def record(self, recipe, state, cost: float) -> None:
         """Remember a measured candidate (its recipe, when the policy made it, seeds the search)."""
-        self.measured[self.state_key(state)] = (recipe, cost)
+        self.measured[state_key(state)] = (recipe, cost)
 
 
 class EmptyPolicy:
@@ -349,7 +345,7 @@ class EmptyPolicy:
 
     def search(self, num_measure: int) -> list:
         s = self.task.compute_dag.get_init_state()
-        return [] if SketchPolicy.state_key(s) in self.measured else [(None, s)]
+        return [] if state_key(s) in self.measured else [(None, s)]
 
     def record(self, recipe, state, cost: float) -> None:
-        self.measured[SketchPolicy.state_key(state)] = (recipe, cost)
+        self.measured[state_key(state)] = (recipe, cost)

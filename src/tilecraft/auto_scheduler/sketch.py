@@ -16,6 +16,11 @@ CPU_TILING = "SSRSRS"
 APPLY, APPLY_AND_SKIP_REST, PASS = 0, 1, 2
 
 
+def state_key(state) -> str:
+    """What makes two states the same candidate: their steps, as records."""
+    return repr([step.to_record() for step in state.transform_steps])
+
+
 def inlined_ops(state) -> set:
     return {st.op for st in state.stages if st.compute_at == ComputeAtKind.INLINED}
 
@@ -157,7 +162,7 @@ def generate_sketches(policy, rules=CPU_RULES) -> list:
     while todo:
         state, sid = todo.pop()
         if sid < 0:
-            key = tuple(step.to_record().__repr__() for step in state.transform_steps)
+            key = state_key(state)
             if key not in seen:
                 seen.add(key)
                 done.append(state)
