@@ -23,7 +23,6 @@ from common import median_seconds, table  # noqa: E402  (sets thread counts firs
 
 import tilecraft as tvm  # noqa: E402
 from tilecraft import auto_scheduler, relay, te  # noqa: E402
-from tilecraft.contrib import graph_executor  # noqa: E402
 
 
 @auto_scheduler.register_workload
@@ -68,7 +67,7 @@ def matmul(args):
 
 def _build_checked(case, tuned: bool):
     """The workload built tuned (its log's schedules) or untuned, its output checked against PyTorch."""
-    from ops import _np
+    from ops import run_checked
 
     name, mod, params, log, data_vars, inputs, ref = case
     config = {"relay.backend.use_auto_scheduler": True} if tuned else {}
@@ -78,14 +77,7 @@ def _build_checked(case, tuned: bool):
                 lib = relay.build(mod, target="llvm", params=params)
         else:
             lib = relay.build(mod, target="llvm", params=params)
-    m = graph_executor.GraphModule(lib["default"](tvm.cpu(0)))
-    for v, x in zip(data_vars, inputs):
-        m.set_input(v.name_hint, _np(x))
-    m.run()
-    got = m.get_output(0).numpy()
-    err = float(np.abs(got - ref).max() / (np.abs(ref).max() + 1e-12))
-    assert err < 1e-4, f"{name} ({'tuned' if tuned else 'untuned'}) differs from PyTorch ({err:.1e})"
-    return m
+    return run_checked(lib, f"{name} ({'tuned' if tuned else 'untuned'})", data_vars, inputs, ref)[0]
 
 
 def ops(args):

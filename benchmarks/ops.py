@@ -90,6 +90,18 @@ def layer_norm():
 WORKLOADS = [dense_gelu, batch_matmul, conv_relu, depthwise, softmax, layer_norm]
 
 
+def run_checked(lib, name, data_vars, inputs, ref):
+    """(graph module, relative error): the built workload run once on `inputs`, checked against ref."""
+    m = graph_executor.GraphModule(lib["default"](tvm.cpu(0)))
+    for v, x in zip(data_vars, inputs):
+        m.set_input(v.name_hint, _np(x))
+    m.run()
+    got = m.get_output(0).numpy()
+    err = float(np.abs(got - ref).max() / (np.abs(ref).max() + 1e-12))
+    assert err < 1e-4, f"{name}: tilecraft differs from PyTorch (relative error {err:.1e})"
+    return m, err
+
+
 def _ort_session(module, inputs, threads):
     try:
         import onnxruntime as ort
@@ -123,14 +135,8 @@ def main():
             ref = _np(fn(*inputs))
         with tvm.transform.PassContext(opt_level=3):
             lib = relay.build(tvm.IRModule.from_expr(relay.Function(rvars, out)), target="llvm", params=params)
-        m = graph_executor.GraphModule(lib["default"](tvm.cpu(0)))
         data_vars = [v for v in rvars if v.name_hint not in params]
-        for v, x in zip(data_vars, inputs):
-            m.set_input(v.name_hint, _np(x))
-        m.run()
-        got = m.get_output(0).numpy()
-        err = float(np.abs(got - ref).max() / (np.abs(ref).max() + 1e-12))
-        assert err < 1e-4, f"{name}: tilecraft differs from PyTorch (relative error {err:.1e})"
+        m, err = run_checked(lib, name, data_vars, inputs, ref)
         with torch.no_grad():
             t_pt = median_seconds(lambda fn=fn, inputs=inputs: fn(*inputs))
         t_tc = median_seconds(m.run)
