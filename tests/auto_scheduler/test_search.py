@@ -244,5 +244,13 @@ def test_bad_options_are_named():
         auto_scheduler.TuningOptions(runner="remote")
     with pytest.raises(ValueError, match="num_measure_trials"):
         auto_scheduler.TuningOptions(num_measure_trials=-1)
+    with pytest.raises(ValueError, match=r"num_measure_trials=...\) takes an integer >= 0, got 'ten'"):
+        auto_scheduler.TuningOptions(num_measure_trials="ten")
+    with pytest.raises(TypeError, match="program_cost_model"):
+        auto_scheduler.SketchPolicy(program_cost_model="xgb")
+    with pytest.raises(FileNotFoundError, match="no tuning log at '/nonexistent/log.json'"):
+        auto_scheduler.ApplyHistoryBest("/nonexistent/log.json")
+    with pytest.raises(OSError, match="cannot write the tuning log"):
+        auto_scheduler.RecordToFile("/proc/no/such/dir/log.json")
     with pytest.raises(ValueError, match="strategy"):
         auto_scheduler.TaskScheduler([_task(search_matmul, 8, 8, 8)], strategy="fastest")

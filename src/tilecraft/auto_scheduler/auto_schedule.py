@@ -24,10 +24,10 @@ class TuningOptions:
 
     def __init__(self, num_measure_trials=0, early_stopping=None, num_measures_per_round=64, verbose=1,
                  builder="local", runner="local", measure_callbacks=None):
-        if int(num_measure_trials) < 0:
-            raise ValueError(f"num_measure_trials must be >= 0, got {num_measure_trials}")
-        if int(num_measures_per_round) < 1:
-            raise ValueError(f"num_measures_per_round must be >= 1, got {num_measures_per_round}")
+        for name, value, least in (("num_measure_trials", num_measure_trials, 0),
+                                   ("num_measures_per_round", num_measures_per_round, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"TuningOptions({name}=...) takes an integer >= {least}, got {value!r}")
         self.num_measure_trials = int(num_measure_trials)
         self.early_stopping = early_stopping if early_stopping is None or early_stopping > 0 else None
         self.num_measures_per_round = int(num_measures_per_round)

@@ -63,18 +63,27 @@ def load_record_from_string(record: str) -> tuple:
 # ---------------------------------------------------------------------- files
 def save_records(filename, inputs, results) -> None:
     """Append records (one line per input/result pair)."""
+    filename = _log_path(filename)
+    append_records(filename, [encode_record(i, r) for i, r in zip(inputs, results)])
+
+
+def _log_path(filename) -> str:
+    """The log's path, its folder created; a folder that cannot be made is named with the log."""
     filename = os.fspath(filename)
     directory = os.path.dirname(os.path.abspath(filename))
-    os.makedirs(directory, exist_ok=True)
-    append_records(filename, [encode_record(i, r) for i, r in zip(inputs, results)])
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        raise OSError(f"cannot write the tuning log {filename!r}: its folder {directory!r} cannot be "
+                      f"created ({e.strerror}); choose a writable path") from e
+    return filename
 
 
 class RecordToFile(MeasureCallback):
     """A measure callback appending every measured candidate to `filename` as it comes."""
 
     def __init__(self, filename):
-        self.filename = os.fspath(filename)
-        os.makedirs(os.path.dirname(os.path.abspath(self.filename)), exist_ok=True)
+        self.filename = _log_path(filename)
 
     def callback(self, policy, inputs, results) -> None:
         save_records(self.filename, inputs, results)

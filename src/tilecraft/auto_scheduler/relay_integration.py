@@ -11,6 +11,7 @@ each group relay.build lowers, so tuning and deployment meet without naming anyt
 from __future__ import annotations
 
 import math
+import os
 from collections import OrderedDict
 
 from ..driver.build_module import resolve_target
@@ -77,6 +78,9 @@ class ApplyHistoryBest(DispatchContext):
             self.load(path, n_lines)
 
     def load(self, path, n_lines=None) -> None:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"ApplyHistoryBest: no tuning log at {os.fspath(path)!r}; tune with "
+                                    f"measure_callbacks=[auto_scheduler.RecordToFile(...)] first, or check the path")
         for n, (inp, res) in enumerate(RecordReader(path)):
             if n_lines is not None and n >= n_lines:
                 break

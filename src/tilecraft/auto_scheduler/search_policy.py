@@ -76,6 +76,10 @@ class SketchPolicy:
             if k not in DEFAULT_PARAMS:
                 raise ValueError(f"SketchPolicy has no parameter {k!r}; known: {', '.join(sorted(DEFAULT_PARAMS))}")
             self.params[k] = v
+        if program_cost_model is not None and not all(callable(getattr(program_cost_model, m, None))
+                                                      for m in ("predict", "update")):
+            raise TypeError(f"SketchPolicy(program_cost_model=...) takes a cost model such as "
+                            f"auto_scheduler.XGBModel() or RandomModel(), got {program_cost_model!r}")
         self.cost_model = program_cost_model if program_cost_model is not None else RandomModel()
         self.rng = random.Random(seed)
         self.verbose = verbose
