@@ -2,8 +2,10 @@
 their tuned schedules.
 
 `extract_tasks` runs relay.build's graph passes (with `relay.backend.use_auto_scheduler`, so each
-operator uses its own compute, as at build time) and turns every distinct fused group with a
-compute-intensive operator into a SearchTask; its weight is how many times the group occurs.  The
+operator uses its own compute, as at build time) and turns every distinct fused group with an
+operator that reuses data (matmul, dense, convolutions: what multi-level tiling is for) into a
+SearchTask, the others too with include_simple_tasks; a task's weight is how many times its group
+occurs.  The
 key of a task is the hash of its ComputeDAG's text, the same key `ApplyHistoryBest` computes for
 each group relay.build lowers, so tuning and deployment meet without naming anything.
 """
@@ -49,7 +51,9 @@ def extract_tasks(mod, params, target, target_host=None, hardware_params=None, i
                 name = group_name(func)
                 inputs, outs, _ = group_tensors(func, name, tgt)
                 dag = ComputeDAG(inputs + outs)
-                simple = not any(dag.is_compute_intensive(op) for op in dag.ops)
+                # Groups without data reuse (element-wise, pooling, softmax, norms) keep their hand
+                # schedules unless asked: the CPU sketches have nothing better for them.
+                simple = not any(dag.needs_multi_level_tiling(op) for op in dag.ops)
                 seen[gkey] = None if simple and not include_simple_tasks else (dag, name)
             if seen[gkey] is None:
                 continue
