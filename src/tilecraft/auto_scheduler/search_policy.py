@@ -144,7 +144,7 @@ class SketchPolicy:
         lengths = tuple((i, self._sample_lengths(steps[i].extent, len(steps[i].lengths), i in self._contiguous[k]))
                         for i in self._splits[k])
         anns = tuple((sid, (rng.randint(1, 3), rng.random() < 0.8, rng.choice(UNROLL_STEPS)))
-                     for sid in range(len(self.sketches[k].stages) + 2))
+                     for sid in range(len(self.sketches[k].stages)))
         locations = tuple((sid, rng.randint(0, 2)) for sid in self._movable[k])
         return Recipe(k, lengths, anns, locations)
 
