@@ -50,10 +50,15 @@ def _selected(c, name: str):
     return chosen if chosen.impl.name == name else None
 
 
-def _implementation(c, name: str):
-    """Implementation `name` of call c's strategy with its default configuration, chosen or not."""
+def _auto_scheduler_layout(c, name: str):
+    """Under the auto-scheduler, the blocked layout of implementation `name` (its default blocks),
+    though the operator's own compute is what gets tuned: the tuned kernels vectorize along output
+    channels, which are contiguous only in the blocked data and in kernels / dense weights packed
+    at compile time (classic Ansor rewrites constant weights' layouts for the same reason)."""
     from ...target import Target
 
+    if not PassContext.current().get_config("relay.backend.use_auto_scheduler"):
+        return None
     inputs = [te.placeholder(a.ty.shape, a.ty.dtype, name=f"arg{i}") for i, a in enumerate(c.args)]
     for impl in op_strategy(c.op, c.attrs, inputs, c.ty, Target.current()).implementations:
         if impl.name == name:
@@ -111,7 +116,7 @@ class _Alter(ExprMutator):
         if a["data_layout"] != "NCHW" or a["kernel_layout"] != "OIHW" or a["groups"] != 1 \
                 or a["out_layout"] not in ("", "NCHW") or not is_constant_expr(args[1]):
             return None
-        chosen = _selected(c, "conv2d_NCHWc.x86")
+        chosen = _selected(c, "conv2d_NCHWc.x86") or _auto_scheduler_layout(c, "conv2d_NCHWc.x86")
         if chosen is None:
             return None
         data, weight = args
@@ -130,11 +135,7 @@ class _Alter(ExprMutator):
         data, weight = args
         if not is_constant_expr(weight):
             return None
-        chosen = _selected(c, "dense_pack.x86")
-        if chosen is None and PassContext.current().get_config("relay.backend.use_auto_scheduler"):
-            # The auto-scheduler vectorizes along the output's columns, which are the weight's rows:
-            # a constant weight is packed into panels at compile time so those reads are contiguous.
-            chosen = _implementation(c, "dense_pack.x86")
+        chosen = _selected(c, "dense_pack.x86") or _auto_scheduler_layout(c, "dense_pack.x86")
         if chosen is None:
             return None
         nr = chosen.config["tile_x"]
