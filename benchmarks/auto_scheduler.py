@@ -2,11 +2,14 @@
 
     python benchmarks/auto_scheduler.py matmul [--size 1024] [--trials 1000]
     python benchmarks/auto_scheduler.py ops [--trials 300] [--only conv2d]
+    python benchmarks/auto_scheduler.py models [--models resnet18 mobilenet_v2] [--trials 800]
 
 matmul: tunes C = A @ B (float32) and reports the tuning wall time, trials/s and the tuned kernel
 against numpy's BLAS.  ops: tunes the six operator workloads of benchmarks/ops.py as relay graphs
 (extract_tasks + TaskScheduler) and times tuned, untuned, PyTorch and ONNX Runtime.  Every result
 is checked against numpy / PyTorch first; logs go to --logdir, so an interrupted run resumes.
+models: tunes zoo models (extract_tasks + TaskScheduler) and times tuned, untuned, PyTorch and ONNX
+Runtime in the same run.
 """
 
 from __future__ import annotations
@@ -119,19 +122,58 @@ def ops(args):
                        "tuned/ORT", "tuned/untuned"]))
 
 
+def models(args):
+    import torch
+    from ops import _ort_session
+
+    from tilecraft.models import load
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    rows = []
+    for spec in args.models:
+        model, inputs = load(spec)
+        model.eval()
+        with torch.no_grad():
+            traced = torch.jit.trace(model, tuple(inputs), check_trace=False)
+            ref = model(*inputs)
+        ref = (ref[0] if isinstance(ref, (tuple, list)) else ref).numpy()
+        names = [f"input{i}" for i in range(len(inputs))]
+        mod, params = relay.frontend.from_pytorch(traced, [(n, (tuple(x.shape), str(x.dtype).replace("torch.", "")))
+                                                          for n, x in zip(names, inputs)])
+        log = os.path.join(args.logdir, f"model_{spec}.json")
+        tasks, weights = auto_scheduler.extract_tasks(mod, params, "llvm")
+        scheduler = auto_scheduler.TaskScheduler(tasks, weights)
+        start = time.time()
+        scheduler.tune(_options(args.trials, log, per_round=16), plot_file=log.replace(".json", ".png"))
+        wall = time.time() - start
+        case = (spec, mod, params, log, [relay.var(n) for n in names], inputs, ref)
+        tuned, untuned = _build_checked(case, True), _build_checked(case, False)
+        with torch.no_grad():
+            ort_run = _ort_session(model, inputs, int(os.environ["OMP_NUM_THREADS"]))
+            t_pt = median_seconds(lambda model=model, inputs=inputs: model(*inputs))
+        t_tuned, t_untuned = median_seconds(tuned.run), median_seconds(untuned.run)
+        t_ort = median_seconds(ort_run) if ort_run else None
+        rows.append([spec, str(sum(t.trials for t in scheduler.tuners)), f"{wall:.0f}", f"{t_tuned * 1e3:.2f}",
+                     f"{t_untuned * 1e3:.2f}", f"{t_pt * 1e3:.2f}", f"{t_ort * 1e3:.2f}" if t_ort else "-",
+                     f"{t_tuned / t_ort:.2f}" if t_ort else "-", f"{t_tuned / t_untuned:.2f}"])
+    print(table(rows, ["model", "trials", "tuning s", "tuned ms", "untuned ms", "PyTorch ms", "ORT ms",
+                       "tuned/ORT", "tuned/untuned"]))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["matmul", "ops"])
+    p.add_argument("what", choices=["matmul", "ops", "models"])
     p.add_argument("--size", type=int, default=1024)
     p.add_argument("--trials", type=int, default=None, help="1000 for matmul, 300 per workload for ops")
     p.add_argument("--only", default="", help="ops: substring of the workloads to run")
+    p.add_argument("--models", nargs="+", default=["resnet18"], help="models: zoo names")
     p.add_argument("--logdir", default=os.path.join(os.path.dirname(__file__), "logs"))
     args = p.parse_args()
     os.makedirs(args.logdir, exist_ok=True)
     if args.trials is None:
-        args.trials = 1000 if args.what == "matmul" else 300
+        args.trials = {"matmul": 1000, "ops": 300, "models": 800}[args.what]
     print(f"{args.what}: {os.environ['OMP_NUM_THREADS']} threads, logs in {args.logdir}")
-    {"matmul": matmul, "ops": ops}[args.what](args)
+    {"matmul": matmul, "ops": ops, "models": models}[args.what](args)
 
 
 if __name__ == "__main__":
