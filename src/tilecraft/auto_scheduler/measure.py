@@ -9,6 +9,8 @@ the parent's `__main__`) and its steps as v0.6 step records.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from ..tuning.measure import MAX_COST, MeasureErrorNo, MeasureResult  # noqa: F401  (re-exported)
 from .loop_state import State
 from .transform_steps import step_from_record
@@ -74,11 +76,12 @@ def recover_measure_input(inp: MeasureInput, rebuild_state: bool = False) -> Mea
     return MeasureInput(task, task.compute_dag.state_from_steps(inp.steps) if rebuild_state else inp.steps)
 
 
-class MeasureCallback:
+class MeasureCallback(ABC):
     """Called after each batch of measurements: `callback(policy, inputs, results)`."""
 
+    @abstractmethod
     def callback(self, policy, inputs, results) -> None:
-        raise NotImplementedError
+        """Handle one batch of measured candidates."""
 
     def __call__(self, policy, inputs, results) -> None:
         self.callback(policy, inputs, results)

@@ -16,6 +16,7 @@ producer); iterators by their index in the stage's current loop order.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
@@ -81,15 +82,17 @@ class ScheduleReplay:
 
 
 @dataclass(frozen=True)
-class Step:
+class Step(ABC):
     stage_id: int
     record_prefix: ClassVar[str] = ""
 
+    @abstractmethod
     def apply_to_state(self, state):
-        raise NotImplementedError
+        """Update the state's loop view; returns what the State method returns."""
 
+    @abstractmethod
     def apply_to_schedule(self, replay: ScheduleReplay):
-        raise NotImplementedError
+        """Apply the step to the te schedule being replayed."""
 
     def to_record(self) -> list:
         """The classic v0.6 record: the step code, then the fields in declaration order."""

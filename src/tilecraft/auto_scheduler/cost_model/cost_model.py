@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 
-class CostModel:
+class CostModel(ABC):
     """Ranks candidate states of a search task; a higher score means a faster program.
 
     `update(inputs, results)` learns from measured candidates (MeasureInput / MeasureResult
     lists of equal length); `predict(task, states)` returns one float per state.
     """
 
+    @abstractmethod
     def update(self, inputs, results) -> None:
-        raise NotImplementedError(f"{type(self).__name__}.update(inputs, results) is not implemented")
+        """Learn from measured candidates."""
 
+    @abstractmethod
     def predict(self, task, states) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__}.predict(task, states) is not implemented")
+        """One score per state, higher for faster."""
 
 
 class RandomModel(CostModel):

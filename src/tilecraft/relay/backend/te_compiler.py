@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from ... import te
 from ...driver.build_module import lower
-from ...ir.transform import PassContext
 from ...tuning import current_context
 from ..expr import Call, Constant, Function, Tuple, TupleGetItem, Var
 from ..op.registry import OpPattern
-from ..op.strategy import schedule_injective, select_implementation
+from ..op.strategy import auto_scheduler_enabled, schedule_injective, select_implementation
 from ..ty import TensorType
 from ..visitor import post_order
 
@@ -100,9 +99,7 @@ def group_tensors(func: Function, name: str, target) -> tuple:
 def lower_group(func: Function, name: str, target) -> LoweredGroup:
     inputs, outs, anchor = group_tensors(func, name, target)
     chosen = anchor[1] if anchor is not None else None
-    sch = None
-    if PassContext.current().get_config("relay.backend.use_auto_scheduler"):
-        sch = current_context().schedule_graph(target, inputs + outs)
+    sch = current_context().schedule_graph(target, inputs + outs) if auto_scheduler_enabled() else None
     if sch is None and anchor is None:
         sch = schedule_injective(outs, target)  # an input returned as it is, or data movement
     elif sch is None:

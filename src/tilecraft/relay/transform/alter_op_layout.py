@@ -27,12 +27,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ... import te
-from ...ir.transform import PassContext
 from ...transform import module_pass
 from ..expr import Call, Constant, Let, Tuple
 from ..op.layout import contrib_conv2d_nchwc, contrib_dense_pack, layout_transform
 from ..op.registry import Op, OpPattern
-from ..op.strategy import Selection, op_strategy, select_implementation
+from ..op.strategy import Selection, auto_scheduler_enabled, op_strategy, select_implementation
 from ..op.tensor import add
 from ..op.transform import expand_dims
 from ..ty import TensorType
@@ -41,29 +40,24 @@ from .fold_constant import is_constant_expr
 from .infer_type import infer_type
 
 
-def _selected(c, name: str):
-    """The strategy's selection for call c when it is the implementation `name`, else None."""
+def _blocked(c, name: str):
+    """The Selection of implementation `name` (conv2d_NCHWc.x86, dense_pack.x86) whose blocks call c
+    takes, or None: the strategy's choice when it is that implementation; under the auto-scheduler,
+    which tunes the operators' own computes, that implementation's default blocks anyway, since
+    the tuned kernels vectorize along output channels, contiguous only in blocked data and in
+    kernels / dense weights packed at compile time (classic Ansor rewrites constant weights'
+    layouts for the same reason)."""
     from ...target import Target
 
     inputs = [te.placeholder(a.ty.shape, a.ty.dtype, name=f"arg{i}") for i, a in enumerate(c.args)]
     chosen = select_implementation(c.op, c.attrs, inputs, c.ty, Target.current())
-    return chosen if chosen.impl.name == name else None
-
-
-def _auto_scheduler_layout(c, name: str):
-    """Under the auto-scheduler, the blocked layout of implementation `name` (its default blocks),
-    though the operator's own compute is what gets tuned: the tuned kernels vectorize along output
-    channels, which are contiguous only in the blocked data and in kernels / dense weights packed
-    at compile time (classic Ansor rewrites constant weights' layouts for the same reason)."""
-    from ...target import Target
-
-    if not PassContext.current().get_config("relay.backend.use_auto_scheduler"):
+    if chosen.impl.name == name:
+        return chosen
+    if not auto_scheduler_enabled():
         return None
-    inputs = [te.placeholder(a.ty.shape, a.ty.dtype, name=f"arg{i}") for i, a in enumerate(c.args)]
-    for impl in op_strategy(c.op, c.attrs, inputs, c.ty, Target.current()).implementations:
-        if impl.name == name:
-            return Selection(c.op, impl, impl.config(c.attrs, inputs, c.ty), False)
-    return None
+    impl = next((i for i in op_strategy(c.op, c.attrs, inputs, c.ty, Target.current()).implementations
+                 if i.name == name), None)
+    return None if impl is None else Selection(c.op, impl, impl.config(c.attrs, inputs, c.ty), False)
 
 
 class _Alter(ExprMutator):
@@ -116,7 +110,7 @@ class _Alter(ExprMutator):
         if a["data_layout"] != "NCHW" or a["kernel_layout"] != "OIHW" or a["groups"] != 1 \
                 or a["out_layout"] not in ("", "NCHW") or not is_constant_expr(args[1]):
             return None
-        chosen = _selected(c, "conv2d_NCHWc.x86") or _auto_scheduler_layout(c, "conv2d_NCHWc.x86")
+        chosen = _blocked(c, "conv2d_NCHWc.x86")
         if chosen is None:
             return None
         data, weight = args
@@ -135,7 +129,7 @@ class _Alter(ExprMutator):
         data, weight = args
         if not is_constant_expr(weight):
             return None
-        chosen = _selected(c, "dense_pack.x86") or _auto_scheduler_layout(c, "dense_pack.x86")
+        chosen = _blocked(c, "dense_pack.x86")
         if chosen is None:
             return None
         nr = chosen.config["tile_x"]

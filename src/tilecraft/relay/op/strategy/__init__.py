@@ -6,6 +6,7 @@ from .generic import (  # noqa: F401
     OpImplementation,
     OpStrategy,
     Selection,
+    auto_scheduler_enabled,
     op_strategy,
     register_strategy,
     schedule_injective,

@@ -133,10 +133,16 @@ class Selection:
         return self.impl.schedule(attrs, outs, target, self.config)
 
 
+def auto_scheduler_enabled() -> bool:
+    """relay.backend.use_auto_scheduler in the current PassContext: the operators' own computes are
+    chosen and whole groups take their schedules from the auto-scheduler's records."""
+    return PassContext.current().get_config("relay.backend.use_auto_scheduler")
+
+
 def select_implementation(op, attrs, inputs, out_type, target) -> Selection:
     """Choose the kernel for one call of `op` (see the module docstring for the rule)."""
     impls = sorted(op_strategy(op, attrs, inputs, out_type, target).implementations, key=lambda i: -i.plevel)
-    if PassContext.current().get_config("relay.backend.use_auto_scheduler"):
+    if auto_scheduler_enabled():
         # The auto-scheduler schedules whole groups of the operators' own computes (classic's
         # naive computes): no packed layouts, no templates.
         plain = [i for i in impls if i.compute is None]
