@@ -16,6 +16,7 @@ from tilecraft.relay.op.strategy import op_strategy, select_implementation, work
 from tilecraft.relay.visitor import post_order
 from tilecraft.target import Target
 from tilecraft.tuning import ApplyConfig, current_context
+from tilecraft.tuning.space import ConfigEntity, SplitEntity
 
 CPU = Target("llvm")
 
@@ -41,12 +42,19 @@ def _torch_conv(x, w, groups=1):
     return torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1, groups=groups).numpy()
 
 
-class _Tuned(dict):
-    """A configuration as a tuning log gives it: knob values and the measured cost."""
+def _tuned(impl, call, ins, cost, **splits):
+    """A configuration as a tuning log gives it: the implementation's default knobs with `splits`
+    (knob -> innermost factor) changed, and the measured cost."""
+    base = impl.config(call.attrs, ins, call.ty)
+    entities = dict(base._entity_map) if base else {}
+    entities.update({k: SplitEntity([-1, v]) for k, v in splits.items()})
+    cfg = ConfigEntity(0, None, entities)
+    cfg.cost = cost
+    return cfg
 
-    def __init__(self, cost, **knobs):
-        super().__init__(knobs)
-        self.cost = cost
+
+def _key(impl, call, ins):
+    return workload_of(impl, call.attrs, ins, call.ty)
 
 
 @pytest.mark.parametrize("cin,cout,groups,expected", [
@@ -59,7 +67,7 @@ def test_conv2d_strategy_picks_by_shape(cin, cout, groups, expected):
     chosen, _, _ = _conv_selection(cin, cout, groups)
     assert chosen.impl.name == expected and not chosen.tuned
     if expected == "conv2d_NCHWc.x86":
-        assert chosen.config == {"tile_ic": 16, "tile_oc": 16}
+        assert (chosen.config["tile_ic"].size[-1], chosen.config["tile_oc"].size[-1]) == (16, 16)
 
 
 def test_every_implementation_of_a_call_computes_the_same_numbers():
@@ -74,8 +82,7 @@ def test_every_implementation_of_a_call_computes_the_same_numbers():
     assert names == ["conv2d_NCHWc.x86", "conv2d_nchw.x86"]
     for name in names:
         impl = next(i for i in op_strategy(call.op, call.attrs, ins, call.ty, CPU).implementations if i.name == name)
-        cfg = _Tuned(0.0, **impl.config(call.attrs, ins, call.ty))
-        with ApplyConfig({workload_of(impl, ins, call.attrs): cfg}):
+        with ApplyConfig({_key(impl, call, ins): _tuned(impl, call, ins, 0.0)}):
             assert select_implementation(call.op, call.attrs, ins, call.ty, CPU).impl.name == name
             (out,) = build_run(f, {"x": xv}, opt_level=2)
         np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)
@@ -98,7 +105,7 @@ def test_layout_comes_from_the_selected_configuration():
     assert [n.attrs["data_layout"] for n in post_order(g) if isinstance(n, Call)
             and n.op.name == "nn.contrib_conv2d_NCHWc"] == ["NCHW16c"]
 
-    with ApplyConfig({workload_of(nchwc, ins, call.attrs): _Tuned(1e-3, tile_ic=8, tile_oc=8)}):
+    with ApplyConfig({_key(nchwc, call, ins): _tuned(nchwc, call, ins, 1e-3, tile_ic=8, tile_oc=8)}):
         with tvm.transform.PassContext(opt_level=3), Target("llvm"):
             g = relay.transform.AlterOpLayout()(tvm.IRModule.from_expr(f))["main"]
         convs = [n for n in post_order(g) if isinstance(n, Call) and n.op.name == "nn.contrib_conv2d_NCHWc"]
@@ -106,8 +113,8 @@ def test_layout_comes_from_the_selected_configuration():
         (out,) = build_run(f, {"x": xv})
         np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)
 
-    faster_direct = {workload_of(nchwc, ins, call.attrs): _Tuned(2e-3, tile_ic=16, tile_oc=16),
-                     workload_of(direct, ins, call.attrs): _Tuned(1e-3)}
+    faster_direct = {_key(nchwc, call, ins): _tuned(nchwc, call, ins, 2e-3),
+                     _key(direct, call, ins): _tuned(direct, call, ins, 1e-3)}
     with ApplyConfig(faster_direct):
         with tvm.transform.PassContext(opt_level=3), Target("llvm"):
             g = relay.transform.AlterOpLayout()(tvm.IRModule.from_expr(f))["main"]
@@ -124,11 +131,12 @@ def test_dense_packs_constant_weights_unless_the_plain_kernel_is_tuned_faster():
     with tvm.transform.PassContext(opt_level=3), Target("llvm"):
         g = relay.transform.AlterOpLayout()(tvm.IRModule.from_expr(f))["main"]
     assert "nn.contrib_dense_pack" in ops_in(g)
-    call = f.body
+    call = relay.transform.infer_type.infer_type(f).body
     ins = _placeholders((8, 64), (48, 64))
-    impls = {i.name: i for i in op_strategy(get("nn.dense"), call.attrs, ins, None, CPU).implementations}
+    impls = {i.name: i for i in op_strategy(get("nn.dense"), call.attrs, ins, call.ty, CPU).implementations}
     assert set(impls) == {"dense_pack.x86", "dense_nopack.x86"}
-    with ApplyConfig({workload_of(impls["dense_nopack.x86"], ins, call.attrs): _Tuned(1e-6)}):
+    nopack = impls["dense_nopack.x86"]
+    with ApplyConfig({_key(nopack, call, ins): _tuned(nopack, call, ins, 1e-6)}):
         with tvm.transform.PassContext(opt_level=3), Target("llvm"):
             g = relay.transform.AlterOpLayout()(tvm.IRModule.from_expr(f))["main"]
         assert "nn.contrib_dense_pack" not in ops_in(g)

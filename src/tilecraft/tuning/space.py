@@ -404,7 +404,7 @@ class ConfigSpace:
             radix *= len(space)
         return index
 
-    def get(self, index: int) -> "ConfigEntity":
+    def get(self, index: int) -> ConfigEntity:
         """The point with this index."""
         index = int(index)
         if not 0 <= index < len(self):
@@ -479,7 +479,7 @@ class ConfigEntity(ConfigSpace):
                 "entity": [[k, kinds[type(e)], e.to_json()] for k, e in self._entity_map.items()]}
 
     @staticmethod
-    def from_json_dict(json_dict) -> "ConfigEntity":
+    def from_json_dict(json_dict) -> ConfigEntity:
         entities = OrderedDict()
         for name, kind, value in json_dict["entity"]:
             if kind not in _ENTITY_OF_KIND:

@@ -41,6 +41,7 @@ class TaskTemplate:
         self.fcompute = None  # operator template: fcompute(cfg, *args) -> tensor or [tensors]
         self.fschedule = None  # fschedule(cfg, outs) -> schedule
         self.workload_of = None  # optional: args -> the workload this call is tuned as (see register_topi_compute)
+        self._spaces: dict = {}  # workload -> ConfigSpace (accepts)
 
     def __call__(self, *args, **kwargs):
         """(schedule, tensors) under the configuration the current context gives this workload."""
@@ -67,8 +68,24 @@ class TaskTemplate:
         """The configuration space of this template on these arguments."""
         space = ConfigSpace()
         space.template_key = self.name
-        self.instantiate(space, args, kwargs)
+        if self.func is not None:
+            self.instantiate(space, args, kwargs)
+        else:
+            self.fcompute(space, *args, **(kwargs or {}))  # operator templates define knobs in compute
         return space
+
+    def accepts(self, cfg, args) -> bool:
+        """Whether `cfg` sets every knob of this template's space on `args` to one of its values."""
+        key = self.workload(args)
+        space = self._spaces.get(key)
+        if space is None:
+            space = self._spaces[key] = self.space(args)
+        entities = getattr(cfg, "_entity_map", {})
+        ok = all(name in entities and entities[name] in knob.entities for name, knob in space.space_map.items())
+        if not ok:
+            logger.debug("the tuned configuration %s does not fit template %s on %s: using the fallback",
+                         cfg, self.name, key)
+        return ok
 
     def fallback(self, args, kwargs=None) -> FallbackConfigEntity:
         """The template's default configuration on these arguments (filled by running it)."""

@@ -9,4 +9,5 @@ from ...tuning.template import (  # noqa: F401
     template,
 )
 from .dispatcher import ApplyConfig, ApplyHistoryBest, apply_history_best  # noqa: F401
+from .relay_integration import extract_from_multiple_program, extract_from_program  # noqa: F401
 from .task import Task, create  # noqa: F401

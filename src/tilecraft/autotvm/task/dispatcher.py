@@ -44,9 +44,9 @@ class ApplyHistoryBest(DispatchContext):
         for rec in records:
             if isinstance(rec, (str, os.PathLike)):
                 if not os.path.exists(rec):
-                    raise FileNotFoundError(f"apply_history_best: the tuning log {os.fspath(rec)} does not exist; "
-                                            "tune first (tuner.tune(..., callbacks=[autotvm.callback.log_to_file(log)]))"
-                                            " or pass the right path")
+                    raise FileNotFoundError(
+                        f"apply_history_best: the tuning log {os.fspath(rec)} does not exist; tune first "
+                        "(tuner.tune(..., callbacks=[autotvm.callback.log_to_file(log)])) or pass the right path")
                 items.extend(load_from_file(rec))
             else:
                 items.append(rec)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ... import te
+from ... import te, topi
 from ...transform import module_pass
 from ..expr import Call, Constant, Let, Tuple
 from ..op.layout import contrib_conv2d_nchwc, contrib_dense_pack, layout_transform
@@ -114,7 +114,7 @@ class _Alter(ExprMutator):
         if chosen is None:
             return None
         data, weight = args
-        ib, ob = chosen.config["tile_ic"], chosen.config["tile_oc"]
+        ib, ob = chosen.config["tile_ic"].size[-1], chosen.config["tile_oc"].size[-1]
         if not chosen.tuned:
             ib = self.blocked.get(id(data)) or ib
         if self.blocked.get(id(data)) != ib:
@@ -132,7 +132,7 @@ class _Alter(ExprMutator):
         chosen = _blocked(c, "dense_pack.x86")
         if chosen is None:
             return None
-        nr = chosen.config["tile_x"]
+        nr = topi.x86.dense_pack_panel(chosen.config, int(weight.ty.shape[0]))
         wl = f"NC{nr}n"
         return contrib_dense_pack(data, layout_transform(weight, "NC", wl), c.attrs["units"], c.attrs["out_dtype"], wl)
 

@@ -1,29 +1,58 @@
-"""CPU schedule for topi.nn.batch_matmul: the GEMM register tile of x86/dense.py per batch,
-parallel over batch x row blocks x column blocks."""
+"""CPU template for topi.nn.batch_matmul: the GEMM register tile of x86/dense.py per batch,
+parallel over batch x row blocks x column blocks.  B not transposed ([batch, K, N]): the tile
+reading rows of B (dense_pack's knobs); B transposed ([batch, N, K]): the k-vector tile (dense's)."""
 
 from __future__ import annotations
 
+from ...tuning.template import register_topi_compute, register_topi_schedule
 from .. import tag as _tag
+from ..nn.batch_matmul import batch_matmul as nn_batch_matmul
 from ..utils import get_const_tuple, schedule_anchor
-from .dense import _pick, _tile_owner, _tiles, schedule_gemm_nt, schedule_gemm_tile
+from .dense import (
+    _config,
+    _tile_owner,
+    gemm_nt_fallback,
+    gemm_nt_space,
+    gemm_tile_fallback,
+    gemm_tile_space,
+    schedule_gemm_nt,
+    schedule_gemm_tile,
+)
 
 
-def schedule_batch_matmul(outs):
-    """Schedule batch_matmul (+ element-wise epilogue).  B not transposed ([batch, K, N]): the
-    4 x 16 tile reading rows of B; B transposed ([batch, N, K]): the k-vector tile (rfactor)."""
-    return schedule_anchor(outs, _tag.BATCH_MATMUL, _schedule_batch_matmul_anchor)
+def _space(transpose_a, transpose_b):
+    return (gemm_nt_space, gemm_nt_fallback) if transpose_a or transpose_b else \
+        (gemm_tile_space, lambda cfg, M, N, K: gemm_tile_fallback(cfg, M, N, 16, nb_options=(128, 64, 32, 16),
+                                                                 mb_above=0, widen=False))
 
 
-def _schedule_batch_matmul_anchor(s, C, outs):
+@register_topi_compute("batch_matmul.x86")
+def batch_matmul(cfg, tensor_a, tensor_b, out_shape=None, out_dtype=None, transpose_a=False, transpose_b=True):
+    out = nn_batch_matmul(tensor_a, tensor_b, out_shape, out_dtype, transpose_a, transpose_b)
+    _, M, N = get_const_tuple(out.shape)
+    K = get_const_tuple(tensor_a.shape)[1 if transpose_a else 2]
+    _config(cfg, *_space(transpose_a, transpose_b), M, N, K)
+    return out
+
+
+@register_topi_schedule("batch_matmul.x86")
+def schedule_batch_matmul(cfg, outs):
+    """Schedule batch_matmul (+ element-wise epilogue)."""
+    return schedule_anchor(outs, _tag.BATCH_MATMUL, lambda s, C, outs: _schedule_anchor(s, C, outs, cfg))
+
+
+def _schedule_anchor(s, C, outs, cfg):
     O = _tile_owner(s, C, outs)
     _, M, N = get_const_tuple(C.shape)
     ta, tb = C.op.attrs.get("transpose_a", False), C.op.attrs.get("transpose_b", True)
+    (k,) = C.op.reduce_axis
+    cfg = _config(cfg, *_space(ta, tb), M, N, get_const_tuple((k.dom.extent,))[0])
     if not tb and not ta:
-        mr, nr, vec = _tiles(M, N)
-        schedule_gemm_tile(s, C, O, mr=mr, nr=nr, vec=vec, mb=_pick(M, (64, 32, 16, 8, 4)),
-                           nb=_pick(N, (128, 64, 32, 16)), ku=4)
+        tn = cfg["tile_n"].size[-1]
+        schedule_gemm_tile(s, C, O, mr=cfg["tile_inner"].size[-1], nr=tn, vec=16 if tn % 16 == 0 else tn,
+                           mb=cfg["tile_y"].size[-1], nb=cfg["tile_x"].size[-1], ku=cfg["tile_k"].size[-1])
     else:
-        schedule_gemm_nt(s, C, O)
+        schedule_gemm_nt(s, C, O, mr=cfg["tile_y"].size[-1], nr=cfg["tile_x"].size[-1], kv=cfg["tile_k"].size[-1])
 
 
-__all__ = ["schedule_batch_matmul"]
+__all__ = ["batch_matmul", "schedule_batch_matmul"]

@@ -14,8 +14,11 @@ innermost and contiguous in the HWIO kernel, so it gets the NCHWc-style tile dir
 from __future__ import annotations
 
 from ... import te
+from ...tuning.space import FallbackConfigEntity, OtherOptionEntity, SplitEntity
+from ...tuning.template import args_to_workload, register_topi_compute, register_topi_schedule
 from .. import tag as _tag
-from ..nn.conv2d import conv2d_NCHWc, nchw_to_nchwc, nchwc_to_nchw, pack_conv_kernel
+from ..nn.conv2d import _window, conv2d_NCHWc, nchw_to_nchwc, nchwc_to_nchw, pack_conv_kernel
+from ..nn.conv2d import conv2d_nchw as topi_conv2d_nchw
 from ..utils import first_divisor, get_const_tuple, schedule_anchor
 from .dense import _same_shape, _schedule_injective_root
 
@@ -26,13 +29,60 @@ def channel_block(n) -> int | None:
     return first_divisor(n, (16, 8))
 
 
-def conv2d_NCHWc_config(in_channels: int, out_channels: int) -> dict | None:
-    """The default configuration of conv2d_NCHWc.x86: its input and output channel blocks (which
-    decide the layouts AlterOpLayout rewrites to), or None when the channels do not block."""
-    ic, oc = channel_block(in_channels), channel_block(out_channels)
-    if ic is None or oc is None:
-        return None
-    return {"tile_ic": ic, "tile_oc": oc}
+def _kernel_nchw(kernel) -> tuple:
+    """(O, I, KH, KW) of an OIHW kernel or of one packed as OIHW<i>i<o>o."""
+    shape = get_const_tuple(kernel.shape)
+    if len(shape) == 6:
+        return shape[0] * shape[5], shape[1] * shape[4], shape[2], shape[3]
+    return shape
+
+
+def _nchwc_space(cfg, IC, OC, OW, KW):
+    """Knobs of conv2d_NCHWc.x86 (classic names): the channel blocks (which decide the layouts
+    AlterOpLayout rewrites to), the register tile's output columns, and unrolling over kw."""
+    cfg.define_split("tile_ic", IC, num_outputs=2, filter=lambda e: e.size[-1] <= 64)
+    cfg.define_split("tile_oc", OC, num_outputs=2, filter=lambda e: e.size[-1] <= 64)
+    cfg.define_split("tile_ow", OW, num_outputs=2, policy="verbose", filter=lambda e: e.size[-1] <= 16)
+    cfg.define_knob("unroll_kw", [True, False] if KW > 1 else [True])
+
+
+def _nchwc_fallback(cfg, IC, OC, OW, KW, ic_bn=None, oc_bn=None):
+    ic_bn, oc_bn = ic_bn or channel_block(IC), oc_bn or channel_block(OC)
+    vregs = max(1, oc_bn // 8)
+    reg_n = first_divisor(OW, [r for r in (8, 7, 6, 5, 4, 3, 2) if r * vregs <= 12], default=4)
+    cfg["tile_ic"], cfg["tile_oc"] = SplitEntity([-1, ic_bn]), SplitEntity([-1, oc_bn])
+    cfg["tile_ow"], cfg["unroll_kw"] = SplitEntity([-1, reg_n]), OtherOptionEntity(True)
+
+
+def _nchwc_workload(args):
+    """A call on blocked data (NCHW<b>c) is tuned as the NCHW convolution it replaces."""
+    data, kernel = args[0], args[1]
+    shape = get_const_tuple(data.shape)
+    if len(shape) == 5:
+        data = ("TENSOR", (shape[0], shape[1] * shape[4], shape[2], shape[3]), str(data.dtype))
+        kernel = ("TENSOR", _kernel_nchw(kernel), str(kernel.dtype))
+        args = [data, kernel] + list(args[2:5]) + ["NCHW", "NCHW"] + list(args[7:])
+    return args_to_workload(args, "conv2d_NCHWc.x86")
+
+
+@register_topi_compute("conv2d_NCHWc.x86", workload_of=_nchwc_workload)
+def conv2d_NCHWc_template(cfg, data, kernel, strides, padding, dilation, layout="NCHW", out_layout="NCHW",
+                          out_dtype=None):
+    """The blocked convolution.  On NCHW data and an OIHW kernel (as relay's conv2d, and classic
+    tasks, call it) both are re-laid out inside with the configuration's blocks; on blocked data
+    (after AlterOpLayout) the blocks are the layouts'."""
+    dshape = get_const_tuple(data.shape)
+    OC, IC, KH, KW = _kernel_nchw(kernel)
+    *_, OH, OW = _window(dshape[2], dshape[3], KH, KW, strides, padding, dilation, "conv2d_NCHWc")
+    blocked = len(dshape) == 5
+    _nchwc_space(cfg, IC, OC, OW, KW)
+    if cfg.is_fallback:
+        _nchwc_fallback(cfg, IC, OC, OW, KW, *((dshape[4], get_const_tuple(kernel.shape)[5]) if blocked else ()))
+    cfg.add_flop(2 * dshape[0] * OC * IC * KH * KW * OH * OW)
+    if blocked:
+        return conv2d_NCHWc(data, kernel, strides, padding, dilation, out_dtype=out_dtype)
+    return conv2d_nchw_via_NCHWc(data, kernel, strides, padding, dilation, cfg["tile_ic"].size[-1],
+                                 cfg["tile_oc"].size[-1], out_dtype)
 
 
 def conv2d_nchw_via_NCHWc(data, kernel, strides, padding, dilation, ic_bn, oc_bn, out_dtype=None):
@@ -88,11 +138,12 @@ def _anchor_and_out(s, C, outs):
     return C, s.cache_write(C, "local")
 
 
-def schedule_conv2d_NCHWc(outs):
-    return schedule_anchor(outs, _tag.CONV2D_NCHWC, _schedule_NCHWc_anchor)
+@register_topi_schedule("conv2d_NCHWc.x86")
+def schedule_conv2d_NCHWc(cfg, outs):
+    return schedule_anchor(outs, _tag.CONV2D_NCHWC, lambda s, C, outs: _schedule_NCHWc_anchor(s, C, outs, cfg))
 
 
-def _schedule_NCHWc_anchor(s, C, outs):
+def _schedule_NCHWc_anchor(s, C, outs, cfg):
     data_vec, kernel_vec = C.op.input_tensors
     if is_pad(data_vec):
         schedule_pad_root(s, data_vec)
@@ -101,9 +152,12 @@ def _schedule_NCHWc_anchor(s, C, outs):
     _schedule_packed_input(s, kernel_vec)
     _, _, _, OW, oc_bn = get_const_tuple(C.shape)
     ic_bn = get_const_tuple(kernel_vec.shape)[4]
-    vregs = max(1, oc_bn // 8)
-    reg_n = first_divisor(OW, [r for r in (8, 7, 6, 5, 4, 3, 2) if r * vregs <= 12], default=4)
-    schedule_conv_NCHWc_tile(s, C, outs, reg_n, ic_bn)
+    OC, IC, _, KW = _kernel_nchw(kernel_vec)
+    if cfg is None:
+        cfg = FallbackConfigEntity()
+        _nchwc_space(cfg, IC, OC, OW, KW)
+        _nchwc_fallback(cfg, IC, OC, OW, KW, ic_bn, oc_bn)
+    schedule_conv_NCHWc_tile(s, C, outs, cfg["tile_ow"].size[-1], ic_bn, cfg["unroll_kw"].val)
 
 
 def schedule_conv_NCHWc_tile(s, C, outs, reg_n, ic_bn, unroll_kw=True):
@@ -128,29 +182,69 @@ def schedule_conv_NCHWc_tile(s, C, outs, reg_n, ic_bn, unroll_kw=True):
     return s
 
 
-def schedule_conv2d_nchw(outs):
-    return schedule_anchor(outs, (_tag.CONV2D_NCHW, _tag.GROUP_CONV2D_NCHW), _schedule_nchw_anchor)
+def _direct_space(cfg, OC, OH, OW, KW):
+    """Knobs of the direct NCHW schedule: output channels, rows and columns of the register tile
+    (columns as [-1, vectors, vector width]) and unrolling over kw."""
+    cfg.define_split("tile_oc", OC, num_outputs=2, policy="verbose", filter=lambda e: e.size[-1] <= 8)
+    cfg.define_split("tile_oh", OH, num_outputs=2, policy="verbose", filter=lambda e: e.size[-1] <= 4)
+    cfg.define_split("tile_ow", OW, num_outputs=3, policy="verbose",
+                     filter=lambda e: e.size[-2] <= 4 and (e.size[-1] in (4, 8, 16) or e.size[-1] == OW < 8))
+    cfg.define_knob("unroll_kw", [True, False] if KW > 1 else [True])
 
 
-def _schedule_nchw_anchor(s, C, outs):
+def _direct_fallback(cfg, OC, OH, OW, KW):
+    vec = 8 if OW >= 8 else OW
+    wv = 2 if OW % 16 == 0 else 1
+    hb = 2 if wv == 1 and OH % 2 == 0 else 1
+    cfg["tile_oc"] = SplitEntity([-1, first_divisor(OC, (4, 2), default=4)])
+    cfg["tile_oh"], cfg["tile_ow"] = SplitEntity([-1, hb]), SplitEntity([-1, wv, vec])
+    cfg["unroll_kw"] = OtherOptionEntity(True)
+
+
+def direct_config(cfg, OC, OH, OW, KW):
+    """cfg with the direct schedule's knobs defined (the fallback when cfg is None or a fallback)."""
+    cfg = FallbackConfigEntity() if cfg is None else cfg
+    _direct_space(cfg, OC, OH, OW, KW)
+    if cfg.is_fallback:
+        _direct_fallback(cfg, OC, OH, OW, KW)
+    return cfg
+
+
+@register_topi_compute("conv2d_nchw.x86")
+def conv2d_nchw(cfg, data, kernel, strides, padding, dilation, out_dtype=None):
+    out = topi_conv2d_nchw(data, kernel, strides, padding, dilation, out_dtype)
+    N, OC, OH, OW = get_const_tuple(out.shape)
+    _, IC, KH, KW = get_const_tuple(kernel.shape)
+    direct_config(cfg, OC, OH, OW, KW).add_flop(2 * N * OC * OH * OW * IC * KH * KW)
+    return out
+
+
+@register_topi_schedule("conv2d_nchw.x86")
+def schedule_conv2d_nchw(cfg, outs):
+    return schedule_anchor(outs, (_tag.CONV2D_NCHW, _tag.GROUP_CONV2D_NCHW),
+                           lambda s, C, outs: _schedule_nchw_anchor(s, C, outs, cfg))
+
+
+def _schedule_nchw_anchor(s, C, outs, cfg):
     data, kernel = C.op.input_tensors
     if is_pad(data):
         schedule_pad_root(s, data)
     _schedule_packed_input(s, kernel)
-    schedule_conv_nchw_direct(s, C, outs)
+    schedule_conv_nchw_direct(s, C, outs, cfg)
 
 
-schedule_group_conv2d_nchw = schedule_conv2d_nchw
+def schedule_group_conv2d_nchw(outs):
+    return schedule_conv2d_nchw(outs)
 
 
-def schedule_conv_nchw_direct(s, C, outs):
-    """Tile (4 output channels) x (2 rows or 1) x (8 or 16 columns), vectorized along the width."""
+def schedule_conv_nchw_direct(s, C, outs, cfg=None):
+    """Tile (output channels) x (rows) x (vectors of columns), vectorized along the width; by
+    default 4 channels x (2 rows or 1) x (8 or 16 columns)."""
     out, CC = _anchor_and_out(s, C, outs)
     _, OC, OH, OW = get_const_tuple(C.shape)
-    vec = 8 if not isinstance(OW, int) or OW >= 8 else OW
-    wv = 2 if isinstance(OW, int) and OW % 16 == 0 else 1
-    hb = 2 if wv == 1 and isinstance(OH, int) and OH % 2 == 0 else 1
-    ocb = first_divisor(OC, (4, 2), default=4)
+    cfg = direct_config(cfg, OC, OH, OW, get_const_tuple((C.op.reduce_axis[2].dom.extent,))[0])
+    ocb, hb = cfg["tile_oc"].size[-1], cfg["tile_oh"].size[-1]
+    _, wv, vec = cfg["tile_ow"].size
     n, oc, oh, ow = s[out].op.axis
     oco, oci = s[out].split(oc, factor=ocb)
     oho, ohi = s[out].split(oh, factor=hb)
@@ -176,7 +270,8 @@ def schedule_conv_nchw_direct(s, C, outs):
     else:
         s[CC].reorder(rc, ry, rx, coc, coh, cow)
         s[CC].vectorize(cow)
-    s[CC].unroll(rx)
+    if cfg["unroll_kw"].val:
+        s[CC].unroll(rx)
     s[CC].unroll(coc)
     s[CC].unroll(coh)
     return s
@@ -213,6 +308,6 @@ def _schedule_nhwc_anchor(s, C, outs):
     s[CC].vectorize(cc)
 
 
-__all__ = ["channel_block", "conv2d_NCHWc_config", "conv2d_nchw_via_NCHWc",
+__all__ = ["channel_block", "conv2d_NCHWc_template", "conv2d_nchw", "conv2d_nchw_via_NCHWc", "direct_config",
            "schedule_conv2d_NCHWc", "schedule_conv2d_nchw", "schedule_group_conv2d_nchw", "schedule_conv2d_nhwc",
            "schedule_conv_NCHWc_tile", "schedule_conv_nchw_direct", "schedule_pad_root"]

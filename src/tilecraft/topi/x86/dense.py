@@ -16,7 +16,12 @@ the vector lanes is a vectorized sum over the tile's columns.
 from __future__ import annotations
 
 from ... import te
+from ...tuning.space import FallbackConfigEntity, SplitEntity
+from ...tuning.template import args_to_workload, register_topi_compute, register_topi_schedule
 from .. import tag as _tag
+from ..nn.dense import dense as nn_dense
+from ..nn.dense import dense_pack as nn_dense_pack
+from ..nn.dense import dense_pack_weight
 from ..utils import first_divisor, get_const_tuple, schedule_anchor
 
 
@@ -126,27 +131,118 @@ def _tiles(M, N, vec=16):
     return 4, vec, vec
 
 
-def schedule_dense_pack(outs):
-    """Schedule for topi.nn.dense_pack (+ element-wise epilogue): the 4 x 16 packed GEMM tile,
+# ---------------------------------------------------------------------------- configuration spaces
+# Knob names follow classic AutoTVM's x86 dense templates where the meaning is the same.
+
+def _columns_filter(N):
+    """Register-tile widths worth trying: whole vectors (multiples of 8) up to 64, or all of N."""
+    return lambda e: e.size[-1] <= 64 and (e.size[-1] % 8 == 0 or e.size[-1] == N)
+
+
+def gemm_tile_space(cfg, M, N, K):
+    """Knobs of the register-tiled GEMM (dense_pack; batch_matmul with B not transposed):
+    tile_y / tile_x the cache blocks of rows / columns, tile_inner the tile's rows, tile_n its
+    columns (whole vectors), tile_k the unrolling of k."""
+    cfg.define_split("tile_y", M, num_outputs=2, policy="verbose")
+    cfg.define_split("tile_inner", M, num_outputs=2, policy="verbose", filter=lambda e: e.size[-1] <= 8)
+    cfg.define_split("tile_x", N, num_outputs=2, policy="verbose")
+    cfg.define_split("tile_n", N, num_outputs=2, policy="verbose", filter=_columns_filter(N))
+    cfg.define_split("tile_k", K, num_outputs=2, filter=lambda e: e.size[-1] <= 16)
+    cfg.add_flop(2 * M * N * K)
+
+
+def gemm_tile_fallback(cfg, M, N, nr, mb_options=(64, 32, 16, 8, 4), nb_options=(256, 128, 64, 32, 16),
+                       mb_above=64, widen=True):
+    """The hand-chosen register tile (the default schedule) as knob values: nr the panel width;
+    rows blocked when there are more than mb_above; widen: a column block narrower than the
+    tile becomes all of N."""
+    mr, tn, _ = _tiles(M, N, nr)
+    mb = _pick(M, mb_options) if isinstance(M, int) and M > mb_above else M
+    nb = _pick(N, nb_options) if isinstance(N, int) else N
+    if widen and nb < tn:
+        nb = N
+    cfg["tile_y"], cfg["tile_inner"] = SplitEntity([-1, mb]), SplitEntity([-1, mr])
+    cfg["tile_x"], cfg["tile_n"] = SplitEntity([-1, nb]), SplitEntity([-1, tn])
+    cfg["tile_k"] = SplitEntity([-1, 4])
+
+
+def gemm_nt_space(cfg, M, N, K):
+    """Knobs of the k-vector GEMM (dense; batch_matmul with B transposed): tile_y the tile's rows,
+    tile_x its columns, tile_k the vector length along k."""
+    cfg.define_split("tile_y", M, num_outputs=2, policy="verbose", filter=lambda e: e.size[-1] <= 8)
+    cfg.define_split("tile_x", N, num_outputs=2, policy="verbose", filter=_columns_filter(N))
+    cfg.define_split("tile_k", K, num_outputs=2, filter=lambda e: e.size[-1] in (1, 2, 4, 8, 16))
+    cfg.add_flop(2 * M * N * K)
+
+
+def gemm_nt_fallback(cfg, M, N, K):
+    kv = 8 if K % 8 == 0 else (4 if K % 4 == 0 else 1)
+    cfg["tile_y"], cfg["tile_x"], cfg["tile_k"] = (SplitEntity([-1, min(4, M)]), SplitEntity([-1, 16]),
+                                                   SplitEntity([-1, kv]))
+
+
+def _config(cfg, space, fallback, *dims):
+    """cfg with the space defined (a schedule called without one gets the fallback)."""
+    cfg = FallbackConfigEntity() if cfg is None else cfg
+    space(cfg, *dims)
+    if cfg.is_fallback:
+        fallback(cfg, *dims)
+    return cfg
+
+
+def dense_pack_panel(cfg, N) -> int:
+    """The packed weight's panel width for a configuration: 16 (or 8) floats dividing the tile's
+    columns and N, else the tile's columns."""
+    tn = cfg["tile_n"].size[-1]
+    return first_divisor(N, [p for p in (16, 8) if tn % p == 0], tn)
+
+
+def _dense_pack_fallback(cfg, M, N, K):
+    gemm_tile_fallback(cfg, M, N, first_divisor(N, (16, 8), 8))  # the panel: two ymm vectors, or one
+
+
+def _dense_pack_workload(args):
+    """A dense_pack call on a weight packed at compile time [N/n, K, n] is tuned as the dense on
+    [N, K] it replaces (AlterOpLayout packs with the tuned panel)."""
+    data, weight = args[0], args[1]
+    wshape = get_const_tuple(weight.shape)
+    if len(wshape) == 3:
+        weight = ("TENSOR", (wshape[0] * wshape[2], wshape[1]), str(weight.dtype))
+    return args_to_workload([data, weight] + list(args[2:]), "dense_pack.x86")
+
+
+@register_topi_compute("dense_pack.x86", workload_of=_dense_pack_workload)
+def dense_pack(cfg, data, weight, bias=None, out_dtype=None):
+    """dense with the weight in column panels: packed here, or already packed [N/n, K, n]."""
+    M, K = get_const_tuple(data.shape)
+    wshape = get_const_tuple(weight.shape)
+    N = wshape[0] * wshape[2] if len(wshape) == 3 else wshape[0]
+    cfg = _config(cfg, gemm_tile_space, _dense_pack_fallback, M, N, K)
+    packed = weight if len(wshape) == 3 else dense_pack_weight(weight, dense_pack_panel(cfg, N))
+    return nn_dense_pack(data, packed, bias, out_dtype)
+
+
+@register_topi_schedule("dense_pack.x86")
+def schedule_dense_pack(cfg, outs):
+    """Schedule for topi.nn.dense_pack (+ element-wise epilogue): the packed GEMM register tile,
     parallel over blocks of rows and panels."""
-    return schedule_anchor(outs, _tag.DENSE_PACK, _schedule_dense_pack_anchor)
+    return schedule_anchor(outs, _tag.DENSE_PACK, lambda s, C, outs: _schedule_dense_pack_anchor(s, C, outs, cfg))
 
 
-def _schedule_dense_pack_anchor(s, C, outs):
+def _schedule_dense_pack_anchor(s, C, outs, cfg):
     data, packed = C.op.input_tensors
     NB, K, nr = get_const_tuple(packed.shape)
     M, N = get_const_tuple(C.shape)
+    cfg = _config(cfg, gemm_tile_space, lambda c, M, N, K: gemm_tile_fallback(c, M, N, nr), M, N, K)
     if isinstance(packed.op, te.ComputeOp):
         x, _, xi = s[packed].op.axis
         s[packed].parallel(x)
         s[packed].vectorize(xi)
     O = _tile_owner(s, C, outs)
-    mr, tn, _ = _tiles(M, N, nr)
-    mb = _pick(M, (64, 32, 16, 8, 4)) if isinstance(M, int) and M > 64 else M
-    nb = _pick(N, (256, 128, 64, 32, 16)) if isinstance(N, int) else None
-    if nb is not None and nb < tn:
-        nb = N
-    schedule_gemm_tile(s, C, O, mr=mr, nr=tn, vec=nr, mb=mb, nb=nb, ku=4)
+    tn = cfg["tile_n"].size[-1]
+    vec = nr if tn % nr == 0 else tn
+    schedule_gemm_tile(s, C, O, mr=cfg["tile_inner"].size[-1], nr=tn, vec=vec, mb=cfg["tile_y"].size[-1],
+                       nb=cfg["tile_x"].size[-1], ku=cfg["tile_k"].size[-1])
 
 
 def schedule_matmul(outs):
@@ -155,12 +251,21 @@ def schedule_matmul(outs):
     return schedule_dense(outs)
 
 
-def schedule_dense(outs):
+@register_topi_compute("dense_nopack.x86")
+def dense_nopack(cfg, data, weight, bias=None, out_dtype=None):
+    """dense on the weight as it is ([N, K], read along k)."""
+    M, K = get_const_tuple(data.shape)
+    _config(cfg, gemm_nt_space, gemm_nt_fallback, M, get_const_tuple(weight.shape)[0], K)
+    return nn_dense(data, weight, bias, out_dtype)
+
+
+@register_topi_schedule("dense_nopack.x86")
+def schedule_dense(cfg, outs):
     """Schedule for topi.nn.dense (weight [N, K]) and topi.nn.matmul (+ element-wise epilogue)."""
-    return schedule_anchor(outs, (_tag.DENSE, _tag.MATMUL), _schedule_dense_anchor)
+    return schedule_anchor(outs, (_tag.DENSE, _tag.MATMUL), lambda s, C, outs: _schedule_dense_anchor(s, C, outs, cfg))
 
 
-def _schedule_dense_anchor(s, C, outs):
+def _schedule_dense_anchor(s, C, outs, cfg):
     O = _tile_owner(s, C, outs)
     M, N = get_const_tuple(C.shape)
     ta = C.op.attrs.get("transpose_a", False)
@@ -170,7 +275,9 @@ def _schedule_dense_anchor(s, C, outs):
         schedule_gemm_tile(s, C, O, mr=mr, nr=nr, vec=vec, mb=_pick(M, (64, 32, 16, 8, 4)),
                            nb=_pick(N, (256, 128, 64, 32, 16)))
         return
-    schedule_gemm_nt(s, C, O)
+    (k,) = C.op.reduce_axis
+    cfg = _config(cfg, gemm_nt_space, gemm_nt_fallback, M, N, get_const_tuple((k.dom.extent,))[0])
+    schedule_gemm_nt(s, C, O, mr=cfg["tile_y"].size[-1], nr=cfg["tile_x"].size[-1], kv=cfg["tile_k"].size[-1])
 
 
 def schedule_gemm_nt(s, C, O, mr=4, nr=16, kv=8):
@@ -212,5 +319,5 @@ def schedule_gemm_nt(s, C, O, mr=4, nr=16, kv=8):
     return s
 
 
-__all__ = ["schedule_dense", "schedule_dense_pack", "schedule_matmul", "schedule_gemm_tile", "schedule_gemm_nt",
-           "dense_pack_nr"]
+__all__ = ["dense_nopack", "dense_pack", "dense_pack_panel", "schedule_dense", "schedule_dense_pack", "schedule_matmul",
+           "schedule_gemm_tile", "schedule_gemm_nt", "dense_pack_nr", "gemm_tile_space", "gemm_nt_space"]

@@ -2,11 +2,12 @@
 function that chooses among them.
 
 An `OpImplementation` is a compute (attrs, inputs, out_type, cfg) -> [te.Tensor], a schedule
-(attrs, outs, target, cfg) -> te.Schedule, a name in the classic style (`conv2d_NCHWc.x86`), a
-priority, and optionally the implementation's default configuration (cfg: its knobs, such as the
-channel blocks of a blocked convolution).  A strategy function, registered for an operator and a
-target key ("cpu", "cuda", "gpu", or "generic" for any target), returns the implementations that
-are valid for the call's attributes and shapes.
+(attrs, outs, target, cfg) -> te.Schedule, a name in the classic style (`conv2d_NCHWc.x86`) and a
+priority.  Most are AutoTVM operator templates (`OpStrategy.add_template`): their configuration
+cfg (knobs such as the channel blocks of a blocked convolution) comes from the dispatch context
+when a tuning log has the call's workload, else it is the template's fallback.  A strategy
+function, registered for an operator and a target key ("cpu", "cuda", "gpu", or "generic" for
+any target), returns the implementations that are valid for the call's attributes and shapes.
 
 `select_implementation` is the only place a kernel is chosen: among the valid implementations, a
 tuned configuration from the current dispatch context (tilecraft.tuning) wins, the fastest one if
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 from ....ir.transform import PassContext
 from ....tuning import current_context
+from ....tuning.template import get_template
 from ..registry import OpPattern
 
 
@@ -31,10 +33,17 @@ class OpImplementation:
     schedule: object  # (attrs, outs, target, cfg) -> te.Schedule
     name: str
     plevel: int = 10
-    default_config: object = None  # (attrs, inputs, out_type) -> dict of knob values
+    template: object = None  # the tuning.template.TaskTemplate whose configurations this takes
+    args: object = None  # (attrs, inputs, out_type) -> the template's arguments for this call
 
-    def config(self, attrs, inputs, out_type) -> dict:
-        return dict(self.default_config(attrs, inputs, out_type)) if self.default_config else {}
+    def config(self, attrs, inputs, out_type):
+        """The default configuration: the template's fallback ({} without a template)."""
+        return self.template.fallback(self.args(attrs, inputs, out_type)) if self.template else {}
+
+    def accepts(self, cfg, attrs, inputs, out_type) -> bool:
+        """Whether a tuned configuration fits this call's configuration space (a record of another
+        template version, or a classic log's, may not)."""
+        return self.template is None or self.template.accepts(cfg, self.args(attrs, inputs, out_type))
 
 
 class OpStrategy:
@@ -43,8 +52,26 @@ class OpStrategy:
     def __init__(self):
         self.implementations: list = []
 
-    def add_implementation(self, compute, schedule, name: str, plevel: int = 10, default_config=None):
-        self.implementations.append(OpImplementation(compute, schedule, name, plevel, default_config))
+    def add_implementation(self, compute, schedule, name: str, plevel: int = 10):
+        self.implementations.append(OpImplementation(compute, schedule, name, plevel))
+        return self
+
+    def add_template(self, name: str, args, plevel: int = 10, compute=None):
+        """Add the operator template `name` (registered in topi with register_topi_compute and
+        register_topi_schedule); args(attrs, inputs, out_type) -> its arguments for the call.
+        compute None: the template's compute on those arguments; "op": the operator's own (when
+        it equals the template's and the configuration only changes the schedule)."""
+        template = get_template(name)
+        if compute is None:
+            def compute(attrs, inputs, out_type, cfg):
+                return template.fcompute(cfg, *args(attrs, inputs, out_type))
+        elif compute == "op":
+            compute = None
+
+        def schedule(attrs, outs, target, cfg):
+            return template.fschedule(cfg, outs)
+
+        self.implementations.append(OpImplementation(compute, schedule, name, plevel, template, args))
         return self
 
 
@@ -101,9 +128,11 @@ def schedule_injective(outs, target):
     return impl.schedule({}, outs, target, {})
 
 
-def workload_of(impl: OpImplementation, inputs, attrs) -> tuple:
-    """What a tuning record is keyed by: the implementation's name, its input shapes and dtypes, and
-    the call's attributes (a tuned configuration is only valid for exactly this)."""
+def workload_of(impl: OpImplementation, attrs, inputs, out_type) -> tuple:
+    """What a tuning record is keyed by: a template's workload (classic AutoTVM's: task name and
+    arguments), else the implementation's name, its input shapes and dtypes and the attributes."""
+    if impl.template is not None:
+        return impl.template.workload(impl.args(attrs, inputs, out_type))
     args = tuple((tuple(int(s) if isinstance(s, int) or hasattr(s, "value") else str(s) for s in _shape(t)),
                   str(t.dtype)) for t in inputs)
     return (impl.name, args, tuple(sorted((k, repr(v)) for k, v in attrs.items())))
@@ -119,7 +148,7 @@ class Selection:
 
     op: object
     impl: OpImplementation
-    config: dict
+    config: object  # a ConfigEntity (tuned), the template's FallbackConfigEntity, or {}
     tuned: bool
 
     def compute(self, attrs, inputs, out_type) -> list:
@@ -151,12 +180,12 @@ def select_implementation(op, attrs, inputs, out_type, target) -> Selection:
     ctx = current_context()
     tuned = []
     for impl in impls:
-        cfg = ctx.query(target, workload_of(impl, inputs, attrs))
-        if cfg is not None:
+        cfg = ctx.query(target, workload_of(impl, attrs, inputs, out_type))
+        if cfg is not None and impl.accepts(cfg, attrs, inputs, out_type):
             tuned.append((getattr(cfg, "cost", math.inf), -impl.plevel, len(tuned), impl, cfg))
     if tuned:
         _, _, _, impl, cfg = min(tuned, key=lambda t: t[:3])
-        return Selection(op, impl, dict(cfg), True)
+        return Selection(op, impl, cfg, True)
     best = impls[0]
     return Selection(op, best, best.config(attrs, inputs, out_type), False)
 
@@ -168,11 +197,11 @@ def topi_schedule(fn):
     return lambda attrs, outs, target, cfg: fn(outs)
 
 
-def single(name: str, schedule, compute=None, plevel: int = 10, default_config=None):
+def single(name: str, schedule, compute=None, plevel: int = 10):
     """A strategy with one implementation; compute None means the operator's registered compute."""
 
     def strategy(attrs, inputs, out_type, target):
-        return OpStrategy().add_implementation(compute, schedule, name, plevel, default_config)
+        return OpStrategy().add_implementation(compute, schedule, name, plevel)
 
     return strategy
 

@@ -7,8 +7,11 @@ a plain one), all valid ones are listed; the higher priority is the faster one u
 
 from __future__ import annotations
 
-from .... import topi
-from ..registry import get
+import math
+
+from .... import te, topi
+from ....tuning.template import get_template
+from ..nn import _pad4, _pair, on_rows
 from .generic import OpStrategy, register_strategy, single
 
 
@@ -24,10 +27,7 @@ register_strategy("nn.group_norm", "cpu")(single("group_norm.x86", _lazy("schedu
 register_strategy("nn.layer_norm", "cpu")(single("layer_norm.x86", _lazy("schedule_layer_norm")))
 register_strategy("nn.softmax", "cpu")(single("softmax.x86", _lazy("schedule_softmax")))
 register_strategy("nn.log_softmax", "cpu")(single("log_softmax.x86", _lazy("schedule_softmax")))
-register_strategy("nn.batch_matmul", "cpu")(single("batch_matmul.x86", _lazy("schedule_batch_matmul")))
 register_strategy("nn.matmul", "cpu")(single("matmul.x86", _lazy("schedule_matmul")))
-register_strategy("nn.conv2d_transpose", "cpu")(
-    single("conv2d_transpose_nchw.x86", _lazy("schedule_conv2d_transpose_nchw")))
 for _kind in ("max", "avg"):
     register_strategy(f"nn.{_kind}_pool2d", "cpu")(single("pool.x86", _lazy("schedule_pool")))
     register_strategy(f"nn.global_{_kind}_pool2d", "cpu")(single("adaptive_pool.x86", _lazy("schedule_adaptive_pool")))
@@ -35,53 +35,82 @@ for _kind in ("max", "avg"):
         single("adaptive_pool.x86", _lazy("schedule_adaptive_pool")))
 
 
-# ---------------------------------------------------------------------------- dense
-
-def _dense_pack_config(attrs, inputs, out_type) -> dict:
-    return {"tile_x": topi.x86.channel_block(int(inputs[1].shape[0]))}
+def _placeholder(shape, dtype, name="arg"):
+    return te.placeholder(tuple(int(d) for d in shape), dtype, name=name)
 
 
-def _dense_pack_compute(attrs, inputs, out_type, cfg):
-    """nn.dense through the packed kernel: the weight is packed into panels inside the kernel (when the
-    weight is a constant, AlterOpLayout moves the packing to compile time instead)."""
+def _out_dtype(attrs, inputs):
+    return attrs.get("out_dtype") or str(inputs[0].dtype)
+
+
+# ---------------------------------------------------------------------------- dense, batch_matmul
+
+def _dense_args(attrs, inputs, out_type):
+    """dense's template arguments: data as the rows it is computed on ([prod(...), K]), weight."""
     data, weight = inputs
-    packed = topi.nn.dense_pack_weight(weight, cfg["tile_x"])
-    return get("nn.contrib_dense_pack").compute(attrs, [data, packed], out_type)
+    rows = math.prod(int(d) for d in data.shape[:-1])
+    return [_placeholder((rows, data.shape[-1]), data.dtype, "data"), weight, None, _out_dtype(attrs, inputs)]
+
+
+def _on_rows(name):
+    """compute of template `name` on relay's any-rank data (through its rows)."""
+    def compute(attrs, inputs, out_type, cfg):
+        data, weight = inputs
+        return on_rows(data, lambda rows: get_template(name).fcompute(cfg, rows, weight, None,
+                                                                     _out_dtype(attrs, inputs)))
+
+    return compute
 
 
 @register_strategy("nn.dense", "cpu")
 def dense_strategy(attrs, inputs, out_type, target):
     s = OpStrategy()
     if topi.x86.channel_block(int(inputs[1].shape[0])):
-        s.add_implementation(_dense_pack_compute, _lazy("schedule_dense_pack"), "dense_pack.x86", 10,
-                             _dense_pack_config)
-    s.add_implementation(None, _lazy("schedule_dense"), "dense_nopack.x86", 5)
-    return s
+        s.add_template("dense_pack.x86", _dense_args, 10, _on_rows("dense_pack.x86"))
+    return s.add_template("dense_nopack.x86", _dense_args, 5, "op")
 
 
-register_strategy("nn.contrib_dense_pack", "cpu")(single("dense_pack.x86", _lazy("schedule_dense_pack")))
+register_strategy("nn.contrib_dense_pack", "cpu")(
+    lambda attrs, inputs, out_type, target: OpStrategy().add_template("dense_pack.x86", _dense_args, 10, "op"))
 
 
-# ---------------------------------------------------------------------------- conv2d
-
-def _conv2d_nchwc_config(attrs, inputs, out_type) -> dict:
-    return topi.x86.conv2d_NCHWc_config(int(inputs[0].shape[1]), int(out_type.shape[1]))
+def _batch_matmul_args(attrs, inputs, out_type):
+    return [inputs[0], inputs[1], None, _out_dtype(attrs, inputs), attrs["transpose_a"], attrs["transpose_b"]]
 
 
-def _conv2d_nchwc_compute(attrs, inputs, out_type, cfg):
-    """nn.conv2d (NCHW) through the blocked kernel: data and kernel are re-laid out inside the kernel
-    (AlterOpLayout moves this out of the kernel, and a constant kernel's packing to compile time)."""
-    from ..nn import _pad4, _pair
+register_strategy("nn.batch_matmul", "cpu")(
+    lambda attrs, inputs, out_type, target: OpStrategy().add_template("batch_matmul.x86", _batch_matmul_args, 10,
+                                                                      "op"))
 
-    data, kernel = inputs
-    return [topi.x86.conv2d_nchw_via_NCHWc(data, kernel, _pair(attrs["strides"]), _pad4(attrs["padding"]),
-                                           _pair(attrs["dilation"]), cfg["tile_ic"], cfg["tile_oc"],
-                                           attrs.get("out_dtype"))]
+
+# ---------------------------------------------------------------------------- convolutions
+
+def _conv_args(attrs, inputs, out_type):
+    return [inputs[0], inputs[1], _pair(attrs["strides"]), _pad4(attrs["padding"]), _pair(attrs["dilation"])]
+
+
+def _nchwc_args(attrs, inputs, out_type):
+    """conv2d_NCHWc.x86's arguments (classic): data, kernel, strides, padding, dilation, layouts, out dtype."""
+    layout = attrs.get("data_layout", "NCHW")
+    return _conv_args(attrs, inputs, out_type) + [layout, attrs.get("out_layout") or layout,
+                                                  _out_dtype(attrs, inputs)]
+
+
+def _depthwise_args(attrs, inputs, out_type):
+    data, weight = inputs
+    c = int(data.shape[1])
+    kernel = _placeholder((c, int(weight.shape[0]) // c, *weight.shape[2:]), weight.dtype, "kernel")
+    return [data, kernel] + _conv_args(attrs, inputs, out_type)[2:] + [_out_dtype(attrs, inputs)]
 
 
 def _is_depthwise(attrs, inputs) -> bool:
     data, weight = inputs
     return attrs["groups"] == int(data.shape[1]) and int(weight.shape[1]) == 1 and attrs["groups"] > 1
+
+
+def _blocks(attrs, inputs, out_type) -> bool:
+    """Whether the channels block (16 or 8) for conv2d_NCHWc."""
+    return bool(topi.x86.channel_block(int(inputs[0].shape[1])) and topi.x86.channel_block(int(out_type.shape[1])))
 
 
 @register_strategy("nn.conv2d", "cpu")
@@ -90,13 +119,23 @@ def conv2d_strategy(attrs, inputs, out_type, target):
     if attrs["data_layout"] == "NHWC":
         return s.add_implementation(None, _lazy("schedule_conv2d_nhwc"), "conv2d_nhwc.x86")
     if _is_depthwise(attrs, inputs):
-        return s.add_implementation(None, _lazy("schedule_depthwise_conv2d_nchw"), "depthwise_conv2d_nchw.x86")
+        return s.add_template("depthwise_conv2d_nchw.x86", _depthwise_args, 10, "op")
     if attrs["groups"] > 1:
         return s.add_implementation(None, _lazy("schedule_group_conv2d_nchw"), "group_conv2d_nchw.x86")
-    if _conv2d_nchwc_config(attrs, inputs, out_type) is not None:
-        s.add_implementation(_conv2d_nchwc_compute, _lazy("schedule_conv2d_NCHWc"), "conv2d_NCHWc.x86", 10,
-                             _conv2d_nchwc_config)
-    return s.add_implementation(None, _lazy("schedule_conv2d_nchw"), "conv2d_nchw.x86", 5)
+    if _blocks(attrs, inputs, out_type):
+        s.add_template("conv2d_NCHWc.x86", _nchwc_args, 10)
+    return s.add_template("conv2d_nchw.x86", lambda a, i, o: _conv_args(a, i, o) + [_out_dtype(a, i)], 5, "op")
 
 
-register_strategy("nn.contrib_conv2d_NCHWc", "cpu")(single("conv2d_NCHWc.x86", _lazy("schedule_conv2d_NCHWc")))
+register_strategy("nn.contrib_conv2d_NCHWc", "cpu")(
+    lambda attrs, inputs, out_type, target: OpStrategy().add_template("conv2d_NCHWc.x86", _nchwc_args, 10, "op"))
+
+
+def _conv_transpose_args(attrs, inputs, out_type):
+    return [inputs[0], inputs[1], _pair(attrs["strides"]), _pad4(attrs["padding"]), _out_dtype(attrs, inputs),
+            _pair(attrs["output_padding"])]
+
+
+register_strategy("nn.conv2d_transpose", "cpu")(
+    lambda attrs, inputs, out_type, target: OpStrategy().add_template("conv2d_transpose_nchw.x86",
+                                                                      _conv_transpose_args, 10, "op"))
