@@ -11,7 +11,7 @@ format; `apply_history_best(log)` makes `relay.build` and template calls use the
 from ..tuning import LocalBuilder, LocalRunner  # noqa: F401
 from ..tuning.dispatch import DispatchContext  # noqa: F401
 from ..tuning.space import ConfigEntity, ConfigSpace, FallbackConfigEntity  # noqa: F401
-from . import callback, record, task, tuner  # noqa: F401  # noqa: F401
+from . import callback, record, task, tuner  # noqa: F401
 from .measure import MeasureErrorNo, MeasureInput, MeasureResult, create_measure_batch, measure_option  # noqa: F401
 from .task import (  # noqa: F401
     ApplyConfig,
