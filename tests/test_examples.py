@@ -49,3 +49,15 @@ def test_auto_tune_small(tmp_path):
     # run again: the log already holds the trials, nothing is measured again
     again = _run("examples/auto_tune.py", "--size", "64", "--trials", "6", "--per-round", "3", "--log", str(log))
     assert "auto-scheduler (tuned)" in again and len(log.read_text().splitlines()) == 6
+
+
+def test_autotvm_matmul_small(tmp_path):
+    log = tmp_path / "mm.log"
+    out = _run("examples/autotvm_matmul.py", "--size", "64", "--trials", "4", "--log", str(log))
+    assert "tile_y: Split(policy=factors, product=64, num_outputs=2)" in out
+    assert "tuned matmul 64x64x64 matches numpy" in out and len(log.read_text().splitlines()) == 4
+    # run again: resumed from the log, the 4 logged configurations are not measured again
+    again = _run("examples/autotvm_matmul.py", "--size", "64", "--trials", "4", "--tuner", "ga", "--log", str(log))
+    lines = log.read_text().splitlines()
+    assert "matches numpy" in again and len(lines) == 8 and len({line.split('"index": ')[1].split(",")[0]
+                                                                for line in lines}) == 8
