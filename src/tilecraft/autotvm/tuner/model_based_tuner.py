@@ -127,12 +127,10 @@ class ModelBasedTuner(Tuner):
             maximums = self.model_optimizer.find_maximums(self.cost_model, self.plan_size, self.visited)
         self.trials, self.trial_pt = list(maximums), 0
 
-    def has_next(self) -> bool:
-        return len(self.visited) < len(self.space)
-
     def reset(self) -> None:
         super().reset()
         self._start()
+        self.cost_model = self.cost_model.spawn_base_model()  # an untrained model of the same kind
 
     def load_history(self, data_set, min_seed_records=500) -> None:
         """As Tuner.load_history; besides, this task's records join the training data, and other

@@ -102,18 +102,16 @@ class SimulatedAnnealingOptimizer(ModelOptimizer):
         """Each point with one knob (of more than one value) changed to another value, where the
         result is a valid point (else the point stays)."""
         movable = np.flatnonzero(self.dims > 1)
-        out = points.copy()
         if len(movable) == 0:
-            return out
+            return points.copy()
         radix = np.concatenate([[1], np.cumprod(self.dims)[:-1]])
-        for i, p in enumerate(points.tolist()):
-            j = int(movable[np.random.randint(len(movable))])
-            old = (p // radix[j]) % self.dims[j]
-            new = (old + 1 + np.random.randint(self.dims[j] - 1)) % self.dims[j]
-            q = int(p + (new - old) * radix[j])
-            if self.space.is_index_valid(q):
-                out[i] = q
-        return out
+        js = movable[np.random.randint(len(movable), size=len(points))]
+        dim, r = self.dims[js], radix[js]
+        old = (points // r) % dim
+        new = (old + 1 + np.random.randint(0, dim - 1)) % dim
+        moved = points + (new - old) * r
+        valid = np.fromiter((self.space.is_index_valid(int(q)) for q in moved), dtype=bool, count=len(moved))
+        return np.where(valid, moved, points)
 
     def _valid(self, points: np.ndarray) -> np.ndarray:
         """Starting points, each replaced by a random valid one where it is not valid."""

@@ -183,12 +183,18 @@ def si_scale(prefix: str) -> float:
 
 def random_unvisited(space, visited, lo: int = 0, hi: int | None = None, rng=np.random):
     """A random valid index in [lo, hi) not in `visited` (None when none is left).  Draws at
-    random while that works, then picks among the remaining indices, so the last points of a
-    nearly exhausted space are found too."""
+    random while that works, then (in a range small enough to list) picks among the remaining
+    indices, so the last points of a nearly exhausted space are found too."""
     hi = len(space) if hi is None else hi
-    for _ in range(64):
+    listable = hi - lo <= _LISTABLE
+    for _ in range(64 if listable else 100_000):
         i = int(rng.randint(lo, hi))
         if i not in visited and space.is_index_valid(i):
             return i
+    if not listable:
+        return None  # a huge range almost entirely visited or ruled out by constraints
     rest = [i for i in range(lo, hi) if i not in visited and space.is_index_valid(i)]
     return rest[int(rng.randint(len(rest)))] if rest else None
+
+
+_LISTABLE = 1 << 22

@@ -43,13 +43,12 @@ def import_xgboost():
 class XGBoostCostModel(CostModel):
     """`XGBoostCostModel(task, feature_type="itervar", loss_type="reg", num_threads=None)`."""
 
-    def __init__(self, task, feature_type="itervar", loss_type="reg", num_threads=None, log_interval=25):
+    def __init__(self, task, feature_type="itervar", loss_type="reg", num_threads=None):
         self.xgb = import_xgboost()
         if loss_type not in LOSS_TYPES:
             raise ValueError(f"loss_type must be one of {', '.join(LOSS_TYPES)}, got {loss_type!r}")
         self.task, self.feature_type, self.loss_type = task, feature_type, loss_type
         self.num_threads = num_threads or max(1, (os.cpu_count() or 2) // 2)
-        self.log_interval = log_interval
         self.features = FeatureCache(task, feature_type)
         objective = "reg:squarederror" if loss_type == "reg" else "rank:pairwise"
         self.xgb_params = {"max_depth": 3, "gamma": 0.0001, "min_child_weight": 1, "subsample": 1.0, "eta": 0.3,
@@ -139,14 +138,12 @@ class XGBoostCostModel(CostModel):
         margin = self.base_model.predict_matrix(x, output_margin=True) if self.base_model is not None else 0.0
         if self.bst is None:
             return np.asarray(margin, dtype=np.float64)
-        d = self.xgb.DMatrix(x)
-        if self.base_model is not None:
-            d.set_base_margin(margin)
-        return self.bst.predict(d, output_margin=output_margin).astype(np.float64)
+        return self.bst.inplace_predict(x, predict_type="margin" if output_margin else "value",
+                                        base_margin=None if self.base_model is None else margin).astype(np.float64)
 
     # ------------------------------------------------------------------ transfer learning
     def spawn_base_model(self) -> XGBoostCostModel:
-        base = XGBoostCostModel(self.task, self.feature_type, self.loss_type, self.num_threads, self.log_interval)
+        base = XGBoostCostModel(self.task, self.feature_type, self.loss_type, self.num_threads)
         base.features = self.features  # same vectors (and itervar width) as this model
         return base
 
