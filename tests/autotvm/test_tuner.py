@@ -331,7 +331,9 @@ def test_load_history_ignores_other_workloads(task, tmp_path):
     plan = list(tuner.trials)
     second = FakeRunner()
     tuner.tune(8, fake_option(second))
-    assert second.measured == plan  # (no random tail: 5 % of a plan of 8 is 0 points)
+    # the template's default configuration first, then the plan (no random tail: 5 % of 8 is 0)
+    default = task.config_space.index_of(task.fallback_config())
+    assert second.measured == [default] + [i for i in plan if i != default][:7]
 
 
 RESUME_SCRIPT = textwrap.dedent("""
@@ -410,3 +412,17 @@ def test_real_tuning_end_to_end(tmp_path):
     c = tvm.nd.empty((N, N), "float32")
     func(tvm.nd.array(a), tvm.nd.array(b), c)
     np.testing.assert_allclose(c.numpy(), a @ b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("make", [RandomTuner, lambda t: GATuner(t, pop_size=8),
+                                  lambda t: XGBTuner(t, plan_size=8, feature_type="knob")],
+                         ids=["random", "ga", "xgb"])
+def test_an_operator_templates_default_configuration_is_measured_first(make):
+    """What the workload runs untuned is the first candidate, so tuning never reports a regression."""
+    tensor = ("TENSOR", (64, 64), "float32")
+    task = autotvm.task.create("dense_pack.x86", args=(tensor, tensor, None, "float32"), target="llvm")
+    default = task.config_space.index_of(task.fallback_config())
+    assert default is not None
+    runner = FakeRunner(cost=lambda config: 1e-4)
+    make(task).tune(6, fake_option(runner, n_parallel=3))
+    assert runner.measured[0] == default and len(set(runner.measured)) == 6

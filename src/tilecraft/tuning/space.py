@@ -404,6 +404,16 @@ class ConfigSpace:
             radix *= len(space)
         return index
 
+    def index_of(self, config) -> int | None:
+        """The index of the point whose knobs equal config's (None when one is not in the space)."""
+        entities = getattr(config, "_entity_map", {})
+        knobs = []
+        for name, space in self.space_map.items():
+            if name not in entities or entities[name] not in space.entities:
+                return None
+            knobs.append(space.entities.index(entities[name]))
+        return self.knob2point(knobs)
+
     def get(self, index: int) -> ConfigEntity:
         """The point with this index."""
         index = int(index)

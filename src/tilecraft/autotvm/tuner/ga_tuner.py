@@ -58,8 +58,10 @@ class GATuner(Tuner):
         return [self.space.get(self.space.knob2point(g)) for g in batch]
 
     def update(self, inputs, results) -> None:
-        for res in results:
-            self.scores.append(result_flops(self.task, res))
+        for inp, res in zip(inputs, results):
+            n = len(self.scores)
+            if n < len(self.genes) and self.space.knob2point(self.genes[n]) == inp.config.index:
+                self.scores.append(result_flops(self.task, res))  # (the default configuration is no gene)
         if len(self.scores) >= len(self.genes):
             self._breed()
 

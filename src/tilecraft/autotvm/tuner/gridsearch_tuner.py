@@ -10,6 +10,8 @@ class GridSearchTuner(IndexBaseTuner):
     skipping those already visited (e.g. loaded from a log) and those the template's
     `multi_filter` constraints rule out."""
 
+    measure_default_first = False  # the index order is the point
+
     def __init__(self, task, range_idx=None):
         super().__init__(task, range_idx)
         self.counter = self.range_idx[0]

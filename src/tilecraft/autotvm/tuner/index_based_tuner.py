@@ -23,6 +23,9 @@ class IndexBaseTuner(Tuner):
                              f"{n} (the space of {task.name} has {n} points), got {range_idx!r}")
         self.range_idx = (int(range_idx[0]), int(range_idx[1]))
 
+    def in_range(self, index: int) -> bool:
+        return self.range_idx[0] <= index <= self.range_idx[1]
+
     def has_next(self) -> bool:
         lo, hi = self.range_idx
         return sum(1 for i in self.visited if lo <= i <= hi) < hi - lo + 1

@@ -6,6 +6,11 @@ best configuration, calls the callbacks (logging, progress) after every batch, a
 `n_trial` measurements, when the space is exhausted, or after `early_stopping` trials without a
 new best.
 
+The template's default configuration (its fallback: what the workload runs untuned) is measured
+first when it is a point of the space, so the best a tuning run reports is never a regression
+from the untuned code (classic AutoTVM starts from random points).  GridSearchTuner, whose point
+is the index order, does not.
+
 `visited` holds every index proposed or measured, including those of a log passed to
 `load_history`: a tuner never measures one index twice, so a run killed and resumed from its
 log continues where it stopped instead of re-measuring what the log already has.
@@ -41,6 +46,8 @@ def same_task(a, b) -> bool:
 class Tuner(abc.ABC):
     """Base class of the tuners: `tuner.tune(n_trial, measure_option, ...)`."""
 
+    measure_default_first = True
+
     def __init__(self, task, **kwargs):
         if getattr(task, "config_space", None) is None:
             raise TypeError(f"a tuner needs an AutoTVM task with a configuration space, got {task!r}; "
@@ -67,6 +74,24 @@ class Tuner(abc.ABC):
     def next_batch(self, batch_size: int) -> list:
         """Up to `batch_size` configurations (ConfigEntity) not measured before; fewer or none
         when the space has no more."""
+
+    def in_range(self, index: int) -> bool:
+        """Whether the tuner may measure `index` (index-range tuners restrict it)."""
+        return True
+
+    def default_config(self):
+        """The template's fallback configuration as a point of the space, if it is one and not
+        measured yet (then marked visited), else None."""
+        if not self.measure_default_first:
+            return None
+        try:
+            index = self.space.index_of(self.task.fallback_config())
+        except Exception:  # noqa: BLE001 - a template whose fallback cannot be built has no default point
+            return None
+        if index is None or index in self.visited or not self.in_range(index) or not self.space.is_index_valid(index):
+            return None
+        self.visited.add(index)
+        return self.space.get(index)
 
     def update(self, inputs, results) -> None:  # noqa: B027 - optional: a tuner without a model learns nothing
         """Learn from measured configurations (the default tuner learns nothing)."""
@@ -97,8 +122,11 @@ class Tuner(abc.ABC):
         error_ct, warned = 0, False
         self.best_iter = 0  # trials count from this call: early stopping waits for a best found in it
         i = 0
-        while i < n_trial and self.has_next():
-            configs = self.next_batch(min(n_parallel, n_trial - i))
+        first = [c for c in [self.default_config()] if c is not None]
+        while i < n_trial and (first or self.has_next()):
+            batch = min(n_parallel, n_trial - i)
+            configs = first + (self.next_batch(batch - len(first)) if batch > len(first) else [])
+            first = []
             if not configs:
                 break  # the tuner has no valid unmeasured configuration left
             inputs = [MeasureInput(self.task.target, self.task, c) for c in configs]
