@@ -48,13 +48,26 @@ def test_blocked_layout_flows_between_convolutions():
 
 
 def test_channels_without_a_block_keep_nchw():
-    x = relay.var("x", shape=(1, 12, 4, 4))
-    f = relay.Function([x], relay.nn.conv2d(x, relay.const(rand(16, 12, 3, 3))))
+    x = relay.var("x", shape=(1, 20, 4, 4))  # 20 input channels: neither 16 nor 8 divides, too many for one block
+    f = relay.Function([x], relay.nn.conv2d(x, relay.const(rand(16, 20, 3, 3))))
     assert ops_in(run_passes(f, PASSES)) == ["nn.conv2d"]
     # a weight that is a graph input is not packed either
     w = relay.var("w", shape=(16, 16, 1, 1))
     y = relay.var("y", shape=(1, 16, 4, 4))
     assert ops_in(run_passes(relay.Function([y, w], relay.nn.conv2d(y, w)), PASSES)) == ["nn.conv2d"]
+
+
+def test_an_rgb_input_is_one_channel_block():
+    """Few input channels (3, an image) become one block (NCHW3c): the blocked kernel beats the
+    direct one on a network's first layer."""
+    x = relay.var("x", shape=(1, 3, 9, 9))
+    f = relay.Function([x], relay.nn.relu(relay.nn.conv2d(x, relay.const(rand(16, 3, 3, 3)), strides=(2, 2))))
+    g = run_passes(f, PASSES)
+    convs = [n for n in post_order(g) if isinstance(n, Call) and n.op.name == "nn.contrib_conv2d_NCHWc"]
+    assert [n.attrs["data_layout"] for n in convs] == ["NCHW3c"]
+    inputs = {"x": rand(1, 3, 9, 9, seed=2)}
+    (got,) = build_run(f, inputs, opt_level=3)
+    np.testing.assert_allclose(got, evaluate(f, inputs), rtol=1e-4, atol=1e-4)
 
 
 def test_dense_gets_a_packed_weight():

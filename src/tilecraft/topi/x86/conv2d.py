@@ -47,7 +47,7 @@ def _nchwc_space(cfg, IC, OC, OW, KW):
 
 
 def _nchwc_fallback(cfg, IC, OC, OW, KW, ic_bn=None, oc_bn=None):
-    ic_bn, oc_bn = ic_bn or channel_block(IC), oc_bn or channel_block(OC)
+    ic_bn, oc_bn = ic_bn or channel_block(IC) or IC, oc_bn or channel_block(OC)  # IC: few input channels (RGB)
     vregs = max(1, oc_bn // 8)
     reg_n = first_divisor(OW, [r for r in (8, 7, 6, 5, 4, 3, 2) if r * vregs <= 12], default=4)
     cfg["tile_ic"], cfg["tile_oc"] = SplitEntity([-1, ic_bn]), SplitEntity([-1, oc_bn])

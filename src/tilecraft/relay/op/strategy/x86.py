@@ -109,8 +109,11 @@ def _is_depthwise(attrs, inputs) -> bool:
 
 
 def _blocks(attrs, inputs, out_type) -> bool:
-    """Whether the channels block (16 or 8) for conv2d_NCHWc."""
-    return bool(topi.x86.channel_block(int(inputs[0].shape[1])) and topi.x86.channel_block(int(out_type.shape[1])))
+    """Whether conv2d_NCHWc applies: output channels in blocks of 16 or 8, input channels too or
+    few enough (an RGB input) to be one block (the direct kernel is 1.7x slower on ResNet's first
+    layer)."""
+    ic = int(inputs[0].shape[1])
+    return bool((topi.x86.channel_block(ic) or ic <= 16) and topi.x86.channel_block(int(out_type.shape[1])))
 
 
 @register_strategy("nn.conv2d", "cpu")
