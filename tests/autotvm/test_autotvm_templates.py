@@ -228,7 +228,8 @@ def _cnn():
 def test_extract_from_program_finds_every_templated_implementation():
     tasks = autotvm.task.extract_from_program(_cnn(), params={}, target="llvm")
     names = [t.name for t in tasks]
-    assert names == ["conv2d_NCHWc.x86", "conv2d_nchw.x86", "depthwise_conv2d_nchw.x86", "dense_nopack.x86"]
+    assert names == ["conv2d_NCHWc.x86", "conv2d_nchw.x86", "depthwise_conv2d_NCHWc.x86",
+                     "depthwise_conv2d_nchw.x86", "dense_nopack.x86"]
     assert all(len(t.config_space) > 1 for t in tasks)
     only = autotvm.task.extract_from_program(_cnn(), params={}, target="llvm", ops=(relay.op.get("nn.dense"),))
     assert [t.name for t in only] == ["dense_nopack.x86"]
@@ -275,6 +276,9 @@ def test_tuned_conv_blocks_reach_the_layout_and_the_numbers_stay_right(tmp_path)
         g = relay.transform.AlterOpLayout()(relay.transform.InferType()(tvm.IRModule.from_expr(f)))["main"]
         convs = [n for n in post_order(g) if isinstance(n, Call) and n.op.name == "nn.contrib_conv2d_NCHWc"]
         assert [(c.attrs["data_layout"], c.attrs["out_layout"]) for c in convs] == [("NCHW8c", "NCHW4c")]
+        # the depthwise convolution after it stays in the blocked layout it is given (no transform)
+        (dw,) = [n for n in post_order(g) if isinstance(n, Call) and n.op.name == "nn.contrib_depthwise_conv2d_NCHWc"]
+        assert dw.attrs["data_layout"] == "NCHW4c" and dw.args[0].op.name == "nn.relu"
         lib = relay.build(tvm.IRModule.from_expr(f), target="llvm")
     m = graph_executor.GraphModule(lib["default"](tvm.cpu(0)))
     m.set_input("x", xv)
@@ -282,8 +286,14 @@ def test_tuned_conv_blocks_reach_the_layout_and_the_numbers_stay_right(tmp_path)
     np.testing.assert_allclose(m.get_output(0).numpy(), ref, rtol=1e-3, atol=1e-3)
 
 
+def _torch_depthwise(x, w):
+    import torch
+
+    return torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), stride=2, padding=1, groups=32).numpy()
+
+
 def test_every_config_of_an_operator_template_computes_the_same_numbers():
-    """Property: random points of the dense_pack, batch_matmul and depthwise spaces all match numpy."""
+    """Property: random points of the dense_pack, batch_matmul and depthwise NCHWc spaces match numpy."""
     cases = [
         ("dense_pack.x86", (("TENSOR", (8, 48), "float32"), ("TENSOR", (32, 48), "float32"), None, "float32"),
          lambda a, b: a @ b.T),
@@ -291,6 +301,8 @@ def test_every_config_of_an_operator_template_computes_the_same_numbers():
                               "float32", False, False), lambda a, b: a @ b),
         ("batch_matmul.x86", (("TENSOR", (2, 8, 24), "float32"), ("TENSOR", (2, 16, 24), "float32"), None,
                               "float32", False, True), lambda a, b: a @ b.transpose(0, 2, 1)),
+        ("depthwise_conv2d_NCHWc.x86", (("TENSOR", (1, 32, 9, 9), "float32"), ("TENSOR", (32, 1, 3, 3), "float32"),
+                                        (2, 2), (1, 1, 1, 1), (1, 1), "NCHW", "NCHW", "float32"), _torch_depthwise),
     ]
     rng = np.random.default_rng(1)
     for name, args, ref in cases:

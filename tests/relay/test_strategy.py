@@ -61,7 +61,8 @@ def _key(impl, call, ins):
     (32, 64, 1, "conv2d_NCHWc.x86"),
     (3, 64, 1, "conv2d_NCHWc.x86"),  # 3 input channels are one block (NCHW3c)
     (20, 64, 1, "conv2d_nchw.x86"),  # 20 input channels do not block
-    (32, 32, 32, "depthwise_conv2d_nchw.x86"),
+    (32, 32, 32, "depthwise_conv2d_NCHWc.x86"),
+    (12, 12, 12, "depthwise_conv2d_nchw.x86"),  # 12 channels do not block
     (32, 64, 4, "group_conv2d_nchw.x86"),
 ])
 def test_conv2d_strategy_picks_by_shape(cin, cout, groups, expected):
@@ -69,6 +70,8 @@ def test_conv2d_strategy_picks_by_shape(cin, cout, groups, expected):
     assert chosen.impl.name == expected and not chosen.tuned
     if expected == "conv2d_NCHWc.x86":
         assert (chosen.config["tile_ic"].size[-1], chosen.config["tile_oc"].size[-1]) == (min(cin, 16), 16)
+    if expected == "depthwise_conv2d_NCHWc.x86":
+        assert chosen.config["tile_oc"].size[-1] == 16
 
 
 def test_every_implementation_of_a_call_computes_the_same_numbers():

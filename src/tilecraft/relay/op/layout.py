@@ -142,6 +142,55 @@ def contrib_conv2d_nchwc(data, kernel, strides=(1, 1), padding=(0, 0), dilation=
                      out_dtype=out_dtype)
 
 
+# ---------------------------------------------------------------------------- depthwise conv2d in NCHW[x]c
+
+def _depthwise_nchwc_rel(types, attrs):
+    from .nn import _conv_out, _pad4, _pair
+
+    d, w = tensor_arg(types, 0, "data"), tensor_arg(types, 1, "weight")
+    if d.ndim != 5 or w.ndim != 6:
+        raise ValueError(f"contrib_depthwise_conv2d_NCHWc expects 5-D data and a 6-D packed kernel, got {d.shape} "
+                         f"and {w.shape}")
+    n, cc, h, wd, cb = d.shape
+    if (w.shape[0], w.shape[1], w.shape[4], w.shape[5]) != (cc, 1, 1, cb):
+        raise ValueError(f"data has {cc} blocks of {cb} channels but the kernel {w.shape} is not "
+                         f"[{cc}, 1, KH, KW, 1, {cb}] (OIHW1i{cb}o)")
+    sh, sw = _pair(attrs["strides"])
+    dh, dw = _pair(attrs["dilation"])
+    pt, pl, pb, pr = _pad4(attrs["padding"])
+    return TensorType((n, cc, _conv_out(h, w.shape[2], sh, dh, pt, pb), _conv_out(wd, w.shape[3], sw, dw, pl, pr), cb),
+                      attrs.get("out_dtype") or d.dtype)
+
+
+def _depthwise_nchwc_compute(attrs, ins, out):
+    from ... import topi
+    from .nn import _pad4, _pair
+
+    return topi.nn.depthwise_conv2d_NCHWc(ins[0], ins[1], _pair(attrs["strides"]), _pad4(attrs["padding"]),
+                                          _pair(attrs["dilation"]), attrs["data_layout"], attrs["out_layout"],
+                                          attrs.get("out_dtype"))
+
+
+register_op("nn.contrib_depthwise_conv2d_NCHWc", _depthwise_nchwc_rel, _depthwise_nchwc_compute,
+            OpPattern.OUT_ELEMWISE_FUSABLE,
+            {"strides": (1, 1), "padding": (0, 0, 0, 0), "dilation": (1, 1), "groups": 1, "channels": None,
+             "kernel_size": None, "data_layout": "NCHW16c", "kernel_layout": "OIHW1i16o", "out_layout": "",
+             "out_dtype": None},
+            doc="depthwise conv2d on blocked data [N, C/b, H, W, b] with a kernel packed as [C/b, 1, KH, KW, 1, b].")
+
+
+def contrib_depthwise_conv2d_nchwc(data, kernel, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1,
+                                   channels=None, kernel_size=None, data_layout="NCHW16c", kernel_layout="OIHW1i16o",
+                                   out_layout="", out_dtype=None):
+    """relay.nn.contrib_depthwise_conv2d_nchwc, as classic TVM spells it."""
+    from .nn import _pad4, _pair
+
+    return make_call("nn.contrib_depthwise_conv2d_NCHWc", (data, kernel), strides=_pair(strides),
+                     padding=_pad4(padding), dilation=_pair(dilation), groups=int(groups), channels=channels,
+                     kernel_size=kernel_size, data_layout=data_layout, kernel_layout=kernel_layout,
+                     out_layout=out_layout, out_dtype=out_dtype)
+
+
 # ---------------------------------------------------------------------------- dense with packed weight
 
 def _dense_pack_rel(types, attrs):

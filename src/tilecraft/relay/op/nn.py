@@ -454,6 +454,13 @@ def contrib_conv2d_nchwc(*args, **kwargs):
     return make(*args, **kwargs)
 
 
+def contrib_depthwise_conv2d_nchwc(*args, **kwargs):
+    """relay.nn.contrib_depthwise_conv2d_nchwc: depthwise convolution in NCHW{c}c (see op/layout.py)."""
+    from .layout import contrib_depthwise_conv2d_nchwc as make
+
+    return make(*args, **kwargs)
+
+
 def contrib_dense_pack(*args, **kwargs):
     """relay.nn.contrib_dense_pack: dense with a weight packed in panels (see op/layout.py)."""
     from .layout import contrib_dense_pack as make

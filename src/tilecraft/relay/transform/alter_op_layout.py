@@ -29,7 +29,7 @@ from dataclasses import replace
 from ... import te, topi
 from ...transform import module_pass
 from ..expr import Call, Constant, Let, Tuple
-from ..op.layout import contrib_conv2d_nchwc, contrib_dense_pack, layout_transform
+from ..op.layout import contrib_conv2d_nchwc, contrib_dense_pack, contrib_depthwise_conv2d_nchwc, layout_transform
 from ..op.registry import Op, OpPattern
 from ..op.strategy import Selection, auto_scheduler_enabled, op_strategy, select_implementation
 from ..op.tensor import add
@@ -107,9 +107,11 @@ class _Alter(ExprMutator):
 
     def _conv2d(self, c, args):
         a = c.attrs
-        if a["data_layout"] != "NCHW" or a["kernel_layout"] != "OIHW" or a["groups"] != 1 \
-                or a["out_layout"] not in ("", "NCHW") or not is_constant_expr(args[1]):
+        if a["data_layout"] != "NCHW" or a["kernel_layout"] != "OIHW" or a["out_layout"] not in ("", "NCHW") \
+                or not is_constant_expr(args[1]):
             return None
+        if a["groups"] != 1:
+            return self._depthwise(c, args)
         chosen = _blocked(c, "conv2d_NCHWc.x86")
         if chosen is None:
             return None
@@ -124,6 +126,29 @@ class _Alter(ExprMutator):
                                    a["dilation"], 1, a["channels"], a["kernel_size"], f"NCHW{ib}c", kl,
                                    f"NCHW{ob}c", a["out_dtype"])
         return self._mark(out, ob)
+
+    def _depthwise(self, c, args):
+        """Depthwise (multiplier 1) in the blocked layout of its neighbours: the incoming block
+        unless a tuned configuration chose one."""
+        a = c.attrs
+        data, weight = args
+        channels = c.args[0].ty.shape[1]
+        if a["groups"] != channels or c.args[1].ty.shape[:2] != (channels, 1):
+            return None
+        chosen = _blocked(c, "depthwise_conv2d_NCHWc.x86")
+        if chosen is None:
+            return None
+        b = chosen.config["tile_oc"].size[-1]
+        incoming = self.blocked.get(id(data))
+        if not chosen.tuned and incoming and channels % incoming == 0:
+            b = incoming
+        if incoming != b:
+            data = self.to_blocked(self.plain(data), b)
+        kl = f"OIHW1i{b}o"
+        out = contrib_depthwise_conv2d_nchwc(data, layout_transform(weight, "OIHW", kl), a["strides"], a["padding"],
+                                             a["dilation"], a["groups"], a["channels"], a["kernel_size"],
+                                             f"NCHW{b}c", kl, f"NCHW{b}c", a["out_dtype"])
+        return self._mark(out, b)
 
     def _dense(self, c, args):
         data, weight = args

@@ -195,5 +195,29 @@ def conv2d_NCHWc(data, kernel, stride, padding, dilation, layout="", out_layout=
         name="conv2d_NCHWc", tag=_tag.CONV2D_NCHWC)
 
 
+def depthwise_conv2d_NCHWc(data, kernel, stride, padding, dilation, layout="", out_layout="", out_dtype=None):
+    """Depthwise (multiplier 1) on blocked data: data [N, C // b, H, W, b], kernel packed as
+    OIHW1i<b>o [C // b, 1, KH, KW, 1, b] -> [N, C // b, OH, OW, b]."""
+    N, CC, H, W, cb = get_const_tuple(data.shape)
+    KCC, one, KH, KW, one_i, kb = get_const_tuple(kernel.shape)
+    if (KCC, kb, one, one_i) != (CC, cb, 1, 1):
+        raise ValueError(f"depthwise_conv2d_NCHWc: data {data.name} has {CC} blocks of {cb} channels but kernel "
+                         f"{kernel.name} {get_const_tuple(kernel.shape)} is not [{CC}, 1, KH, KW, 1, {cb}] (OIHW1i{cb}o)")
+    for name, value in (("layout", layout), ("out_layout", out_layout)):
+        if value and value != f"NCHW{cb}c":
+            raise ValueError(f"depthwise_conv2d_NCHWc: {name} {value!r} does not match the block {cb} (NCHW{cb}c)")
+    sh, sw, dh, dw, top, left, bottom, right, OH, OW = _window(H, W, KH, KW, stride, padding, dilation,
+                                                               "depthwise_conv2d_NCHWc")
+    data_pad = _padded(data, top, left, bottom, right, name="data_pad")
+    kh = te.reduce_axis((0, KH), "kh")
+    kw = te.reduce_axis((0, KW), "kw")
+    dt = _dtype(out_dtype, data)
+    return te.compute(
+        (N, CC, OH, OW, cb),
+        lambda n, c, oh, ow, b: te.sum(data_pad[n, c, oh * sh + kh * dh, ow * sw + kw * dw, b].astype(dt)
+                                       * kernel[c, 0, kh, kw, 0, b].astype(dt), axis=[kh, kw]),
+        name="depthwise_conv2d_NCHWc", tag=_tag.DEPTHWISE_CONV2D_NCHWC)
+
+
 __all__ = ["conv2d", "conv2d_nchw", "conv2d_nhwc", "group_conv2d_nchw", "depthwise_conv2d_nchw",
-           "conv2d_NCHWc", "nchw_to_nchwc", "nchwc_to_nchw", "pack_conv_kernel"]
+           "depthwise_conv2d_NCHWc", "conv2d_NCHWc", "nchw_to_nchwc", "nchwc_to_nchw", "pack_conv_kernel"]

@@ -1,16 +1,22 @@
-"""CPU template for depthwise convolution (NCHW): parallel over channels, each output row
-computed into registers as vectors along the width, the padded input of one channel built next
-to its use (it stays in L1).  Knobs: the row's vectors ([-1, vectors, vector width]) and
-unrolling over kw."""
+"""CPU templates for depthwise convolution.
+
+depthwise_conv2d_NCHWc.x86 (the default where the channels block): the blocked layout of the
+convolutions around it, so a MobileNet block needs no layout transforms; vectors along the
+channel block, a register tile of output columns.  depthwise_conv2d_nchw.x86: parallel over
+channels, each output row computed into registers as vectors along the width, the padded input of
+one channel built next to its use (it stays in L1); knobs: the row's vectors ([-1, vectors, vector
+width]) and unrolling over kw."""
 
 from __future__ import annotations
 
 from ...tuning.space import FallbackConfigEntity, OtherOptionEntity, SplitEntity
-from ...tuning.template import register_topi_compute, register_topi_schedule
+from ...tuning.template import args_to_workload, register_topi_compute, register_topi_schedule
 from .. import tag as _tag
+from ..nn.conv2d import _window, depthwise_conv2d_NCHWc, nchw_to_nchwc, nchwc_to_nchw, pack_conv_kernel
 from ..nn.conv2d import depthwise_conv2d_nchw as topi_depthwise_conv2d_nchw
-from ..utils import get_const_tuple, schedule_anchor
-from .conv2d import _anchor_and_out, _schedule_packed_input, inline_injective_inputs, is_pad
+from ..utils import first_divisor, get_const_tuple, schedule_anchor
+from .conv2d import (_anchor_and_out, _schedule_packed_input, channel_block, inline_injective_inputs, is_pad,
+                     schedule_pad_root)
 
 
 def _space(cfg, OW, KW):
@@ -76,4 +82,92 @@ def _schedule_anchor(s, C, outs, cfg):
         s[data].compute_at(s[out], nc)
 
 
-__all__ = ["depthwise_conv2d_nchw", "schedule_depthwise_conv2d_nchw"]
+# ---------------------------------------------------------------------------- NCHW[x]c
+
+def _nchwc_space(cfg, C, OW, KW):
+    """Knobs of depthwise_conv2d_NCHWc.x86: the channel block (the layout), the register tile's
+    output columns and unrolling over kw."""
+    cfg.define_split("tile_oc", C, num_outputs=2, filter=lambda e: e.size[-1] <= 64)
+    cfg.define_split("tile_ow", OW, num_outputs=2, policy="verbose", filter=lambda e: e.size[-1] <= 16)
+    cfg.define_knob("unroll_kw", [True, False] if KW > 1 else [True])
+
+
+def _nchwc_fallback(cfg, C, OW, cb=None):
+    cb = cb or channel_block(C)
+    reg_n = first_divisor(OW, [r for r in (8, 7, 6, 5, 4, 3, 2) if r * max(1, cb // 8) <= 12], default=4)
+    cfg["tile_oc"], cfg["tile_ow"], cfg["unroll_kw"] = (SplitEntity([-1, cb]), SplitEntity([-1, reg_n]),
+                                                         OtherOptionEntity(True))
+
+
+def _nchwc_workload(args):
+    """A call on blocked data is tuned as the NCHW depthwise convolution it replaces."""
+    data, kernel = args[0], args[1]
+    shape = get_const_tuple(data.shape)
+    if len(shape) == 5:
+        k = get_const_tuple(kernel.shape)
+        data = ("TENSOR", (shape[0], shape[1] * shape[4], shape[2], shape[3]), str(data.dtype))
+        kernel = ("TENSOR", (k[0] * k[5], 1, k[2], k[3]), str(kernel.dtype))
+        args = [data, kernel] + list(args[2:5]) + ["NCHW", "NCHW"] + list(args[7:])
+    return args_to_workload(args, "depthwise_conv2d_NCHWc.x86")
+
+
+@register_topi_compute("depthwise_conv2d_NCHWc.x86", workload_of=_nchwc_workload)
+def depthwise_conv2d_NCHWc_template(cfg, data, kernel, strides, padding, dilation, layout="NCHW", out_layout="NCHW",
+                                    out_dtype=None):
+    """Depthwise convolution in the blocked layout.  On NCHW data and a [C, 1, KH, KW] kernel both are
+    re-laid out inside with the configuration's block; on blocked data the block is the layout's."""
+    dshape, kshape = get_const_tuple(data.shape), get_const_tuple(kernel.shape)
+    blocked = len(dshape) == 5
+    C = dshape[1] * dshape[4] if blocked else dshape[1]
+    KH, KW = kshape[2], kshape[3]
+    *_, OH, OW = _window(dshape[2], dshape[3], KH, KW, strides, padding, dilation, "depthwise_conv2d_NCHWc")
+    _nchwc_space(cfg, C, OW, KW)
+    if cfg.is_fallback:
+        _nchwc_fallback(cfg, C, OW, dshape[4] if blocked else None)
+    cfg.add_flop(2 * dshape[0] * C * OH * OW * KH * KW)
+    if blocked:
+        return depthwise_conv2d_NCHWc(data, kernel, strides, padding, dilation, out_dtype=out_dtype)
+    cb = cfg["tile_oc"].size[-1]
+    out = depthwise_conv2d_NCHWc(nchw_to_nchwc(data, cb), pack_conv_kernel(kernel, 1, cb), strides, padding,
+                                 dilation, out_dtype=out_dtype)
+    return nchwc_to_nchw(out)
+
+
+@register_topi_schedule("depthwise_conv2d_NCHWc.x86")
+def schedule_depthwise_conv2d_NCHWc(cfg, outs):
+    return schedule_anchor(outs, _tag.DEPTHWISE_CONV2D_NCHWC, lambda s, C, outs: _schedule_nchwc(s, C, outs, cfg))
+
+
+def _schedule_nchwc(s, C, outs, cfg):
+    """Parallel over (batch, channel block, output row); a register tile of tile_ow columns x one
+    channel block (vectorized) accumulates the kh x kw taps."""
+    data_vec, kernel_vec = C.op.input_tensors
+    if is_pad(data_vec):
+        schedule_pad_root(s, data_vec)
+    else:
+        _schedule_packed_input(s, data_vec)
+    _schedule_packed_input(s, kernel_vec)
+    _, CC, _, OW, cb = get_const_tuple(C.shape)
+    if cfg is None:
+        cfg = FallbackConfigEntity()
+        _nchwc_space(cfg, CC * cb, OW, get_const_tuple(kernel_vec.shape)[3])
+        _nchwc_fallback(cfg, CC * cb, OW, cb)
+    out, CCL = _anchor_and_out(s, C, outs)
+    n, c, oh, ow, b = s[out].op.axis
+    owo, owi = s[out].split(ow, factor=cfg["tile_ow"].size[-1])
+    s[out].reorder(n, c, oh, owo, owi, b)
+    s[out].parallel(s[out].fuse(n, c, oh))
+    s[out].unroll(owi)
+    s[out].vectorize(b)
+    s[CCL].compute_at(s[out], owo)
+    _, _, _, cow, cb_axis = s[CCL].op.axis
+    kh, kw = s[CCL].op.reduce_axis
+    s[CCL].reorder(kh, kw, cow, cb_axis)
+    if cfg["unroll_kw"].val:
+        s[CCL].unroll(kw)
+    s[CCL].unroll(cow)
+    s[CCL].vectorize(cb_axis)
+
+
+__all__ = ["depthwise_conv2d_nchw", "schedule_depthwise_conv2d_nchw", "depthwise_conv2d_NCHWc_template",
+           "schedule_depthwise_conv2d_NCHWc"]

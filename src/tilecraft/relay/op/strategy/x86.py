@@ -103,6 +103,12 @@ def _depthwise_args(attrs, inputs, out_type):
     return [data, kernel] + _conv_args(attrs, inputs, out_type)[2:] + [_out_dtype(attrs, inputs)]
 
 
+def _depthwise_nchwc_args(attrs, inputs, out_type):
+    """depthwise_conv2d_NCHWc.x86's arguments: data, kernel ([C, 1, KH, KW] or packed), strides,
+    padding, dilation, layouts, out dtype (as conv2d_NCHWc's)."""
+    return _nchwc_args(attrs, inputs, out_type)
+
+
 def _is_depthwise(attrs, inputs) -> bool:
     data, weight = inputs
     return attrs["groups"] == int(data.shape[1]) and int(weight.shape[1]) == 1 and attrs["groups"] > 1
@@ -122,7 +128,9 @@ def conv2d_strategy(attrs, inputs, out_type, target):
     if attrs["data_layout"] == "NHWC":
         return s.add_implementation(None, _lazy("schedule_conv2d_nhwc"), "conv2d_nhwc.x86")
     if _is_depthwise(attrs, inputs):
-        return s.add_template("depthwise_conv2d_nchw.x86", _depthwise_args, 10, "op")
+        if int(inputs[1].shape[0]) == int(inputs[0].shape[1]) and topi.x86.channel_block(int(inputs[0].shape[1])):
+            s.add_template("depthwise_conv2d_NCHWc.x86", _depthwise_nchwc_args, 10)
+        return s.add_template("depthwise_conv2d_nchw.x86", _depthwise_args, 5, "op")
     if attrs["groups"] > 1:
         return s.add_implementation(None, _lazy("schedule_group_conv2d_nchw"), "group_conv2d_nchw.x86")
     if _blocks(attrs, inputs, out_type):
@@ -130,6 +138,9 @@ def conv2d_strategy(attrs, inputs, out_type, target):
     return s.add_template("conv2d_nchw.x86", lambda a, i, o: _conv_args(a, i, o) + [_out_dtype(a, i)], 5, "op")
 
 
+register_strategy("nn.contrib_depthwise_conv2d_NCHWc", "cpu")(
+    lambda attrs, inputs, out_type, target: OpStrategy().add_template("depthwise_conv2d_NCHWc.x86",
+                                                                      _depthwise_nchwc_args, 10, "op"))
 register_strategy("nn.contrib_conv2d_NCHWc", "cpu")(
     lambda attrs, inputs, out_type, target: OpStrategy().add_template("conv2d_NCHWc.x86", _nchwc_args, 10, "op"))
 
