@@ -202,7 +202,8 @@ def depthwise_conv2d_NCHWc(data, kernel, stride, padding, dilation, layout="", o
     KCC, one, KH, KW, one_i, kb = get_const_tuple(kernel.shape)
     if (KCC, kb, one, one_i) != (CC, cb, 1, 1):
         raise ValueError(f"depthwise_conv2d_NCHWc: data {data.name} has {CC} blocks of {cb} channels but kernel "
-                         f"{kernel.name} {get_const_tuple(kernel.shape)} is not [{CC}, 1, KH, KW, 1, {cb}] (OIHW1i{cb}o)")
+                         f"{kernel.name} {get_const_tuple(kernel.shape)} is not [{CC}, 1, KH, KW, 1, {cb}] "
+                         f"(OIHW1i{cb}o)")
     for name, value in (("layout", layout), ("out_layout", out_layout)):
         if value and value != f"NCHW{cb}c":
             raise ValueError(f"depthwise_conv2d_NCHWc: {name} {value!r} does not match the block {cb} (NCHW{cb}c)")

@@ -15,8 +15,14 @@ from .. import tag as _tag
 from ..nn.conv2d import _window, depthwise_conv2d_NCHWc, nchw_to_nchwc, nchwc_to_nchw, pack_conv_kernel
 from ..nn.conv2d import depthwise_conv2d_nchw as topi_depthwise_conv2d_nchw
 from ..utils import first_divisor, get_const_tuple, schedule_anchor
-from .conv2d import (_anchor_and_out, _schedule_packed_input, channel_block, inline_injective_inputs, is_pad,
-                     schedule_pad_root)
+from .conv2d import (
+    _anchor_and_out,
+    _schedule_packed_input,
+    channel_block,
+    inline_injective_inputs,
+    is_pad,
+    schedule_pad_root,
+)
 
 
 def _space(cfg, OW, KW):
