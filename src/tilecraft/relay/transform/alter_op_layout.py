@@ -128,8 +128,9 @@ class _Alter(ExprMutator):
         return self._mark(out, ob)
 
     def _depthwise(self, c, args):
-        """Depthwise (multiplier 1) in the blocked layout of its neighbours: the incoming block
-        unless a tuned configuration chose one."""
+        """Depthwise (multiplier 1) in the blocked layout of its input (the convolutions and the
+        graph tuner decide the blocks), else the default block; its tuned knobs do not depend
+        on the block."""
         a = c.attrs
         data, weight = args
         channels = c.args[0].ty.shape[1]
@@ -138,10 +139,8 @@ class _Alter(ExprMutator):
         chosen = _blocked(c, "depthwise_conv2d_NCHWc.x86")
         if chosen is None:
             return None
-        b = chosen.config["tile_oc"].size[-1]
         incoming = self.blocked.get(id(data))
-        if not chosen.tuned and incoming and channels % incoming == 0:
-            b = incoming
+        b = incoming if incoming and channels % incoming == 0 else topi.x86.channel_block(channels)
         if incoming != b:
             data = self.to_blocked(self.plain(data), b)
         kl = f"OIHW1i{b}o"

@@ -90,19 +90,17 @@ def _schedule_anchor(s, C, outs, cfg):
 
 # ---------------------------------------------------------------------------- NCHW[x]c
 
-def _nchwc_space(cfg, C, OW, KW):
-    """Knobs of depthwise_conv2d_NCHWc.x86: the channel block (the layout), the register tile's
-    output columns and unrolling over kw."""
-    cfg.define_split("tile_oc", C, num_outputs=2, filter=lambda e: e.size[-1] <= 64)
+def _nchwc_space(cfg, OW, KW):
+    """Knobs of depthwise_conv2d_NCHWc.x86: the register tile's output columns and unrolling over
+    kw.  The channel block is not a knob: a depthwise convolution takes the layout of the
+    convolutions around it (AlterOpLayout, the graph tuner), and alone the default block."""
     cfg.define_split("tile_ow", OW, num_outputs=2, policy="verbose", filter=lambda e: e.size[-1] <= 16)
     cfg.define_knob("unroll_kw", [True, False] if KW > 1 else [True])
 
 
-def _nchwc_fallback(cfg, C, OW, cb=None):
-    cb = cb or channel_block(C)
+def _nchwc_fallback(cfg, OW, cb):
     reg_n = first_divisor(OW, [r for r in (8, 7, 6, 5, 4, 3, 2) if r * max(1, cb // 8) <= 12], default=4)
-    cfg["tile_oc"], cfg["tile_ow"], cfg["unroll_kw"] = (SplitEntity([-1, cb]), SplitEntity([-1, reg_n]),
-                                                         OtherOptionEntity(True))
+    cfg["tile_ow"], cfg["unroll_kw"] = SplitEntity([-1, reg_n]), OtherOptionEntity(True)
 
 
 def _nchwc_workload(args):
@@ -121,19 +119,19 @@ def _nchwc_workload(args):
 def depthwise_conv2d_NCHWc_template(cfg, data, kernel, strides, padding, dilation, layout="NCHW", out_layout="NCHW",
                                     out_dtype=None):
     """Depthwise convolution in the blocked layout.  On NCHW data and a [C, 1, KH, KW] kernel both are
-    re-laid out inside with the configuration's block; on blocked data the block is the layout's."""
+    re-laid out inside with the default block; on blocked data the block is the layout's."""
     dshape, kshape = get_const_tuple(data.shape), get_const_tuple(kernel.shape)
     blocked = len(dshape) == 5
     C = dshape[1] * dshape[4] if blocked else dshape[1]
+    cb = dshape[4] if blocked else channel_block(C)
     KH, KW = kshape[2], kshape[3]
     *_, OH, OW = _window(dshape[2], dshape[3], KH, KW, strides, padding, dilation, "depthwise_conv2d_NCHWc")
-    _nchwc_space(cfg, C, OW, KW)
+    _nchwc_space(cfg, OW, KW)
     if cfg.is_fallback:
-        _nchwc_fallback(cfg, C, OW, dshape[4] if blocked else None)
+        _nchwc_fallback(cfg, OW, cb)
     cfg.add_flop(2 * dshape[0] * C * OH * OW * KH * KW)
     if blocked:
         return depthwise_conv2d_NCHWc(data, kernel, strides, padding, dilation, out_dtype=out_dtype)
-    cb = cfg["tile_oc"].size[-1]
     out = depthwise_conv2d_NCHWc(nchw_to_nchwc(data, cb), pack_conv_kernel(kernel, 1, cb), strides, padding,
                                  dilation, out_dtype=out_dtype)
     return nchwc_to_nchw(out)
@@ -156,8 +154,8 @@ def _schedule_nchwc(s, C, outs, cfg):
     _, CC, _, OW, cb = get_const_tuple(C.shape)
     if cfg is None:
         cfg = FallbackConfigEntity()
-        _nchwc_space(cfg, CC * cb, OW, get_const_tuple(kernel_vec.shape)[3])
-        _nchwc_fallback(cfg, CC * cb, OW, cb)
+        _nchwc_space(cfg, OW, get_const_tuple(kernel_vec.shape)[3])
+        _nchwc_fallback(cfg, OW, cb)
     out, CCL = _anchor_and_out(s, C, outs)
     n, c, oh, ow, b = s[out].op.axis
     owo, owi = s[out].split(ow, factor=cfg["tile_ow"].size[-1])
