@@ -237,18 +237,22 @@ def test_extract_from_program_finds_every_templated_implementation():
         autotvm.task.extract_from_program(_cnn(), params={}, target="llvm", ops=["nn.dens"])
 
 
-def test_fallback_configs_give_the_same_loop_ir_on_every_path():
-    """The default schedule is one thing: the task's fallback config and the te schedule called
-    without a config (what the relay strategies fall back to) lower to the same loop IR."""
+def test_what_a_tuner_measures_is_what_relay_build_deploys():
+    """A task's kernel under its fallback config (as a tuner instantiates it: inputs already in the
+    blocked / packed layout AlterOpLayout gives them) lowers to the same loop IR as the template
+    called on those inputs outside tuning, with no config (the relay strategies' default)."""
     for task in autotvm.task.extract_from_program(_cnn(), params={}, target="llvm"):
         s1, a1 = task.instantiate(task.fallback_config())
-        args = deserialize_args(task.args)
+        ins = [t for t in a1 if type(t.op).__name__ == "PlaceholderOp"]
+        args = ins + deserialize_args(task.args)[len(ins):]
         with tvm.target.Target("llvm"):
             outs = task.template.fcompute(FallbackConfigEntity(), *args)
             outs = outs if isinstance(outs, list) else [outs]
             s2 = task.template.fschedule(None, outs)
-        t2 = str(tvm.lower(s2, [a for a in args if isinstance(a, te.Tensor)] + outs, simple_mode=True))
+        t2 = str(tvm.lower(s2, ins + outs, simple_mode=True))
         assert str(tvm.lower(s1, a1, simple_mode=True)) == t2, task.name
+        if task.name in ("conv2d_NCHWc.x86", "depthwise_conv2d_NCHWc.x86"):
+            assert [len(t.shape) for t in ins] == [5, 6]  # no layout transform inside the measured kernel
 
 
 def _torch_cnn(f, xv):
@@ -292,6 +296,29 @@ def _torch_depthwise(x, w):
     return torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), stride=2, padding=1, groups=32).numpy()
 
 
+def _in_layout(t, x):
+    """x laid out as the tuned kernel's placeholder t reads it (blocked data, packed weights)."""
+    shape = tuple(int(d) for d in t.shape)
+    if t.op.name == "packed_weight":  # [N, K] -> [N/nr, K, nr]
+        return np.ascontiguousarray(x.reshape(shape[0], shape[2], shape[1]).transpose(0, 2, 1))
+    if t.op.name == "data_vec":  # NCHW -> NCHW<b>c
+        n, c, h, w = x.shape
+        return np.ascontiguousarray(x.reshape(n, c // shape[4], shape[4], h, w).transpose(0, 1, 3, 4, 2))
+    if t.op.name == "kernel_vec" and shape[1] == 1:  # depthwise [C, 1, KH, KW] -> OIHW1i<b>o
+        o, _, kh, kw = x.shape
+        return np.ascontiguousarray(x.reshape(o // shape[5], shape[5], 1, kh, kw).transpose(0, 2, 3, 4, 1)[
+            :, :, :, :, None, :])
+    return x
+
+
+def _plain(y):
+    """A blocked NCHW<b>c result as NCHW."""
+    if y.ndim != 5:
+        return y
+    n, cc, h, w, b = y.shape
+    return y.transpose(0, 1, 4, 2, 3).reshape(n, cc * b, h, w)
+
+
 def test_every_config_of_an_operator_template_computes_the_same_numbers():
     """Property: random points of the dense_pack, batch_matmul and depthwise NCHWc spaces match numpy."""
     cases = [
@@ -311,7 +338,8 @@ def test_every_config_of_an_operator_template_computes_the_same_numbers():
         b = rng.standard_normal(args[1][1], dtype="float32")
         for index in rng.choice(len(task.config_space), size=min(4, len(task.config_space)), replace=False):
             s, targs = task.instantiate(task.config_space.get(int(index)))
-            np.testing.assert_allclose(_run(s, targs, [a, b]), ref(a, b), rtol=1e-4, atol=1e-4,
+            packed = [_in_layout(t, x) for t, x in zip(targs, (a, b))]
+            np.testing.assert_allclose(_plain(_run(s, targs, packed)), ref(a, b), rtol=1e-4, atol=1e-4,
                                        err_msg=f"{name} config {index}")
 
 

@@ -59,7 +59,7 @@ class TaskTemplate:
         outs = self.fcompute(cfg, *args, **kwargs)
         outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
         sch = self.fschedule(cfg, outs)
-        return sch, [a for a in args if isinstance(a, Tensor)] + outs
+        return sch, _inputs_of(outs, [a for a in args if isinstance(a, Tensor)]) + outs
 
     def workload(self, args) -> tuple:
         return self.workload_of(args) if self.workload_of is not None else args_to_workload(args, self.name)
@@ -95,6 +95,41 @@ class TaskTemplate:
         else:
             self.fcompute(cfg, *args, **(kwargs or {}))
         return cfg
+
+
+def _inputs_of(outs, given) -> list:
+    """The placeholders `outs` read: the given ones first, in order, then any the compute made
+    itself (a tuned operator reads pre-blocked placeholders, see in_tuning)."""
+    found, todo, seen = [], [t.op for t in reversed(outs)], set()
+    while todo:  # depth first, inputs in order: data before weights
+        op = todo.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        if type(op).__name__ == "PlaceholderOp":
+            found.append(op)
+        todo.extend(t.op for t in reversed(getattr(op, "input_tensors", ())))
+    used = [t for t in given if t.op in seen]
+    return used + [op.output(0) for op in found if op not in {t.op for t in given}]
+
+
+_SCOPE = threading.local()
+
+
+class tuning_scope:  # noqa: N801 - a context manager used like a function
+    """While a tuner instantiates a task (Task.instantiate), operator templates measure the kernel
+    as it is deployed: with data and weights already in the layout AlterOpLayout gives them
+    (classic AutoTVM's GLOBAL_SCOPE.in_tuning), not re-laid out inside the kernel."""
+
+    def __enter__(self):
+        _SCOPE.depth = getattr(_SCOPE, "depth", 0) + 1
+
+    def __exit__(self, *exc):
+        _SCOPE.depth -= 1
+
+
+def in_tuning() -> bool:
+    return getattr(_SCOPE, "depth", 0) > 0
 
 
 def _table_entry(name: str) -> TaskTemplate:

@@ -10,7 +10,7 @@ the measurement workers can instantiate it.
 from __future__ import annotations
 
 from ...target import Target
-from ...tuning.template import ApplyConfigEntity, as_tuples, deserialize_args, get_template, serialize_arg
+from ...tuning.template import ApplyConfigEntity, as_tuples, deserialize_args, get_template, serialize_arg, tuning_scope
 
 
 class Task:
@@ -34,8 +34,9 @@ class Task:
         return self.template.workload(deserialize_args(self.args))
 
     def instantiate(self, config):
-        """(te schedule, tensor arguments) of this task under `config`."""
-        with self.target if self.target is not None else _nothing(), ApplyConfigEntity(config):
+        """(te schedule, tensor arguments) of this task under `config`, as the tuner measures it
+        (operator templates read their inputs in the deployed layout: tuning_scope)."""
+        with self.target if self.target is not None else _nothing(), ApplyConfigEntity(config), tuning_scope():
             return self.template.instantiate(config, deserialize_args(self.args))
 
     def fallback_config(self):

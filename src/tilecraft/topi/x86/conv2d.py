@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ... import te
 from ...tuning.space import FallbackConfigEntity, OtherOptionEntity, SplitEntity
-from ...tuning.template import args_to_workload, register_topi_compute, register_topi_schedule
+from ...tuning.template import args_to_workload, in_tuning, register_topi_compute, register_topi_schedule
 from .. import tag as _tag
 from ..nn.conv2d import _window, conv2d_NCHWc, nchw_to_nchwc, nchwc_to_nchw, pack_conv_kernel
 from ..nn.conv2d import conv2d_nchw as topi_conv2d_nchw
@@ -81,8 +81,12 @@ def conv2d_NCHWc_template(cfg, data, kernel, strides, padding, dilation, layout=
     cfg.add_flop(2 * dshape[0] * OC * IC * KH * KW * OH * OW)
     if blocked:
         return conv2d_NCHWc(data, kernel, strides, padding, dilation, out_dtype=out_dtype)
-    return conv2d_nchw_via_NCHWc(data, kernel, strides, padding, dilation, cfg["tile_ic"].size[-1],
-                                 cfg["tile_oc"].size[-1], out_dtype)
+    ib, ob = cfg["tile_ic"].size[-1], cfg["tile_oc"].size[-1]
+    if in_tuning():  # measure the kernel as deployed: data blocked by its producer, kernel packed at compile time
+        data = te.placeholder((dshape[0], IC // ib, dshape[2], dshape[3], ib), data.dtype, name="data_vec")
+        kernel = te.placeholder((OC // ob, IC // ib, KH, KW, ib, ob), kernel.dtype, name="kernel_vec")
+        return conv2d_NCHWc(data, kernel, strides, padding, dilation, out_dtype=out_dtype)
+    return conv2d_nchw_via_NCHWc(data, kernel, strides, padding, dilation, ib, ob, out_dtype)
 
 
 def conv2d_nchw_via_NCHWc(data, kernel, strides, padding, dilation, ic_bn, oc_bn, out_dtype=None):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ... import te
 from ...tuning.space import FallbackConfigEntity, SplitEntity
-from ...tuning.template import args_to_workload, register_topi_compute, register_topi_schedule
+from ...tuning.template import args_to_workload, in_tuning, register_topi_compute, register_topi_schedule
 from .. import tag as _tag
 from ..nn.dense import dense as nn_dense
 from ..nn.dense import dense_pack as nn_dense_pack
@@ -218,7 +218,13 @@ def dense_pack(cfg, data, weight, bias=None, out_dtype=None):
     wshape = get_const_tuple(weight.shape)
     N = wshape[0] * wshape[2] if len(wshape) == 3 else wshape[0]
     cfg = _config(cfg, gemm_tile_space, _dense_pack_fallback, M, N, K)
-    packed = weight if len(wshape) == 3 else dense_pack_weight(weight, dense_pack_panel(cfg, N))
+    if len(wshape) == 3:
+        packed = weight
+    elif in_tuning():  # measure the kernel as deployed: a constant weight is packed at compile time
+        nr = dense_pack_panel(cfg, N)
+        packed = te.placeholder((N // nr, K, nr), weight.dtype, name="packed_weight")
+    else:
+        packed = dense_pack_weight(weight, dense_pack_panel(cfg, N))
     return nn_dense_pack(data, packed, bias, out_dtype)
 
 

@@ -9,8 +9,9 @@ width]) and unrolling over kw."""
 
 from __future__ import annotations
 
+from ... import te
 from ...tuning.space import FallbackConfigEntity, OtherOptionEntity, SplitEntity
-from ...tuning.template import args_to_workload, register_topi_compute, register_topi_schedule
+from ...tuning.template import args_to_workload, in_tuning, register_topi_compute, register_topi_schedule
 from .. import tag as _tag
 from ..nn.conv2d import _window, depthwise_conv2d_NCHWc, nchw_to_nchwc, nchwc_to_nchw, pack_conv_kernel
 from ..nn.conv2d import depthwise_conv2d_nchw as topi_depthwise_conv2d_nchw
@@ -131,6 +132,10 @@ def depthwise_conv2d_NCHWc_template(cfg, data, kernel, strides, padding, dilatio
         _nchwc_fallback(cfg, OW, cb)
     cfg.add_flop(2 * dshape[0] * C * OH * OW * KH * KW)
     if blocked:
+        return depthwise_conv2d_NCHWc(data, kernel, strides, padding, dilation, out_dtype=out_dtype)
+    if in_tuning():  # measure the kernel as deployed (see tuning.template.tuning_scope)
+        data = te.placeholder((dshape[0], C // cb, dshape[2], dshape[3], cb), data.dtype, name="data_vec")
+        kernel = te.placeholder((C // cb, 1, KH, KW, 1, cb), kernel.dtype, name="kernel_vec")
         return depthwise_conv2d_NCHWc(data, kernel, strides, padding, dilation, out_dtype=out_dtype)
     out = depthwise_conv2d_NCHWc(nchw_to_nchwc(data, cb), pack_conv_kernel(kernel, 1, cb), strides, padding,
                                  dilation, out_dtype=out_dtype)
