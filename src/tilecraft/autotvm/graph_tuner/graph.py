@@ -106,6 +106,14 @@ class LayoutGraph:
             self._src[id(n)] = self._visit(n)
         self._sink(func.body)
 
+    def set_merge_states(self) -> None:
+        """A merge's states: plain NCHW and every output block of a candidate that divides its channels
+        (called once the convolutions have their candidates)."""
+        blocks = {b for v in self.convs for b in self.variables[v].outs if b}
+        for v in self.variables:
+            if isinstance(v, MergeNode):
+                v.outs = [None] + sorted(b for b in blocks if v.shape[1] % b == 0)
+
     # ---------------------------------------------------------------- building
     def _add_var(self, node) -> int:
         self.variables.append(node)
@@ -162,8 +170,7 @@ class LayoutGraph:
             if len(tensors) + len(small) == len(args) and blocked_ok and tensors:
                 if len(tensors) == 1:
                     return self._src[id(tensors[0])]
-                blocks = sorted({b for v in self.variables for b in v.outs if b and out[1] % b == 0})
-                m = self._add_var(MergeNode(out, [None] + blocks))
+                m = self._add_var(MergeNode(out))
                 for a in tensors:
                     self.factors.append(Factor("merge", self._src[id(a)], m, out))
                 return m
