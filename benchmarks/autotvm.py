@@ -6,9 +6,8 @@
 dense: tunes the dense_pack.x86 template on an N x N x N problem with XGBTuner and times the
 tuned kernel, the untuned (fallback) one and numpy's BLAS.  models: extracts a zoo model's
 AutoTVM tasks, tunes them with XGBTuner within a wall-time budget (split over the tasks by their
-share of the model's FLOPs; the blocked conv2d_NCHWc tasks first, the direct alternatives with
-what is left), runs the graph tuner (DPTuner) over the convolution layouts, and times tuned,
-untuned, PyTorch and ONNX Runtime in the same run.  Every result is checked against numpy /
+share of the model's FLOPs), runs the graph tuner (DPTuner) over the convolution layouts, and
+times tuned, untuned, PyTorch and ONNX Runtime in the same run.  Every result is checked against numpy /
 PyTorch first; logs go to --logdir, and a rerun resumes from them (logged configurations are not
 measured again).
 """
@@ -91,17 +90,17 @@ class _nothing:
 
 # ---------------------------------------------------------------------------- models
 
-def _budgets(tasks, seconds, seconds_per_trial=1.0):
-    """Trials per task: blocked kernels get 3/4 of the budget, the direct alternatives the rest,
-    each split by the task's share of FLOPs (at least 16)."""
-    out = []
-    for group, share in (("conv2d_nchw.x86", 0.25), (None, 0.75)):
-        members = [t for t in tasks if (t.name == group) == (group is not None)]
-        flops = sum(t.flop for t in members) or 1.0
-        for t in members:
-            out.append((t, max(16, int(share * seconds / seconds_per_trial * t.flop / flops))))
-    order = {id(t): i for i, t in enumerate(tasks)}
-    return sorted(out, key=lambda p: (p[0].name == "conv2d_nchw.x86", order[id(p[0])]))
+ALTERNATIVES = ("conv2d_nchw.x86", "depthwise_conv2d_nchw.x86", "dense_nopack.x86")
+
+
+def _budgets(tasks, seconds, seconds_per_trial=0.6, alternatives=False):
+    """Trials per task, split by the task's share of FLOPs (at least 16).  The lower-priority
+    implementations of a call that has a blocked / packed one (the direct NCHW convolutions, plain
+    dense) are tuned only with `alternatives`: choosing them changes layouts, and they rarely win."""
+    primary = {t.args[:2] for t in tasks if t.name not in ALTERNATIVES}
+    chosen = [t for t in tasks if alternatives or t.name not in ALTERNATIVES or t.args[:2] not in primary]
+    flops = sum(t.flop for t in chosen) or 1.0
+    return [(t, max(16, int(seconds / seconds_per_trial * t.flop / flops))) for t in chosen]
 
 
 def _build(mod, params, log=None, graph_log=None):
@@ -145,12 +144,13 @@ def models(args):
         start = time.time()
         deadline = start + args.minutes * 60 * (0.9 if args.graph_tuner else 1.0)
         trials = 0
-        for k, (task, budget) in enumerate(_budgets(tasks, args.minutes * 60 * 0.9)):
+        plan = _budgets(tasks, args.minutes * 60 * 0.9, alternatives=args.alternatives)
+        for k, (task, budget) in enumerate(plan):
             left = deadline - time.time()
             if left <= 0:
-                print(f"time budget spent: {len(tasks) - k} tasks keep their fallback")
+                print(f"time budget spent: {len(plan) - k} tasks keep their fallback")
                 break
-            print(f"[{k + 1}/{len(tasks)}] {task.name} {task.args[:2]}: {len(task.config_space)} configurations, "
+            print(f"[{k + 1}/{len(plan)}] {task.name} {task.args[:2]}: {len(task.config_space)} configurations, "
                   f"{budget} trials")
             trials += tune_task(task, min(budget, int(left)), log, option, early_stopping=max(64, budget // 2))
         if args.graph_tuner and os.path.exists(log):
@@ -186,6 +186,7 @@ def main():
     p.add_argument("--models", nargs="+", default=["resnet18"], help="models: zoo names")
     p.add_argument("--minutes", type=float, default=30.0, help="models: tuning budget per model")
     p.add_argument("--no-graph-tuner", dest="graph_tuner", action="store_false")
+    p.add_argument("--alternatives", action="store_true", help="models: also tune the direct / plain kernels")
     p.add_argument("--logdir", default=os.path.join(os.path.dirname(__file__), "logs"))
     args = p.parse_args()
     os.makedirs(args.logdir, exist_ok=True)
