@@ -17,7 +17,7 @@ import pytest
 
 import tilecraft as tvm
 from tilecraft import autotvm, relay
-from tilecraft.autotvm.graph_tuner import ApplyGraphBest, DPTuner, PBQPTuner, apply_graph_best, solve_dp
+from tilecraft.autotvm.graph_tuner import ApplyGraphBest, DPTuner, PBQPTuner, apply_graph_best, solve_dp, solve_pbqp
 from tilecraft.autotvm.measure import MeasureInput
 from tilecraft.autotvm.record import encode
 from tilecraft.relay.expr import Call, Function
@@ -280,3 +280,35 @@ def test_errors(net, tmp_path):
     tuner = DPTuner(mod["main"], {"data": DSHAPE}, [], CONV, "llvm", params=params, layout_cost=transform_cost)
     with pytest.raises(RuntimeError, match="run()"):
         tuner.get_optimal_records()
+
+
+def _brute(domains, unary, pair):
+    def cost(s):
+        return sum(u[k] for u, k in zip(unary, s)) + sum(m[s[i], s[j]] for (i, j), m in pair.items())
+
+    return min(cost(s) for s in itertools.product(*[range(d) for d in domains])), cost
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_solvers_on_random_problems(seed):
+    """DP is exact on any graph (here 6 variables, random edges, some forbidden pairs); PBQP is
+    exact on trees (only R0/R1 reductions) and finds a feasible answer elsewhere."""
+    rng = np.random.default_rng(seed)
+    domains = [int(d) for d in rng.integers(2, 5, size=6)]
+    unary = [rng.random(d) for d in domains]
+    for u in unary:
+        u[0] = 0.0
+    edges = [(i, j) for i in range(6) for j in range(i + 1, 6) if rng.random() < 0.5]
+    pair = {}
+    for i, j in edges:
+        m = rng.random((domains[i], domains[j]))
+        m[rng.random(m.shape) < 0.2] = np.inf
+        m[0, 0] = 0.5  # keep some finite assignment
+        pair[(i, j)] = m
+    best, cost = _brute(domains, unary, pair)
+    assert cost(solve_dp(domains, unary, pair)) == pytest.approx(best)
+    tree = {(i - 1 if i % 2 else i // 2, i): rng.random((domains[i - 1 if i % 2 else i // 2], domains[i]))
+            for i in range(1, 6)}
+    tree_best, tree_cost = _brute(domains, unary, tree)
+    assert tree_cost(solve_pbqp(domains, unary, tree)) == pytest.approx(tree_best)
+    assert np.isfinite(cost(solve_pbqp(domains, unary, pair)))
