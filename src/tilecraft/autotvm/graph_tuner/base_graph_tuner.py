@@ -34,7 +34,7 @@ from ...relay.transform import InferType, optimization_passes
 from ...transform import Sequential
 from ...tuning.measure import MeasureResult
 from ...tuning.space import SplitEntity
-from ...tuning.template import as_tuples, deserialize_args
+from ...tuning.template import as_tuples, deserialize_args, get_template
 from ..measure import MeasureInput
 from ..record import encode, load_from_file
 from ..task.task import create
@@ -79,7 +79,7 @@ class BaseGraphTuner:
         with PassContext(opt_level=3, disabled_pass=["AlterOpLayout"]), self._target:
             mod = Sequential([InferType(), *optimization_passes()])(_module(graph))
             self._graph = LayoutGraph(mod["main"], input_shapes, self._target)
-        self._records = _by_workload(records)
+        self._records = _by_workload(records, self._target.kind)
         for v in self._graph.convs:
             self._candidates(self._graph.variables[v])
         self._graph.set_merge_states()
@@ -87,15 +87,19 @@ class BaseGraphTuner:
     # ---------------------------------------------------------------- candidates
     def _candidates(self, node: ConvNode) -> None:
         best: dict = {}  # (ib, ob) -> Candidate
+        args = deserialize_args(node.workload[1:])
         for inp, res in self._records.get(node.workload, ()):
-            try:
-                ib, ob = inp.config["tile_ic"].size[-1], inp.config["tile_oc"].size[-1]
-            except KeyError:
-                continue  # a record of another template version
+            if not get_template(NCHWC).accepts(inp.config, args):
+                continue  # a record of another template version: the build would not use it either
+            ib, ob = inp.config["tile_ic"].size[-1], inp.config["tile_oc"].size[-1]
             c = Candidate(inp, res, int(ib), int(ob), res.mean_cost)
             if (c.ib, c.ob) not in best or c.cost < best[(c.ib, c.ob)].cost:
                 best[(c.ib, c.ob)] = c
-        direct = [Candidate(i, r, None, None, r.mean_cost) for i, r in self._records.get(node.direct_workload, ())]
+        direct = []
+        if node.direct_workload is not None:
+            dargs = deserialize_args(node.direct_workload[1:])
+            direct = [Candidate(i, r, None, None, r.mean_cost) for i, r in self._records.get(node.direct_workload, ())
+                      if get_template(DIRECT).accepts(i.config, dargs)]
         if direct:
             best[(None, None)] = min(direct, key=lambda c: c.cost)
         node.candidates = sorted(best.values(), key=lambda c: c.cost)[: self._max_sch_num]
@@ -145,9 +149,7 @@ class BaseGraphTuner:
         from ... import relay
         from ...relay.build_module import build
 
-        with self._target:
-            dev_kind = self._target.kind
-        if dev_kind != "llvm":
+        if self._target.kind != "llvm":
             raise ValueError(f"benchmark_layout_transform: target {self._target} is not a CPU (llvm) target")
         from ...runtime import cpu
         from ...runtime.ndarray import array, empty
@@ -260,8 +262,8 @@ def _kernels(lib) -> list:
     return [n["attrs"]["func_name"] for n in json.loads(lib.get_graph_json())["nodes"] if n["op"] == "tvm_op"]
 
 
-def _by_workload(records) -> dict:
-    """{workload: [(inp, res)]} of the valid records of a log file (or of (inp, res) pairs)."""
+def _by_workload(records, kind: str) -> dict:
+    """{workload: [(inp, res)]} of the valid records for targets of `kind` in a log file (or pairs)."""
     if isinstance(records, (str, os.PathLike)):
         if not os.path.exists(records):
             raise FileNotFoundError(f"graph tuner: the tuning log {os.fspath(records)} does not exist; tune the "
@@ -269,6 +271,6 @@ def _by_workload(records) -> dict:
         records = load_from_file(records)
     out: dict = {}
     for inp, res in records:
-        if res.error_no == 0 and inp.task.name in (NCHWC, DIRECT):
+        if res.error_no == 0 and inp.task.name in (NCHWC, DIRECT) and getattr(inp.target, "kind", kind) == kind:
             out.setdefault((inp.task.name,) + as_tuples(inp.task.args), []).append((inp, res))
     return out
