@@ -172,6 +172,14 @@ def test_build_under_apply_graph_best(net, tasks, tmp_path):
     np.testing.assert_allclose(_run(lib, x), _reference(x, params), rtol=1e-4, atol=1e-4)
 
 
+def test_graph_without_params_as_in_the_classic_tutorial(net, tasks):
+    """tune_relay_x86.py passes mod["main"] without params: weights that are not inputs count as params."""
+    mod, _ = net
+    tuner = DPTuner(mod["main"], {"data": DSHAPE}, _records(tasks), CONV, "llvm", layout_cost=transform_cost)
+    tuner.run()
+    assert _blocks(tuner) == [(16, 8), (8, 8), (8, 8), (8, 16)]
+
+
 def test_benchmark_layout_transform_for_real(net, tasks):
     mod, params = net
     tuner = DPTuner(mod["main"], {"data": DSHAPE}, _records(tasks), CONV, "llvm", params=params)
