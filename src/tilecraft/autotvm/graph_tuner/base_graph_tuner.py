@@ -48,7 +48,13 @@ def _layout(block) -> str:
 
 
 class BaseGraphTuner:
-    """Reads the graph and the records; DPTuner and PBQPTuner add `run()`."""
+    """Reads the graph and the records; DPTuner and PBQPTuner add `run()`.
+
+    graph: mod["main"]; input_shapes: {name: shape} of the data inputs (every other parameter is a
+    weight, bound as a constant by relay.build); records: a log file or (input, result) pairs;
+    target_ops: [relay.op.get("nn.conv2d")]; params: the weights (optional, as in classic);
+    layout_cost: fn(NCHW shape, src block, dst block) -> seconds, instead of benchmarking.
+    """
 
     def __init__(self, graph, input_shapes: dict, records, target_ops, target, max_sch_num: int = 20,
                  dtype: str = "float32", params=None, layout_cost=None, verbose: bool = False):
