@@ -280,6 +280,11 @@ def test_tuned_conv_blocks_reach_the_layout_and_the_numbers_stay_right(tmp_path)
         g = relay.transform.AlterOpLayout()(relay.transform.InferType()(tvm.IRModule.from_expr(f)))["main"]
         convs = [n for n in post_order(g) if isinstance(n, Call) and n.op.name == "nn.contrib_conv2d_NCHWc"]
         assert [(c.attrs["data_layout"], c.attrs["out_layout"]) for c in convs] == [("NCHW8c", "NCHW4c")]
+        # the blocked call is built with the configuration that chose its blocks (register tile included)
+        ins = [te.placeholder(a.ty.shape, a.ty.dtype) for a in convs[0].args]
+        chosen = relay.op.strategy.select_implementation(convs[0].op, convs[0].attrs, ins, convs[0].ty,
+                                                         tvm.target.Target("llvm"))
+        assert chosen.tuned and chosen.config == picked
         # the depthwise convolution after it stays in the blocked layout it is given (no transform)
         (dw,) = [n for n in post_order(g) if isinstance(n, Call) and n.op.name == "nn.contrib_depthwise_conv2d_NCHWc"]
         assert dw.attrs["data_layout"] == "NCHW4c" and dw.args[0].op.name == "nn.relu"

@@ -27,8 +27,22 @@ class DispatchContext:
 
     def query(self, target, workload):
         """The configuration to use for `workload` on `target`, or None for the default."""
+        memory = getattr(self, "_memory", None)
+        if memory and workload is not None:
+            hit = memory.get(workload_key(workload))
+            if hit is not None:
+                return hit
         outer = self.outer()
         return None if outer is None else outer.query(target, workload)
+
+    def update(self, target, workload, config) -> None:
+        """Answer `config` for `workload` from now on, in this context (classic's update: AlterOpLayout
+        gives the blocked call a tuned configuration made the configuration that made it)."""
+        if self is _ROOT:
+            return  # the process-wide root keeps nothing: it would leak into later builds
+        if not hasattr(self, "_memory"):
+            self._memory = {}
+        self._memory[workload_key(workload)] = config
 
     def schedule_graph(self, target, tensors):
         """A tuned te schedule for the computation whose inputs and outputs are `tensors` (a fused

@@ -43,6 +43,11 @@ class TaskTemplate:
         self.workload_of = None  # optional: args -> the workload this call is tuned as (see register_topi_compute)
         self._spaces: dict = {}  # workload -> ConfigSpace (accepts)
 
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_spaces"] = {}  # a cache; workers rebuild what they need
+        return state
+
     def __call__(self, *args, **kwargs):
         """(schedule, tensors) under the configuration the current context gives this workload."""
         cfg = config_for(self.workload(args))

@@ -31,7 +31,7 @@ from ...transform import module_pass
 from ..expr import Call, Constant, Let, Tuple
 from ..op.layout import contrib_conv2d_nchwc, contrib_dense_pack, contrib_depthwise_conv2d_nchwc, layout_transform
 from ..op.registry import Op, OpPattern
-from ..op.strategy import Selection, auto_scheduler_enabled, op_strategy, select_implementation
+from ..op.strategy import Selection, auto_scheduler_enabled, op_strategy, select_implementation, workload_of
 from ..op.tensor import add
 from ..op.transform import expand_dims
 from ..ty import TensorType
@@ -58,6 +58,22 @@ def _blocked(c, name: str):
     impl = next((i for i in op_strategy(c.op, c.attrs, inputs, c.ty, Target.current()).implementations
                  if i.name == name), None)
     return None if impl is None else Selection(c.op, impl, impl.config(c.attrs, inputs, c.ty), False)
+
+
+def _remember(out, c, ib, ob, config):
+    """Tell the dispatch context that the blocked call `out` (made from call c with a tuned
+    configuration) uses that configuration: its workload is its own (blocked shapes), and the
+    configuration's register tile was measured with exactly these blocks."""
+    from ...target import Target
+    from ...tuning import current_context
+
+    n, ch, h, w = c.args[0].ty.shape
+    o, i, kh, kw = c.args[1].ty.shape
+    ins = [te.placeholder((n, ch // ib, h, w, ib), c.args[0].ty.dtype, name="data"),
+           te.placeholder((o // ob, i // ib, kh, kw, ib, ob), c.args[1].ty.dtype, name="kernel")]
+    target = Target.current()
+    impl = op_strategy(out.op, out.attrs, ins, None, target).implementations[0]
+    current_context().update(target, workload_of(impl, out.attrs, ins, None), config)
 
 
 class _Alter(ExprMutator):
@@ -125,6 +141,8 @@ class _Alter(ExprMutator):
         out = contrib_conv2d_nchwc(data, layout_transform(weight, "OIHW", kl), a["strides"], a["padding"],
                                    a["dilation"], 1, a["channels"], a["kernel_size"], f"NCHW{ib}c", kl,
                                    f"NCHW{ob}c", a["out_dtype"])
+        if chosen.tuned:
+            _remember(out, c, ib, ob, chosen.config)
         return self._mark(out, ob)
 
     def _depthwise(self, c, args):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ... import te
 from ...tuning.space import FallbackConfigEntity, OtherOptionEntity, SplitEntity
-from ...tuning.template import args_to_workload, in_tuning, register_topi_compute, register_topi_schedule
+from ...tuning.template import in_tuning, register_topi_compute, register_topi_schedule
 from .. import tag as _tag
 from ..nn.conv2d import _window, conv2d_NCHWc, nchw_to_nchwc, nchwc_to_nchw, pack_conv_kernel
 from ..nn.conv2d import conv2d_nchw as topi_conv2d_nchw
@@ -54,23 +54,13 @@ def _nchwc_fallback(cfg, IC, OC, OW, KW, ic_bn=None, oc_bn=None):
     cfg["tile_ow"], cfg["unroll_kw"] = SplitEntity([-1, reg_n]), OtherOptionEntity(True)
 
 
-def _nchwc_workload(args):
-    """A call on blocked data (NCHW<b>c) is tuned as the NCHW convolution it replaces."""
-    data, kernel = args[0], args[1]
-    shape = get_const_tuple(data.shape)
-    if len(shape) == 5:
-        data = ("TENSOR", (shape[0], shape[1] * shape[4], shape[2], shape[3]), str(data.dtype))
-        kernel = ("TENSOR", _kernel_nchw(kernel), str(kernel.dtype))
-        args = [data, kernel] + list(args[2:5]) + ["NCHW", "NCHW"] + list(args[7:])
-    return args_to_workload(args, "conv2d_NCHWc.x86")
-
-
-@register_topi_compute("conv2d_NCHWc.x86", workload_of=_nchwc_workload)
+@register_topi_compute("conv2d_NCHWc.x86")
 def conv2d_NCHWc_template(cfg, data, kernel, strides, padding, dilation, layout="NCHW", out_layout="NCHW",
                           out_dtype=None):
     """The blocked convolution.  On NCHW data and an OIHW kernel (as relay's conv2d, and classic
     tasks, call it) both are re-laid out inside with the configuration's blocks; on blocked data
-    (after AlterOpLayout) the blocks are the layouts'."""
+    (after AlterOpLayout) the blocks are the layouts', and the configuration the one AlterOpLayout
+    chose the blocks by (it `update`s the dispatch context with it, as classic does)."""
     dshape = get_const_tuple(data.shape)
     OC, IC, KH, KW = _kernel_nchw(kernel)
     *_, OH, OW = _window(dshape[2], dshape[3], KH, KW, strides, padding, dilation, "conv2d_NCHWc")
