@@ -119,6 +119,17 @@ def _build(mod, params, log=None, graph_log=None):
             c.__exit__(None, None, None)
 
 
+def interleaved(fns, rounds):
+    """Median seconds of each function over `rounds` rounds, the functions taking turns in each
+    round, so a slow spell of the machine (a shared host) hits all of them alike."""
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for k, fn in enumerate(fns):
+            if fn is not None:
+                times[k].append(median_seconds(fn))
+    return [float(np.median(t)) if t else None for t in times]
+
+
 def models(args):
     import torch
     from ops import _ort_session, run_checked
@@ -168,9 +179,8 @@ def models(args):
         untuned = run_checked(_build(mod, params), f"{spec} untuned", data_vars, inputs, ref)[0]
         with torch.no_grad():
             ort_run = _ort_session(model, inputs, int(os.environ["OMP_NUM_THREADS"]))
-            t_pt = median_seconds(lambda model=model, inputs=inputs: model(*inputs))
-        t_tuned, t_untuned = median_seconds(tuned.run), median_seconds(untuned.run)
-        t_ort = median_seconds(ort_run) if ort_run else None
+            t_tuned, t_untuned, t_pt, t_ort = interleaved(
+                [tuned.run, untuned.run, lambda model=model, inputs=inputs: model(*inputs), ort_run], args.rounds)
         rows.append([spec, str(trials), f"{wall:.0f}", f"{t_tuned * 1e3:.2f}", f"{t_untuned * 1e3:.2f}",
                      f"{t_pt * 1e3:.2f}", f"{t_ort * 1e3:.2f}" if t_ort else "-",
                      f"{t_tuned / t_ort:.2f}" if t_ort else "-", f"{t_tuned / t_untuned:.2f}"])
@@ -187,6 +197,7 @@ def main():
     p.add_argument("--minutes", type=float, default=30.0, help="models: tuning budget per model")
     p.add_argument("--no-graph-tuner", dest="graph_tuner", action="store_false")
     p.add_argument("--alternatives", action="store_true", help="models: also tune the direct / plain kernels")
+    p.add_argument("--rounds", type=int, default=5, help="models: timing rounds (systems take turns)")
     p.add_argument("--logdir", default=os.path.join(os.path.dirname(__file__), "logs"))
     args = p.parse_args()
     os.makedirs(args.logdir, exist_ok=True)
