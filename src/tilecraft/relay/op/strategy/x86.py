@@ -90,7 +90,8 @@ def _conv_args(attrs, inputs, out_type):
 
 
 def _nchwc_args(attrs, inputs, out_type):
-    """conv2d_NCHWc.x86's arguments (classic): data, kernel, strides, padding, dilation, layouts, out dtype."""
+    """conv2d_NCHWc.x86's and depthwise_conv2d_NCHWc.x86's arguments (classic): data, kernel,
+    strides, padding, dilation, layouts, out dtype."""
     layout = attrs.get("data_layout", "NCHW")
     return _conv_args(attrs, inputs, out_type) + [layout, attrs.get("out_layout") or layout,
                                                   _out_dtype(attrs, inputs)]
@@ -101,12 +102,6 @@ def _depthwise_args(attrs, inputs, out_type):
     c = int(data.shape[1])
     kernel = _placeholder((c, int(weight.shape[0]) // c, *weight.shape[2:]), weight.dtype, "kernel")
     return [data, kernel] + _conv_args(attrs, inputs, out_type)[2:] + [_out_dtype(attrs, inputs)]
-
-
-def _depthwise_nchwc_args(attrs, inputs, out_type):
-    """depthwise_conv2d_NCHWc.x86's arguments: data, kernel ([C, 1, KH, KW] or packed), strides,
-    padding, dilation, layouts, out dtype (as conv2d_NCHWc's)."""
-    return _nchwc_args(attrs, inputs, out_type)
 
 
 def _is_depthwise(attrs, inputs) -> bool:
@@ -129,7 +124,7 @@ def conv2d_strategy(attrs, inputs, out_type, target):
         return s.add_implementation(None, _lazy("schedule_conv2d_nhwc"), "conv2d_nhwc.x86")
     if _is_depthwise(attrs, inputs):
         if int(inputs[1].shape[0]) == int(inputs[0].shape[1]) and topi.x86.channel_block(int(inputs[0].shape[1])):
-            s.add_template("depthwise_conv2d_NCHWc.x86", _depthwise_nchwc_args, 10)
+            s.add_template("depthwise_conv2d_NCHWc.x86", _nchwc_args, 10)
         return s.add_template("depthwise_conv2d_nchw.x86", _depthwise_args, 5, "op")
     if attrs["groups"] > 1:
         return s.add_implementation(None, _lazy("schedule_group_conv2d_nchw"), "group_conv2d_nchw.x86")
@@ -140,7 +135,7 @@ def conv2d_strategy(attrs, inputs, out_type, target):
 
 register_strategy("nn.contrib_depthwise_conv2d_NCHWc", "cpu")(
     lambda attrs, inputs, out_type, target: OpStrategy().add_template("depthwise_conv2d_NCHWc.x86",
-                                                                      _depthwise_nchwc_args, 10, "op"))
+                                                                      _nchwc_args, 10, "op"))
 register_strategy("nn.contrib_conv2d_NCHWc", "cpu")(
     lambda attrs, inputs, out_type, target: OpStrategy().add_template("conv2d_NCHWc.x86", _nchwc_args, 10, "op"))
 
