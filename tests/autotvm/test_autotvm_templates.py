@@ -165,6 +165,15 @@ def _dense_graph():
     return relay.Function([x, w], relay.nn.relu(relay.nn.dense(x, w)))
 
 
+def _check_dense(lib, xv, wv):
+    """The built _dense_graph computes relu(x @ w.T)."""
+    m = graph_executor.GraphModule(lib["default"](tvm.cpu(0)))
+    m.set_input("x", xv)
+    m.set_input("w", wv)
+    m.run()
+    np.testing.assert_allclose(m.get_output(0).numpy(), np.maximum(xv @ wv.T, 0), rtol=1e-4, atol=1e-4)
+
+
 def test_a_classic_tvm_log_line_loads_and_is_used_by_relay_build(tmp_path):
     """A line as classic TVM writes it (its target string, null bias, its knob names) is read and
     relay.build compiles dense with that configuration."""
@@ -184,11 +193,7 @@ def test_a_classic_tvm_log_line_loads_and_is_used_by_relay_build(tmp_path):
             call.attrs, ins, call.ty))) is not None
         with tvm.transform.PassContext(opt_level=3):
             lib = relay.build(tvm.IRModule.from_expr(f), target="llvm")
-    m = graph_executor.GraphModule(lib["default"](tvm.cpu(0)))
-    m.set_input("x", xv)
-    m.set_input("w", wv)
-    m.run()
-    np.testing.assert_allclose(m.get_output(0).numpy(), np.maximum(xv @ wv.T, 0), rtol=1e-4, atol=1e-4)
+    _check_dense(lib, xv, wv)
 
 
 def test_a_logged_config_outside_the_templates_space_is_ignored(tmp_path):
@@ -205,11 +210,7 @@ def test_a_logged_config_outside_the_templates_space_is_ignored(tmp_path):
         assert not chosen.tuned
         with tvm.transform.PassContext(opt_level=3):
             lib = relay.build(tvm.IRModule.from_expr(f), target="llvm")
-    m = graph_executor.GraphModule(lib["default"](tvm.cpu(0)))
-    m.set_input("x", xv)
-    m.set_input("w", wv)
-    m.run()
-    np.testing.assert_allclose(m.get_output(0).numpy(), np.maximum(xv @ wv.T, 0), rtol=1e-4, atol=1e-4)
+    _check_dense(lib, xv, wv)
 
 
 # ---------------------------------------------------------------------------- the operator library

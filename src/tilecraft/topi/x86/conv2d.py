@@ -137,13 +137,20 @@ def schedule_conv2d_NCHWc(cfg, outs):
     return schedule_anchor(outs, _tag.CONV2D_NCHWC, lambda s, C, outs: _schedule_NCHWc_anchor(s, C, outs, cfg))
 
 
-def _schedule_NCHWc_anchor(s, C, outs, cfg):
+def schedule_blocked_inputs(s, C):
+    """(data, kernel) of a blocked convolution C, their producers scheduled: the padded (or
+    re-laid out) data and a kernel packed inside the kernel at root, parallel and vectorized."""
     data_vec, kernel_vec = C.op.input_tensors
     if is_pad(data_vec):
         schedule_pad_root(s, data_vec)
     else:
         _schedule_packed_input(s, data_vec)
     _schedule_packed_input(s, kernel_vec)
+    return data_vec, kernel_vec
+
+
+def _schedule_NCHWc_anchor(s, C, outs, cfg):
+    _, kernel_vec = schedule_blocked_inputs(s, C)
     _, _, _, OW, oc_bn = get_const_tuple(C.shape)
     ic_bn = get_const_tuple(kernel_vec.shape)[4]
     OC, IC, _, KW = _kernel_nchw(kernel_vec)

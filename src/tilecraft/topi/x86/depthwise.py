@@ -22,7 +22,7 @@ from .conv2d import (
     channel_block,
     inline_injective_inputs,
     is_pad,
-    schedule_pad_root,
+    schedule_blocked_inputs,
 )
 
 
@@ -150,12 +150,7 @@ def schedule_depthwise_conv2d_NCHWc(cfg, outs):
 def _schedule_nchwc(s, C, outs, cfg):
     """Parallel over (batch, channel block, output row); a register tile of tile_ow columns x one
     channel block (vectorized) accumulates the kh x kw taps."""
-    data_vec, kernel_vec = C.op.input_tensors
-    if is_pad(data_vec):
-        schedule_pad_root(s, data_vec)
-    else:
-        _schedule_packed_input(s, data_vec)
-    _schedule_packed_input(s, kernel_vec)
+    _, kernel_vec = schedule_blocked_inputs(s, C)
     _, CC, _, OW, cb = get_const_tuple(C.shape)
     if cfg is None:
         cfg = FallbackConfigEntity()
