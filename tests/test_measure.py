@@ -22,7 +22,40 @@ def test_verify_reports_the_worst_element():
 def test_latency_statistics():
     stats = latency(lambda: sum(range(1000)), repeat=5, min_time=0.01)
     assert len(stats.results) == 5 and stats.min <= stats.median <= stats.max
-    assert set(stats.as_dict()) >= {"median_ms", "p90_ms", "std_ms"}
+    d = stats.as_dict()
+    assert d["unit"] == "ms" and d["min"] <= d["p50"] <= d["p90"] <= d["p95"] <= d["p99"] <= d["max"]
+    assert d["ci95"][0] <= d["mean"] <= d["ci95"][1] and d["repeats"] == 5
+
+
+def test_latency_statistics_match_numpy_and_student_t():
+    from tilecraft.runtime.timing import latency_statistics
+
+    rng = np.random.default_rng(0)
+    xs = rng.uniform(1e-3, 2e-3, size=40)
+    d = latency_statistics(xs)
+    ms = xs * 1e3
+    assert np.isclose(d["mean"], ms.mean()) and np.isclose(d["std"], ms.std(ddof=1))
+    assert np.isclose(d["p95"], np.percentile(ms, 95)) and np.isclose(d["p50"], np.median(ms))
+    half = 2.0227 * ms.std(ddof=1) / np.sqrt(40)  # t(0.975, 39)
+    assert np.allclose(d["ci95"], [ms.mean() - half, ms.mean() + half], rtol=1e-3)
+    assert latency_statistics([1e-3])["ci95"] == [1.0, 1.0]
+    with pytest.raises(ValueError, match="no samples"):
+        latency_statistics([])
+
+
+def test_latency_measurer_counts_calls_and_feeds_inputs():
+    from tilecraft.measure import LatencyMeasurer
+
+    calls = []
+    stats = LatencyMeasurer(warmup_iter=3, repeats=7).measure_callable(lambda: calls.append(1))
+    assert len(calls) == 10 and stats["repeats"] == 7 and stats["warmup"] == 3
+    seen = []
+    LatencyMeasurer(1, 2).measure(lambda a, b: seen.append((a, b)), (1, 2))
+    assert seen == [(1, 2)] * 3
+    with pytest.raises(ValueError, match="repeats must be an int >= 1"):
+        LatencyMeasurer(1, 0)
+    with pytest.raises(TypeError, match="neither a graph module"):
+        LatencyMeasurer(1, 1).measure(42, None)
 
 
 @pytest.mark.parametrize("path", ["trace", "export"])
