@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tilecraft.measure import VerificationError, compile_torch, latency, verify
+from tilecraft.measure import VerificationError, latency, verify
 
 torch = pytest.importorskip("torch")
 
@@ -58,16 +58,54 @@ def test_latency_measurer_counts_calls_and_feeds_inputs():
         LatencyMeasurer(1, 1).measure(42, None)
 
 
-@pytest.mark.parametrize("path", ["trace", "export"])
-def test_compile_torch_small_cnn(path):
+@pytest.mark.parametrize("path", ["trace", "export", "onnx"])
+def test_compile_pytorch_module_small_cnn(path):
+    from tilecraft.measure import ExportConfig, compile_pytorch_module, verify_runtime
+
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
                                 torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(8, 4)).eval()
     x = torch.randn(2, 3, 16, 16)
-    compiled = compile_torch(model, (x,), path=path)
+    gm = compile_pytorch_module(model, ExportConfig(example_input=x, import_path=path))
+    x2 = torch.randn(2, 3, 16, 16)  # fresh inputs, not the example the model was traced with
     with torch.no_grad():
-        ref = model(x).numpy()
-    verify(compiled(x), [ref], atol=1e-4, rtol=1e-4)
-    assert compiled.compile_seconds > 0 and compiled.import_path == path
-    with pytest.raises(ValueError, match="unknown import path"):
-        compile_torch(model, (x,), path="onnx-ish")
+        ref = model(x2).numpy()
+    out = verify_runtime(gm, [("input_0", x2.numpy())], reference=[ref], atol=1e-4, rtol=1e-4)
+    assert np.allclose(out[0], ref, atol=1e-4)
+    with pytest.raises(VerificationError, match="output 0"):
+        verify_runtime(gm, [("input_0", x2.numpy())], reference=[ref + 1])
+    with pytest.raises(ValueError, match="unknown import_path"):
+        ExportConfig(example_input=x, import_path="onnx-ish")
+
+
+def test_example_inputs_are_token_ids_for_embedding_models():
+    from tilecraft.measure import make_example_inputs
+
+    emb = torch.nn.Sequential(torch.nn.Embedding(50, 8), torch.nn.Linear(8, 2))
+    ids, mask = make_example_inputs(emb, [(1, 16), (1, 16)])
+    assert ids.dtype == torch.int64 and 0 <= int(ids.min()) and int(ids.max()) < 50
+    assert len(set(ids.flatten().tolist())) > 1
+    assert mask.dtype == torch.int64 and bool((mask == 1).all())
+    (x,) = make_example_inputs(torch.nn.Linear(4, 2), [(3, 4)])
+    assert x.dtype == torch.float32 and float(x.std()) > 0.1
+    (h,) = make_example_inputs(emb, [(2,)], dtype="float16")
+    assert h.dtype == torch.float16
+    with pytest.raises(ValueError, match="unknown example dtype"):
+        make_example_inputs(emb, [(2,)], dtype="float99")
+
+
+def test_export_result_has_inputs_stages_and_an_embedding_model_verifies():
+    from tilecraft.measure import ExportConfig, export_pytorch_module, flatten_outputs, verify_runtime
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Embedding(30, 8), torch.nn.Linear(8, 3)).eval()
+    res = export_pytorch_module(model, ExportConfig(input_shapes={"input_ids": (2, 5)}))
+    assert res.input_names == ["input_ids"] and res.inputs[0].dtype == np.int64
+    assert res.import_seconds > 0 and res.compile_seconds > 0 and res.tuning == {}
+    with torch.no_grad():
+        ref = flatten_outputs(model(torch.from_numpy(res.inputs[0])))
+    verify_runtime(res.graph_module, res.named_inputs(), ref, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="needs example_input or input_shapes"):
+        ExportConfig()
+    with pytest.raises(ValueError, match="CPU"):
+        export_pytorch_module(model, ExportConfig(input_shapes={"x": (2, 5)}, target="cuda"))

@@ -1,6 +1,15 @@
-"""The evaluation workflow around the compiler: compile a PyTorch model, verify it against PyTorch,
-and measure latency with statistics (LatencyMeasurer, seed 001's `measure.latency`)."""
+"""The evaluation workflow around the compiler (seed 001's API): compile a PyTorch model
+(optionally tuned), verify it against PyTorch, and measure latency with statistics."""
 
-from .compile import Compiled, compile_torch  # noqa: F401
+from .export import (  # noqa: F401
+    ExportConfig,
+    ExportResult,
+    compile_pytorch_module,
+    export_pytorch_module,
+    flatten_outputs,
+    make_example_inputs,
+    verify_runtime,
+)
 from .latency import LatencyMeasurer, LatencyStats, latency  # noqa: F401
+from .tune import tune_model, tuned  # noqa: F401
 from .verify import VerificationError, verify  # noqa: F401
