@@ -1,18 +1,8 @@
-"""`python -m tilecraft --version`."""
+"""`python -m tilecraft` runs the `tilecraft` command line (harness/cli.py)."""
 
-import argparse
 import sys
 
-
-def main(argv=None) -> int:
-    from . import __version__
-
-    p = argparse.ArgumentParser(prog="tilecraft", description="tilecraft deep-learning compiler")
-    p.add_argument("--version", action="version", version=f"tilecraft {__version__}")
-    p.parse_args(argv)
-    p.print_help()
-    return 0
-
+from .harness.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -56,13 +56,14 @@ class ExportConfig:
 
 @dataclass
 class ExportResult:
-    graph_module: object  # contrib.graph_executor.GraphModule on the CPU
+    graph_module: object  # contrib.graph_executor.GraphModule on the CPU, None when not_runnable
     factory: object  # relay.build's GraphExecutorFactoryModule: graph JSON, kernels, parameters
     input_names: list
     inputs: list  # the example inputs as numpy arrays, in input_names order
     import_seconds: float
     compile_seconds: float
     tuning: dict = field(default_factory=dict)
+    not_runnable: str | None = None  # why graph_module is None (the target's code cannot run here)
 
     def named_inputs(self) -> list:
         return list(zip(self.input_names, self.inputs))
@@ -216,9 +217,12 @@ def export_pytorch_module(model, config: ExportConfig, progress=None, artifacts_
     compile_seconds = time.perf_counter() - t0
     if config.verbose:
         log.info("relay IR after optimisation (fused):\n%s", factory.ir_mod)
-    module = graph_executor.GraphModule(factory["default"](cpu(0)))
+    try:
+        module, not_runnable = graph_executor.GraphModule(factory["default"](cpu(0))), None
+    except ValueError as err:  # code for another CPU (check_runs_here): deployable, not runnable here
+        module, not_runnable = None, str(err)
     return ExportResult(module, factory, names, [_numpy(x) for x in inputs], import_seconds, compile_seconds,
-                        tuning)
+                        tuning, not_runnable)
 
 
 def compile_pytorch_module(model, config: ExportConfig):

@@ -6,7 +6,12 @@ import numpy as np
 
 
 class VerificationError(AssertionError):
-    """Outputs differ beyond tolerance; the message names the output, the worst element and the errors."""
+    """Outputs differ beyond tolerance; the message names the output, the worst element and the errors
+    (`report` holds the max abs/rel error of every output compared)."""
+
+    def __init__(self, message: str, report: dict | None = None):
+        super().__init__(message)
+        self.report = report or {}
 
 
 def verify(outputs, references, atol: float = 1e-3, rtol: float = 1e-3) -> dict:
@@ -27,5 +32,5 @@ def verify(outputs, references, atol: float = 1e-3, rtol: float = 1e-3) -> dict:
             raise VerificationError(
                 f"output {i} differs from the reference beyond atol={atol}, rtol={rtol}: at index "
                 f"{tuple(int(k) for k in worst)} got {o[worst].item()!r}, expected {r[worst].item()!r} "
-                f"(max abs error {report[i]['max_abs']:.3g})")
+                f"(max abs error {report[i]['max_abs']:.3g})", report)
     return report

@@ -1,0 +1,1 @@
+"""The `tilecraft` command line: export / run / compare / report, run configurations, baselines, reports."""
