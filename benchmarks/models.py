@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import torch  # noqa: E402
 from common import median_seconds, table  # noqa: E402
 
-from tilecraft.measure import compile_torch, verify  # noqa: E402
+from tilecraft.measure import ExportConfig, export_pytorch_module, run_graph_module, verify  # noqa: E402
 from tilecraft.models import ZOO, load  # noqa: E402
 
 
@@ -71,15 +71,15 @@ def main():
         with torch.no_grad():
             ref = model(*inputs)
         ref = (ref[0] if isinstance(ref, (tuple, list)) else ref).numpy()
-        c = compile_torch(model, inputs, path=args.path)
-        err = verify(c(*inputs)[:1], [ref])[0]["max_abs"]
-        t_tc = median_seconds(c.module.run, repeat=5)
+        c = export_pytorch_module(model, ExportConfig(example_input=inputs, import_path=args.path))
+        err = verify(run_graph_module(c.graph_module, c.named_inputs())[:1], [ref])[0]["max_abs"]
+        t_tc = median_seconds(c.graph_module.run, repeat=5)
         with torch.no_grad():
             t_pt = median_seconds(lambda model=model, inputs=inputs: model(*inputs), repeat=5)
         ort_run, ort_compile = (None, None) if args.no_ort else _ort(model, inputs, threads)
         t_ort = median_seconds(ort_run, repeat=5) if ort_run else None
         rows.append([name, f"{t_pt * 1e3:.2f}", f"{t_tc * 1e3:.2f}", f"{t_tc / t_pt:.2f}",
-                     f"{t_ort * 1e3:.2f}" if t_ort else "-", f"{c.compile_seconds:.1f}",
+                     f"{t_ort * 1e3:.2f}" if t_ort else "-", f"{c.import_seconds + c.compile_seconds:.1f}",
                      f"{ort_compile:.1f}" if ort_compile else "-", f"{err:.1e}"])
         print(" | ".join(rows[-1]), flush=True)
     print(f"\nzoo models, {threads} threads, import path {args.path!r}, median ms; compile = import + build seconds")

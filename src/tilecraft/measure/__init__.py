@@ -8,6 +8,7 @@ from .export import (  # noqa: F401
     export_pytorch_module,
     flatten_outputs,
     make_example_inputs,
+    run_graph_module,
     verify_runtime,
 )
 from .latency import LatencyMeasurer, LatencyStats, latency  # noqa: F401
