@@ -61,3 +61,11 @@ def test_autotvm_matmul_small(tmp_path):
     lines = log.read_text().splitlines()
     assert "matches numpy" in again and len(lines) == 8 and len({line.split('"index": ')[1].split(",")[0]
                                                                 for line in lines}) == 8
+
+
+@pytest.mark.slow
+def test_main_runs_the_five_phases_in_order(tmp_path):
+    out = _run("examples/main.py", "--quick", "--workdir", str(tmp_path), timeout=600)
+    starts = [out.index(f"Phase {i}:") for i in range(1, 6)]
+    assert starts == sorted(starts) and "All five phases ran." in out
+    assert "matches numpy" in out and (tmp_path / "matmul_autotune.json").exists()
