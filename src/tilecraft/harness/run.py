@@ -88,7 +88,8 @@ def _tilecraft_entry(model, names, inputs, m: dict, out_dir: str, model_name: st
         return {"status": "missing_dependencies", "missing": [err.name or str(err)], "error": str(err),
                 "latency": None, "verification": None, **entry}
     except Exception as err:  # noqa: BLE001 - a failed baseline is a result, the run goes on
-        return {"status": "error", "error": f"{type(err).__name__}: {err}", "latency": None, "verification": None,
+        first = (str(err).strip().splitlines() or [""])[0][:400]
+        return {"status": "error", "error": f"{type(err).__name__}: {first}", "latency": None, "verification": None,
                 **entry}
     latency = meta["latency"] if "mean" in meta["latency"] else None
     return {"status": "ok" if latency else "skipped", "latency": latency, "verification": meta["verification"],
@@ -129,7 +130,7 @@ def run(config: dict, out_dir=None, progress=None, config_path=None) -> dict:
                                   progress=say)
     if m["tvm_enable"]:
         say("tilecraft: export, verify and measure")
-        tvm = _tilecraft_entry(model, names, [t.numpy() for t in tensors], m, out_dir, loader, say)
+        tvm = _tilecraft_entry(model, names, tensors, m, out_dir, loader, say)
     else:
         tvm = {"status": "skipped", "reason": "measure.tvm_enable is false", "latency": None}
     baselines["tilecraft"] = tvm
