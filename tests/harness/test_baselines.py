@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tilecraft.harness.baselines import SYSTEMS, flatten_outputs, measure_baselines, verification_entry
-from tilecraft.measure import LatencyMeasurer
+from tilecraft.harness.baselines import SYSTEMS, measure_baselines
+from tilecraft.measure import LatencyMeasurer, flatten_outputs, verification_report
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
@@ -196,12 +196,12 @@ def test_wrong_reference_fails_verification_with_the_right_errors():
 
 def test_verification_entry_shapes_and_counts():
     ref = [np.arange(6, dtype="float64").reshape(2, 3)]
-    ok = verification_entry([ref[0] + 1e-4], ref, atol=1e-3, rtol=0)
+    ok = verification_report([ref[0] + 1e-4], ref, atol=1e-3, rtol=0)
     assert ok["passed"] and ok["max_abs_error"] == pytest.approx(1e-4, rel=1e-3)
     assert ok["max_rel_error"] == pytest.approx(1e-4 / 1e-12, rel=1e-3)  # 0 in the reference: no division by 0
-    bad = verification_entry([ref[0][:1]], ref, atol=1e-3, rtol=0)
+    bad = verification_report([ref[0][:1]], ref, atol=1e-3, rtol=0)
     assert not bad["passed"] and bad["max_abs_error"] is None and "shape" in bad["error"]
-    assert not verification_entry(ref * 2, ref, 1e-3, 1e-3)["passed"]
+    assert not verification_report(ref * 2, ref, 1e-3, 1e-3)["passed"]
 
 
 def test_flatten_outputs():

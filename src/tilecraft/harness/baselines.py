@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..measure import VerificationError, verify
+from ..measure import as_numpy, flatten_outputs, verification_report
+from ..tuning.measure import one_line
 
 SYSTEMS = ("pytorch_eager", "torch_compile", "onnxruntime", "apache_tvm")
 
@@ -69,7 +70,7 @@ def measure_baselines(model, example_inputs: tuple, measurer, systems=SYSTEMS, r
         try:
             ctx["reference"] = flatten_outputs(_eager_call(model, inputs))
         except Exception as err:  # the model itself is broken: every system will report it
-            ctx["reference_error"] = _one_line(err)
+            ctx["reference_error"] = one_line(err)
 
     results = {}
     with tempfile.TemporaryDirectory(prefix="tilecraft-baselines-") as tmp:
@@ -79,53 +80,6 @@ def measure_baselines(model, example_inputs: tuple, measurer, systems=SYSTEMS, r
             results[system] = _run_one(system, ctx)
             say(f"{system}: {_summary(results[system])}")
     return results
-
-
-def flatten_outputs(outputs) -> list:
-    """Model outputs (tensor, tuple/list, dict or transformers ModelOutput, runtime arrays) as a flat
-    list of numpy arrays, in order; None entries (absent optional outputs) are dropped, as exporters do."""
-    flat = []
-
-    def walk(x):
-        if x is None:
-            return
-        if isinstance(x, np.ndarray):
-            flat.append(x)
-        elif hasattr(x, "detach") and hasattr(x, "cpu"):  # torch.Tensor
-            flat.append(x.detach().cpu().numpy())
-        elif isinstance(x, dict):  # transformers' ModelOutput is an OrderedDict
-            for value in x.values():
-                walk(value)
-        elif hasattr(x, "numpy") and not isinstance(x, (tuple, list)):  # tvm / tilecraft NDArray
-            flat.append(np.asarray(x.numpy()))
-        elif isinstance(x, (tuple, list)) or (hasattr(x, "__len__") and hasattr(x, "__getitem__")
-                                               and not isinstance(x, (str, bytes))):
-            for item in (x[i] for i in range(len(x))):
-                walk(item)
-        else:
-            flat.append(np.asarray(x))
-
-    walk(outputs)
-    return flat
-
-
-def verification_entry(outputs, reference, atol: float, rtol: float) -> dict:
-    """{passed, max_abs_error, max_rel_error, atol, rtol[, error]} of outputs against the reference."""
-    outputs, reference = list(outputs), list(reference)
-    entry = {"passed": True, "max_abs_error": None, "max_rel_error": None, "atol": atol, "rtol": rtol}
-    if len(outputs) == len(reference) and all(np.shape(o) == np.shape(r) for o, r in zip(outputs, reference)):
-        abs_err = rel_err = 0.0
-        for o, r in zip(outputs, reference):
-            diff = np.abs(np.asarray(o, np.float64) - np.asarray(r, np.float64))
-            if diff.size:
-                abs_err = max(abs_err, float(diff.max()))
-                rel_err = max(rel_err, float((diff / (np.abs(np.asarray(r, np.float64)) + 1e-12)).max()))
-        entry["max_abs_error"], entry["max_rel_error"] = abs_err, rel_err
-    try:
-        verify(outputs, reference, atol=atol, rtol=rtol)
-    except VerificationError as err:
-        entry["passed"], entry["error"] = False, _one_line(err)
-    return entry
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -149,10 +103,10 @@ def _run_one(system: str, ctx: dict) -> dict:
     except _Skip as why:
         return {**entry, "status": "skipped", "reason": str(why)}
     except Exception as err:  # a baseline's failure is a result, not a crash
-        return {**entry, "status": "error", "error": _one_line(err)}
+        return {**entry, "status": "error", "error": one_line(err)}
     entry.update(extra, latency=latency, compile_seconds=round(compile_seconds, 6))
     if ctx["reference"] is not None:
-        entry["verification"] = verification_entry(flatten_outputs(outputs), ctx["reference"], ctx["atol"],
+        entry["verification"] = verification_report(flatten_outputs(outputs), ctx["reference"], ctx["atol"],
                                                     ctx["rtol"])
     return entry
 
@@ -204,7 +158,7 @@ def _onnxruntime(ctx):
     options.intra_op_num_threads = ctx["threads"]
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    feeds = _onnx_feeds(session, names, [_numpy(x) for x in inputs])
+    feeds = _onnx_feeds(session, names, [as_numpy(x) for x in inputs])
     outputs = session.run(None, feeds)
     compile_seconds = time.perf_counter() - t0
     ctx["say"]("onnxruntime: measuring")
@@ -233,7 +187,7 @@ def _onnx_export(model, inputs, path: Path, names) -> tuple:
                 torch.onnx.export(model, tuple(inputs), str(path), input_names=names, dynamo=dynamo)
             return ("torch.export (dynamo)" if dynamo else "torchscript"), errors
         except Exception as err:  # try the other exporter, report both
-            errors.append(f"{'dynamo' if dynamo else 'torchscript'} exporter: {_one_line(err)}")
+            errors.append(f"{'dynamo' if dynamo else 'torchscript'} exporter: {one_line(err)}")
     raise RuntimeError("ONNX export failed; " + "; ".join(errors))
 
 
@@ -268,7 +222,7 @@ def _apache_tvm(ctx):
         executable = build(mod, target=target)
         vm = relax.VirtualMachine(executable, tvm.cpu())
         make = tvm.runtime.tensor if hasattr(tvm.runtime, "tensor") else tvm.nd.array
-        args = [make(_numpy(x)) for x in inputs]
+        args = [make(as_numpy(x)) for x in inputs]
         main = vm["main"]
         outputs = main(*args)
         compile_seconds = time.perf_counter() - t0
@@ -409,16 +363,6 @@ def _cxx_compiler():
 def _on_cuda(x) -> bool:
     return getattr(getattr(x, "device", None), "type", "cpu") == "cuda"
 
-
-def _numpy(x) -> np.ndarray:
-    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
-
-
-def _one_line(err: BaseException, limit: int = 400) -> str:
-    """`Type: first non-empty line of the message`, cut to `limit` characters (dynamo errors run long)."""
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    text = f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _summary(entry: dict) -> str:

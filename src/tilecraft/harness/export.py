@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 
-from ..measure import ExportConfig, LatencyMeasurer, VerificationError, export_pytorch_module, flatten_outputs, verify
+from ..measure import ExportConfig, LatencyMeasurer, export_pytorch_module, flatten_outputs, verification_report
 from .artifacts import host, now, update_json, version
 
 
@@ -58,16 +58,7 @@ def verification_of(result, model, atol: float, rtol: float) -> dict:
     from ..measure.export import run_graph_module
 
     outputs = run_graph_module(result.graph_module, result.named_inputs())
-    reference = reference_outputs(model, result.inputs)
-    try:
-        report, error = verify(outputs, reference, atol=atol, rtol=rtol), None
-    except VerificationError as err:
-        report, error = err.report, str(err)
-    errors = {"max_abs_error": max((r["max_abs"] for r in report.values()), default=None),
-              "max_rel_error": max((r["max_rel"] for r in report.values()), default=None)}
-    passed = error is None
-    return {"status": "passed" if passed else "failed", "passed": passed, **errors, "outputs": len(outputs),
-            **base, **({"reason": error} if error else {})}
+    return verification_report(outputs, reference_outputs(model, result.inputs), atol, rtol)
 
 
 def latency_of(result, warmup: int, repeats: int) -> dict:
@@ -84,8 +75,9 @@ def export_model(model, config: ExportConfig, artifacts_dir, *, model_name: str,
     result = export_pytorch_module(model, config, progress=say, artifacts_dir=artifacts_dir)
     say("verifying against PyTorch")
     verification = verification_of(result, model, atol, rtol)
-    say(f"verification {verification['status']}" + (f": {verification['reason']}" if "reason" in verification
-                                                      else f" (max abs error {verification['max_abs_error']:.2e})"))
+    detail = verification.get("reason") or verification.get("error") or \
+        f"max abs error {verification['max_abs_error']:.2e}"
+    say(f"verification {verification['status']}: {detail}")
     say(f"measuring latency ({warmup} warm-up, {repeats} timed runs)")
     latency = latency_of(result, warmup, repeats)
     tuning = result.tuning or {"tuner": None, "use_ansor": bool(config.use_ansor), "trials": 0,

@@ -329,7 +329,8 @@ def verification_text(v) -> str:
     if "atol" in v or "rtol" in v:
         details.append(f"atol {_num(v.get('atol'))}, rtol {_num(v.get('rtol'))}")
     text = f"{status} ({'; '.join(details)})" if details else str(status)
-    return f"{text}: {v['reason']}" if v.get("reason") else text
+    why = v.get("reason") or v.get("error")
+    return f"{text}: {why}" if why else text
 
 
 def _cells(values, tag="td") -> str:

@@ -23,6 +23,7 @@ import os
 
 from ..measure import ExportConfig, LatencyMeasurer
 from ..measure.export import resolve_inputs
+from ..tuning.measure import one_line
 from .artifacts import host, now, read_json, version, write_json
 from .export import export_model, load_factory, reference_outputs
 
@@ -88,9 +89,7 @@ def _tilecraft_entry(model, names, inputs, m: dict, out_dir: str, model_name: st
         return {"status": "missing_dependencies", "missing": [err.name or str(err)], "error": str(err),
                 "latency": None, "verification": None, **entry}
     except Exception as err:  # noqa: BLE001 - a failed baseline is a result, the run goes on
-        first = (str(err).strip().splitlines() or [""])[0][:400]
-        return {"status": "error", "error": f"{type(err).__name__}: {first}", "latency": None, "verification": None,
-                **entry}
+        return {"status": "error", "error": one_line(err), "latency": None, "verification": None, **entry}
     latency = meta["latency"] if "mean" in meta["latency"] else None
     return {"status": "ok" if latency else "skipped", "latency": latency, "verification": meta["verification"],
             "compile_seconds": meta["compile_seconds"], "tuning": meta["tuning"], "version": meta["tilecraft_version"],

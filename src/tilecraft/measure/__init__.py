@@ -13,4 +13,4 @@ from .export import (  # noqa: F401
 )
 from .latency import LatencyMeasurer, LatencyStats, latency  # noqa: F401
 from .tune import tune_model, tuned  # noqa: F401
-from .verify import VerificationError, verify  # noqa: F401
+from .verify import VerificationError, as_numpy, verification_report, verify  # noqa: F401

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .tune import default_log, tune_model, tuned
-from .verify import verify
+from .verify import as_numpy, verify
 
 log = logging.getLogger("tilecraft.export")
 
@@ -71,21 +71,32 @@ class ExportResult:
 
 # ---------------------------------------------------------------------------- inputs
 
-def _numpy(x) -> np.ndarray:
-    if hasattr(x, "detach"):
-        return x.detach().cpu().numpy()
-    return x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else np.asarray(x)
+def flatten_outputs(outputs) -> list:
+    """Model outputs (tensor, tuple/list, dict or transformers ModelOutput, runtime arrays) as a flat
+    list of numpy arrays, in order; None entries (absent optional outputs) are dropped, as exporters do."""
+    flat = []
 
+    def walk(x):
+        if x is None:
+            return
+        if isinstance(x, np.ndarray):
+            flat.append(x)
+        elif hasattr(x, "detach") and hasattr(x, "cpu"):  # torch.Tensor
+            flat.append(x.detach().cpu().numpy())
+        elif isinstance(x, dict):  # transformers' ModelOutput is an OrderedDict
+            for value in x.values():
+                walk(value)
+        elif hasattr(x, "numpy") and not isinstance(x, (tuple, list)):  # tvm / tilecraft NDArray
+            flat.append(np.asarray(x.numpy()))
+        elif isinstance(x, (tuple, list)) or (hasattr(x, "__len__") and hasattr(x, "__getitem__")
+                                               and not isinstance(x, (str, bytes))):
+            for item in (x[i] for i in range(len(x))):
+                walk(item)
+        else:
+            flat.append(np.asarray(x))
 
-def flatten_outputs(out) -> list:
-    """A model's outputs (tensor, tuple/list, dict or a transformers ModelOutput) as numpy arrays."""
-    if out is None:
-        return []
-    if isinstance(out, dict) or hasattr(out, "to_tuple"):
-        out = out.to_tuple() if hasattr(out, "to_tuple") else tuple(out.values())
-    if isinstance(out, (tuple, list)):
-        return [a for o in out for a in flatten_outputs(o)]
-    return [_numpy(out)]
+    walk(outputs)
+    return flat
 
 
 def vocabulary_size(model) -> int | None:
@@ -221,7 +232,7 @@ def export_pytorch_module(model, config: ExportConfig, progress=None, artifacts_
         module, not_runnable = graph_executor.GraphModule(factory["default"](cpu(0))), None
     except ValueError as err:  # code for another CPU (check_runs_here): deployable, not runnable here
         module, not_runnable = None, str(err)
-    return ExportResult(module, factory, names, [_numpy(x) for x in inputs], import_seconds, compile_seconds,
+    return ExportResult(module, factory, names, [as_numpy(x) for x in inputs], import_seconds, compile_seconds,
                         tuning, not_runnable)
 
 
@@ -243,5 +254,5 @@ def verify_runtime(graph_module, inputs, reference, atol: float = 1e-3, rtol: fl
     """Seed 001: run `graph_module` on `inputs` ([("input_0", array), ...]) and check every output
     against `reference`; returns the outputs, raises VerificationError naming the worst element."""
     outputs = run_graph_module(graph_module, inputs)
-    verify(outputs, [_numpy(r) for r in reference], atol=atol, rtol=rtol)
+    verify(outputs, [as_numpy(r) for r in reference], atol=atol, rtol=rtol)
     return outputs

@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 from ..runtime.timing import ProfileResult, latency_statistics
+from .verify import as_numpy
 
 LatencyStats = ProfileResult
 
@@ -53,12 +54,6 @@ def _cuda_sync(example_input):
     return None
 
 
-def _as_numpy(x):
-    if hasattr(x, "detach"):
-        return x.detach().cpu().numpy()
-    return x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else np.asarray(x)
-
-
 def set_graph_inputs(module, example_input) -> None:
     """Feed a graph module: one array, a sequence of arrays (by position), a dict, or seed 001's
     list of (name, array) pairs."""
@@ -70,7 +65,7 @@ def set_graph_inputs(module, example_input) -> None:
     else:
         items = [(0, example_input)]
     for key, value in items:
-        module.set_input(key, _as_numpy(value))
+        module.set_input(key, as_numpy(value))
 
 
 class LatencyMeasurer:

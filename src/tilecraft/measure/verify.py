@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..tuning.measure import one_line
+
+
+def as_numpy(x) -> np.ndarray:
+    """A torch tensor (any device), a runtime NDArray or anything array-like as a numpy array."""
+    if hasattr(x, "detach"):
+        return x.detach().cpu().numpy()
+    return x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else np.asarray(x)
+
 
 class VerificationError(AssertionError):
     """Outputs differ beyond tolerance; the message names the output, the worst element and the errors
@@ -19,18 +28,39 @@ def verify(outputs, references, atol: float = 1e-3, rtol: float = 1e-3) -> dict:
     outputs, references = list(outputs), list(references)
     if len(outputs) != len(references):
         raise VerificationError(f"{len(outputs)} outputs but {len(references)} references")
-    report = {}
+    report, failure = {}, None
     for i, (o, r) in enumerate(zip(outputs, references)):
         o, r = np.asarray(o), np.asarray(r)
         if o.shape != r.shape:
             raise VerificationError(f"output {i}: shape {o.shape}, reference {r.shape}")
         diff = np.abs(o.astype(np.float64) - r.astype(np.float64))
-        worst = np.unravel_index(np.argmax(diff - rtol * np.abs(r)), diff.shape) if diff.size else ()
         report[i] = {"max_abs": float(diff.max()) if diff.size else 0.0,
                      "max_rel": float((diff / (np.abs(r) + 1e-12)).max()) if diff.size else 0.0}
-        if not np.allclose(o, r, atol=atol, rtol=rtol):
-            raise VerificationError(
-                f"output {i} differs from the reference beyond atol={atol}, rtol={rtol}: at index "
-                f"{tuple(int(k) for k in worst)} got {o[worst].item()!r}, expected {r[worst].item()!r} "
-                f"(max abs error {report[i]['max_abs']:.3g})", report)
+        if failure is None and not np.allclose(o, r, atol=atol, rtol=rtol):
+            worst = np.unravel_index(np.argmax(diff - rtol * np.abs(r)), diff.shape)
+            failure = (f"output {i} differs from the reference beyond atol={atol}, rtol={rtol}: at index "
+                       f"{tuple(int(k) for k in worst)} got {o[worst].item()!r}, expected {r[worst].item()!r} "
+                       f"(max abs error {report[i]['max_abs']:.3g})")
+    if failure:  # raised after every output is compared, so the report covers them all
+        raise VerificationError(failure, report)
     return report
+
+
+def verification_report(outputs, references, atol: float = 1e-3, rtol: float = 1e-3) -> dict:
+    """What metadata.json and metrics.json record: status, passed, the max abs/rel error over all
+    outputs (None when counts or shapes differ), the tolerances, and on failure the one-line error."""
+    outputs, references = list(outputs), list(references)
+    entry = {"status": "passed", "passed": True, "max_abs_error": None, "max_rel_error": None,
+             "atol": atol, "rtol": rtol, "outputs": len(outputs)}
+    try:
+        report = verify(outputs, references, atol=atol, rtol=rtol)
+    except VerificationError as err:
+        report = err.report
+        entry.update(status="failed", passed=False, error=one_line(str(err)))
+    comparable = len(report) == len(references)
+    if comparable and report:
+        entry["max_abs_error"] = max(r["max_abs"] for r in report.values())
+        entry["max_rel_error"] = max(r["max_rel"] for r in report.values())
+    elif comparable:
+        entry["max_abs_error"] = entry["max_rel_error"] = 0.0
+    return entry
