@@ -21,20 +21,22 @@ def children(e) -> tuple:
     return ()
 
 
-def post_order(e) -> list:
-    """Every node under e, each once, producers before consumers (iterative: deep graphs are fine)."""
+def post_order(e, stop=()) -> list:
+    """Every node under e, each once, producers before consumers (iterative: deep graphs are fine).
+    Nodes whose id is in `stop` (e.g. a mutator's memo) are neither listed nor entered, so repeated
+    walks from nodes that share a visited subgraph cost only their new part."""
     out, seen, stack = [], set(), [(e, False)]
     while stack:
         n, done = stack.pop()
         if done:
             out.append(n)
             continue
-        if id(n) in seen:
+        if id(n) in seen or id(n) in stop:
             continue
         seen.add(id(n))
         stack.append((n, True))
         for c in reversed(children(n)):
-            if id(c) not in seen:
+            if id(c) not in seen and id(c) not in stop:
                 stack.append((c, False))
     return out
 
@@ -46,9 +48,10 @@ class ExprMutator:
         self.memo: dict = {}
 
     def visit(self, e):
-        for n in post_order(e):
-            if id(n) not in self.memo:
-                self.memo[id(n)] = self._dispatch(n)
+        # Only the part of e's graph not visited yet is walked (everything under a memoized node is
+        # memoized too), so visiting many nodes of one graph costs its size once, not once per call.
+        for n in post_order(e, self.memo):
+            self.memo[id(n)] = self._dispatch(n)
         return self.memo[id(e)]
 
     def new(self, e):

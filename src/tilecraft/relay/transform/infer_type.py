@@ -18,7 +18,9 @@ class _Infer(ExprMutator):
     def visit(self, e):
         from ..visitor import post_order
 
-        self.let_values = {id(n.var): n.value for n in post_order(e) if isinstance(n, Let)}
+        if not hasattr(self, "let_values"):
+            self.let_values = {}
+        self.let_values.update((id(n.var), n.value) for n in post_order(e, self.memo) if isinstance(n, Let))
         return super().visit(e)
 
     def visit_var(self, v):
