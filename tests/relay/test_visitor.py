@@ -60,3 +60,22 @@ def test_fuse_ops_on_a_long_graph_is_linear(monkeypatch):
     fused = fuse_ops(func)
     assert calls[0] < 60 * n
     assert sum(1 for c in visitor.post_order(fused.body) if isinstance(c, relay.Call)) >= n
+
+
+def test_infer_type_computes_each_type_relation_once(monkeypatch):
+    from tilecraft.relay.op import transform as op_transform
+
+    calls = [0]
+    real = op_transform._placeholders  # what take's type relation (its topi compute) starts with
+
+    def counting(types):
+        calls[0] += 1
+        return real(types)
+
+    monkeypatch.setattr(op_transform, "_placeholders", counting)
+    x = relay.var("x", shape=(2, 50, 3))
+    outs = [relay.take(x, relay.const(i, "int64"), axis=1) for i in range(50)]
+    outs.append(relay.take(x, relay.const(1, "int64"), axis=2))
+    typed = infer_type(relay.Function([x], relay.Tuple(outs)))
+    assert calls[0] == 2  # 50 identical signatures, then axis=2
+    assert typed.body.fields[0].ty.shape == (2, 3) and typed.body.fields[-1].ty.shape == (2, 50)

@@ -15,6 +15,10 @@ class RelayTypeError(TypeError):
 
 
 class _Infer(ExprMutator):
+    def __init__(self):
+        super().__init__()
+        self.rel_cache: dict = {}  # (op, argument types, attributes) -> result type
+
     def visit(self, e):
         from ..visitor import post_order
 
@@ -43,8 +47,14 @@ class _Infer(ExprMutator):
             fn = self.visit(c.op)
             ty = fn.body.ty
             return replace(c, op=fn, args=args, ty=ty)
+        key = _rel_key(c.op, arg_types, c.attrs)
+        ty = self.rel_cache.get(key) if key is not None else None
+        if ty is not None:
+            return replace(c, args=args, ty=ty)
         try:
             ty = c.op.type_rel(arg_types, c.attrs)
+            if key is not None:
+                self.rel_cache[key] = ty
         except RelayTypeError:
             raise
         except (TypeError, ValueError, IndexError, KeyError) as err:
@@ -73,6 +83,27 @@ class _Infer(ExprMutator):
         body = self.new(f.body)
         return replace(f, params=params, body=body, ret_type=body.ty,
                        ty=FuncType(tuple(p.ty for p in params), body.ty))
+
+
+def _freeze(v):
+    """A hashable stand-in for an attribute value, with the type of every leaf (1, 1.0 and True differ)."""
+    if isinstance(v, dict):
+        return ("dict", tuple(sorted((k, _freeze(x)) for k, x in v.items())))
+    if isinstance(v, (list, tuple)):
+        return (type(v).__name__, tuple(_freeze(x) for x in v))
+    hash(v)  # unhashable values (arrays) raise TypeError: such a call is not cached
+    return (type(v).__name__, v)
+
+
+def _rel_key(op, arg_types, attrs):
+    """Type relations are functions of (operator, argument types, attributes), and a graph repeats the
+    same few (one per layer, per token of an unrolled loop): each is computed once per inference."""
+    try:
+        key = (op.name, tuple(arg_types), _freeze(attrs))
+        hash(key)
+        return key
+    except TypeError:
+        return None
 
 
 def infer_type(expr):
