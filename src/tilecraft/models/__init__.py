@@ -11,9 +11,11 @@ import importlib
 
 from .cnn import mobilenet_v2, resnet18, resnet50  # noqa: F401
 from .mlp import mlp  # noqa: F401
-from .transformer import bert_base, gpt2_block, gpt2_small, vit_small  # noqa: F401
+from .ssm import mamba_130m  # noqa: F401
+from .transformer import bert_base, bert_large, gpt2_block, gpt2_small, vit_small  # noqa: F401
 
-ZOO = ("mlp", "resnet18", "resnet50", "mobilenet_v2", "bert_base", "gpt2_small", "gpt2_block", "vit_small")
+ZOO = ("mlp", "resnet18", "resnet50", "mobilenet_v2", "bert_base", "bert_large", "gpt2_small", "gpt2_block",
+       "vit_small", "mamba_130m")
 
 
 def load(spec: str, **kwargs):

@@ -1,4 +1,4 @@
-"""Transformers: BERT-base and GPT-2 small from `transformers` (random weights, no download),
+"""Transformers: BERT-base, BERT-large and GPT-2 small from `transformers` (random weights, no download),
 and a small ViT in plain torch."""
 
 from __future__ import annotations
@@ -12,19 +12,26 @@ def _transformers():
     return transformers
 
 
-def bert_base(batch: int = 1, seq: int = 128, seed: int = 0):
-    """BertModel(BertConfig()) — the BERT-base shape — with an attention mask (last tokens padded)."""
+def bert_base(batch: int = 1, seq: int = 128, seed: int = 0, **shape):
+    """BertModel(BertConfig()) — the BERT-base shape — with an attention mask (last tokens padded).
+    `shape` overrides BertConfig fields (hidden_size, num_hidden_layers, ...), e.g. for small tests."""
     import torch
 
     tf = _transformers()
     torch.manual_seed(seed)
-    cfg = tf.BertConfig(attn_implementation="eager")
+    cfg = tf.BertConfig(attn_implementation="eager", **shape)
     model = tf.BertModel(cfg, add_pooling_layer=False).eval()
     model.config.return_dict = False
     ids = torch.randint(0, cfg.vocab_size, (batch, seq), dtype=torch.int64)
     mask = torch.ones(batch, seq, dtype=torch.int64)
     mask[:, seq - seq // 8:] = 0
     return model, (ids, mask)
+
+
+def bert_large(batch: int = 1, seq: int = 128, seed: int = 0, layers: int = 24):
+    """BERT-large (hidden 1024, 24 layers, 16 heads, intermediate 4096), otherwise as `bert_base`."""
+    return bert_base(batch, seq, seed, hidden_size=1024, num_hidden_layers=layers, num_attention_heads=16,
+                     intermediate_size=4096)
 
 
 def gpt2_small(batch: int = 1, seq: int = 128, seed: int = 0):
