@@ -79,3 +79,12 @@ def test_infer_type_computes_each_type_relation_once(monkeypatch):
     typed = infer_type(relay.Function([x], relay.Tuple(outs)))
     assert calls[0] == 2  # 50 identical signatures, then axis=2
     assert typed.body.fields[0].ty.shape == (2, 3) and typed.body.fields[-1].ty.shape == (2, 50)
+
+
+def test_infer_type_keeps_typed_nodes_and_types_only_what_changed():
+    x, nodes = _long_chain(50)
+    typed = infer_type(relay.Function([x], nodes[-1]))
+    assert infer_type(typed) is typed  # nothing rebuilt, nothing re-inferred
+    body = relay.nn.relu(typed.body)  # a pass adds a node on top of a typed graph
+    again = infer_type(relay.Function(typed.params, body))
+    assert again.body.args[0] is typed.body and again.body.ty.shape == (4,)

@@ -42,11 +42,12 @@ class _Infer(ExprMutator):
 
     def visit_call(self, c):
         args = self._same(c.args)
+        fn = self.visit(c.op) if isinstance(c.op, Function) else c.op
+        if c.ty is not None and fn is c.op and _unchanged(args, c.args):
+            return c  # typed before, inputs unchanged: passes re-infer only what they rebuilt
         arg_types = [a.ty for a in args]
         if isinstance(c.op, Function):
-            fn = self.visit(c.op)
-            ty = fn.body.ty
-            return replace(c, op=fn, args=args, ty=ty)
+            return replace(c, op=fn, args=args, ty=fn.body.ty)
         key = _rel_key(c.op, arg_types, c.attrs)
         ty = self.rel_cache.get(key) if key is not None else None
         if ty is not None:
@@ -64,10 +65,14 @@ class _Infer(ExprMutator):
 
     def visit_tuple(self, t):
         f = self._same(t.fields)
+        if t.ty is not None and _unchanged(f, t.fields):
+            return t
         return replace(t, fields=f, ty=TupleType(tuple(x.ty for x in f)))
 
     def visit_tuple_getitem(self, t):
         v = self.new(t.tuple_value)
+        if t.ty is not None and v is t.tuple_value:
+            return t
         if not isinstance(v.ty, TupleType):
             raise RelayTypeError(f"TupleGetItem on a non-tuple value of type {v.ty}")
         if not 0 <= t.index < len(v.ty.fields):
@@ -81,8 +86,14 @@ class _Infer(ExprMutator):
     def visit_function(self, f):
         params = self._same(f.params)
         body = self.new(f.body)
+        if f.ty is not None and f.ret_type is not None and body is f.body and _unchanged(params, f.params):
+            return f
         return replace(f, params=params, body=body, ret_type=body.ty,
                        ty=FuncType(tuple(p.ty for p in params), body.ty))
+
+
+def _unchanged(new, old) -> bool:
+    return all(a is b for a, b in zip(new, old))
 
 
 def _freeze(v):
