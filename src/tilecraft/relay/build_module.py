@@ -26,7 +26,7 @@ def bind_params_by_name(func: Function, params: dict) -> Function:
         raise KeyError(f"params {unknown} are not inputs of the function; its inputs are {list(names)}")
     consts = {}
     for k, v in params.items():
-        arr = np.ascontiguousarray(v.numpy() if hasattr(v, "numpy") else np.asarray(v))
+        arr = np.asarray(v.numpy() if hasattr(v, "numpy") else v, order="C")  # 0-d stays 0-d
         consts[id(names[k])] = Constant(arr)
 
     class Bind(ExprMutator):

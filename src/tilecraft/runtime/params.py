@@ -19,7 +19,8 @@ def save_param_dict(params: dict) -> bytes:
     """Serialize {name: array} (numpy arrays or NDArrays) to safetensors bytes."""
     header, blobs, offset = {}, [], 0
     for name in sorted(params):
-        arr = np.ascontiguousarray(params[name].numpy() if hasattr(params[name], "numpy") else params[name])
+        value = params[name].numpy() if hasattr(params[name], "numpy") else params[name]
+        arr = np.asarray(value, order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
         if str(arr.dtype) not in _TO_ST:
             raise TypeError(f"parameter {name!r} has dtype {arr.dtype}, which safetensors cannot store")
         data = arr.tobytes()

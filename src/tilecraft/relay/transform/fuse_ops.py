@@ -8,7 +8,8 @@ Rules (classic Relay's, on a DAG where a producer is fused only into its single 
   * a group holds at most one "anchor" (conv, dense, reduction, opaque op);
   * a group holds at most `max_depth` operators (PassContext config "relay.FuseOps.max_depth",
     256 by default, as in classic TVM).
-Each group becomes a primitive Function called from main; tensor constants become its parameters.
+Each group becomes a primitive Function called from main; tensor constants become its parameters,
+and so do constant indices (see _INDEXING); other scalar constants stay inside.
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ from ..expr import Call, Constant, Function, Tuple, Var
 from ..op.registry import Op, OpPattern
 from ..visitor import ExprMutator, post_order
 from .infer_type import infer_type
+
+
+# Operators whose second argument is an index tensor.  A constant index is passed to the kernel as
+# a (0-d) parameter instead of being compiled into it, so the groups of an unrolled loop that differ
+# only in the step they read (x[:, t] for t = 0..127, per layer) are one kernel, lowered and compiled
+# once, and compile time does not grow with the number of steps.
+_INDEXING = ("take",)
 
 
 def _is_anchor(p: int) -> bool:
@@ -102,6 +110,7 @@ def _build(body, g: _Groups):
 
         def _group_call(self, root, members):
             inside = {id(m) for m in members}
+            indices = {id(m.args[1]) for m in members if m.op.name in _INDEXING}
             params, args, local = [], [], {}
 
             def rebuild(n):
@@ -109,7 +118,7 @@ def _build(body, g: _Groups):
                     return local[id(n)]
                 if isinstance(n, Call) and id(n) in inside:
                     out = Call(n.op, tuple(rebuild(a) for a in n.args), n.attrs, n.ty)
-                elif isinstance(n, Constant) and n.data.size == 1:
+                elif isinstance(n, Constant) and n.data.size == 1 and id(n) not in indices:
                     out = n
                 elif isinstance(n, Tuple):  # an operator taking a tuple (concatenate) gets its fields
                     out = Tuple(tuple(rebuild(f) for f in n.fields), n.ty)
