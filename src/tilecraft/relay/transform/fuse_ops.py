@@ -20,7 +20,6 @@ from ..op.registry import Op, OpPattern
 from ..visitor import ExprMutator, post_order
 from .infer_type import infer_type
 
-
 # Operators whose second argument is an index tensor.  A constant index is passed to the kernel as
 # a (0-d) parameter instead of being compiled into it, so the groups of an unrolled loop that differ
 # only in the step they read (x[:, t] for t = 0..127, per layer) are one kernel, lowered and compiled
