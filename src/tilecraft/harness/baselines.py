@@ -150,14 +150,12 @@ def _onnxruntime(ctx):
     path = ctx["workdir"] / "baseline_model.onnx"
     path.parent.mkdir(parents=True, exist_ok=True)
     names = [f"input{i}" for i in range(len(inputs))]
-    ctx["say"]("onnxruntime: exporting to ONNX")
+    ctx["say"]("onnxruntime: exporting to ONNX and creating the inference session")
     t0 = time.perf_counter()
-    exporter, export_errors = _onnx_export(model, inputs, path, names)
-    ctx["say"]("onnxruntime: creating the inference session")
     options = ort.SessionOptions()
     options.intra_op_num_threads = ctx["threads"]
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session, exporter, export_errors = _onnx_session(ort, model, inputs, path, names, options)
     feeds = _onnx_feeds(session, names, [as_numpy(x) for x in inputs])
     outputs = session.run(None, feeds)
     compile_seconds = time.perf_counter() - t0
@@ -171,9 +169,10 @@ def _onnxruntime(ctx):
     return outputs, latency, compile_seconds, extra
 
 
-def _onnx_export(model, inputs, path: Path, names) -> tuple:
+def _onnx_session(ort, model, inputs, path: Path, names, options) -> tuple:
     """Export with the TorchScript exporter (robust for transformers 4.x models), else torch.export's
-    (needed for transformers 5.x, whose forward wrappers the tracer cannot call); (exporter, errors)."""
+    (needed for transformers 5.x, whose forward wrappers the tracer cannot call, and for graphs ONNX
+    Runtime refuses from the first, such as Mamba's Tile); (session, exporter, errors)."""
     import torch
 
     errors = []
@@ -185,7 +184,8 @@ def _onnx_export(model, inputs, path: Path, names) -> tuple:
             with warnings.catch_warnings(), torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
                 warnings.simplefilter("ignore")
                 torch.onnx.export(model, tuple(inputs), str(path), input_names=names, dynamo=dynamo)
-            return ("torch.export (dynamo)" if dynamo else "torchscript"), errors
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            return session, ("torch.export (dynamo)" if dynamo else "torchscript"), errors
         except Exception as err:  # try the other exporter, report both
             errors.append(f"{'dynamo' if dynamo else 'torchscript'} exporter: {one_line(err)}")
     raise RuntimeError("ONNX export failed; " + "; ".join(errors))
