@@ -183,7 +183,10 @@ def _onnx_session(ort, model, inputs, path: Path, names, options) -> tuple:
         try:
             with warnings.catch_warnings(), torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
                 warnings.simplefilter("ignore")
-                torch.onnx.export(model, tuple(inputs), str(path), input_names=names, dynamo=dynamo)
+                # onnxscript's optimizer is quadratic on long unrolled graphs (25 min on Mamba-130M);
+                # ONNX Runtime optimizes the graph itself when it creates the session
+                more = {"optimize": False} if dynamo else {}
+                torch.onnx.export(model, tuple(inputs), str(path), input_names=names, dynamo=dynamo, **more)
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
             return session, ("torch.export (dynamo)" if dynamo else "torchscript"), errors
         except Exception as err:  # try the other exporter, report both
