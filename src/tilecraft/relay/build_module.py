@@ -8,7 +8,8 @@ import os
 import numpy as np
 
 from ..ir.module import IRModule
-from ..transform import Sequential
+from ..runtime.graph_executor import GraphExecutorFactoryModule
+from ..transform import PassContext, Sequential
 from .expr import Constant, Function
 from .transform import optimization_passes
 from .transform.fuse_ops import FuseOps
@@ -37,58 +38,10 @@ def bind_params_by_name(func: Function, params: dict) -> Function:
     return Function(tuple(p for p in func.params if id(p) not in consts), body, None, func.attrs)
 
 
-class GraphExecutorFactoryModule:
-    """What relay.build returns: `lib["default"](dev)` makes a graph executor."""
-
-    def __init__(self, graph_json: str, lib, params: dict, mod_name: str = "default", ir_mod=None):
-        self.graph_json, self.lib, self.params, self.mod_name = graph_json, lib, params, mod_name
-        self.ir_mod = ir_mod
-
-    def get_graph_json(self) -> str:
-        return self.graph_json
-
-    def get_lib(self):
-        return self.lib
-
-    def get_params(self) -> dict:
-        from ..runtime.ndarray import array
-
-        return {k: array(v) for k, v in self.params.items()}
-
-    def __getitem__(self, name: str):
-        if name != self.mod_name:
-            raise KeyError(f"factory module has {self.mod_name!r}, not {name!r}")
-        return self._create
-
-    def _create(self, dev):
-        from ..contrib.graph_executor import GraphExecutor
-        from ..runtime.params import save_param_dict
-
-        ex = GraphExecutor(self.graph_json, self.lib, dev)
-        if self.params:
-            ex.load_params(save_param_dict(self.params))
-        return ex
-
-    def export_library(self, path) -> None:
-        self.lib.export_library(path)
-
-    def save(self, directory) -> dict:
-        """Write deploy_lib.tar, deploy_graph.json and deploy_params.bin (safetensors), each atomically."""
-        from ..runtime.params import save_param_dict, write_atomic
-
-        os.makedirs(directory, exist_ok=True)
-        paths = {k: os.path.join(directory, f) for k, f in
-                 (("lib", "deploy_lib.tar"), ("graph", "deploy_graph.json"), ("params", "deploy_params.bin"))}
-        self.lib.export_library(paths["lib"])
-        write_atomic(paths["graph"], self.graph_json.encode())
-        write_atomic(paths["params"], save_param_dict(self.params))
-        return paths
-
-
 def load_deployed(directory, dev=None):
     """Load the three deploy artifacts into a ready graph executor (no torch, no compiler needed)."""
-    from ..contrib.graph_executor import GraphExecutor, GraphModule
     from ..runtime import cpu, load_module
+    from ..runtime.graph_executor import GraphExecutor, GraphModule
 
     dev = dev or cpu(0)
     lib = load_module(os.path.join(directory, "deploy_lib.tar"))
@@ -98,6 +51,12 @@ def load_deployed(directory, dev=None):
     with open(os.path.join(directory, "deploy_params.bin"), "rb") as f:
         ex.load_params(f.read())
     return GraphModule(ex)
+
+
+def build_config(opt_level: int = 2, required_pass=None, disabled_pass=None, config=None):
+    """Classic spelling of `tvm.transform.PassContext(opt_level=...)`, as in seed 003."""
+    return PassContext(opt_level=opt_level, required_pass=required_pass, disabled_pass=disabled_pass,
+                       config=config)
 
 
 def optimize(mod, params=None, target=None):

@@ -9,6 +9,11 @@ functions it lists.
 ".tar": lib.ll (LLVM IR), lib.o (object code) and metadata.json.  Loading JIT-compiles lib.ll,
 so it needs no C compiler on the machine that loads it.
 
+Either kind may carry named blobs besides the code: a graph executor factory exports its graph
+and parameters that way (runtime/graph_executor.py), and `load_module` then returns the factory.
+In a .tar they are members; in a .so, read-only data assembled in with `.incbin`, named in the
+embedded metadata.
+
 Files are written atomically (a temporary file in the same directory, then os.replace), so an
 error never leaves a half-written library behind.
 """
@@ -34,9 +39,10 @@ _INFO_SYMBOL = "__tilecraft_library_info"
 _FORMAT = 1
 
 
-def _with_embedded_metadata(art: Artifact) -> Artifact:
+def _with_embedded_metadata(art: Artifact, blob_names=()) -> Artifact:
     """The artifact with its metadata and IR appended to the IR as a getter-returned string."""
-    blob = json.dumps({"tilecraft_library": _FORMAT, "metadata": art.meta_json(), "source": art.source})
+    blob = json.dumps({"tilecraft_library": _FORMAT, "metadata": art.meta_json(), "source": art.source,
+                       "blobs": list(blob_names)})
     # json.dumps output is ASCII without control characters; only '"' and '\' need escaping in IR.
     text = blob.replace("\\", "\\5C").replace('"', "\\22")
     n = len(blob) + 1
@@ -64,24 +70,57 @@ def _openmp_link_args(art: Artifact) -> list:
     return [f"-l:{lib}"]
 
 
-def _export_shared(art: Artifact, path: str, fcompile, cc, options) -> None:
-    obj = llvm_jit.emit_object(_with_embedded_metadata(art))
+def _blob_symbol(i: int) -> str:
+    return f"__tilecraft_blob_{i}"
+
+
+def _assemble_blobs(work: str, blobs: dict, cc) -> list:
+    """An object file holding each blob as read-only data between two symbols (GNU assembler .incbin)."""
+    if not blobs:
+        return []
+    lines = ['.section .rodata.tilecraft_blobs,"a"']
+    for i, data in enumerate(blobs.values()):
+        file = os.path.join(work, f"blob{i}.bin")
+        with open(file, "wb") as f:
+            f.write(data)
+        sym = _blob_symbol(i)
+        lines += [".p2align 6", f".globl {sym}", f"{sym}:", f'.incbin "{file}"', f".globl {sym}_end", f"{sym}_end:"]
+    asm, obj = os.path.join(work, "blobs.s"), os.path.join(work, "blobs.o")
+    with open(asm, "w") as f:
+        f.write("\n".join(lines) + "\n.section .note.GNU-stack,\"\",@progbits\n")
+    cmd = [_find_cc(cc), "-c", asm, "-o", obj]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"export_library: assembling the graph and parameters failed ({' '.join(cmd)}):\n"
+                           f"{proc.stderr}")
+    return [obj]
+
+
+def _export_shared(art: Artifact, path: str, fcompile, cc, options, blobs: dict) -> None:
+    obj = llvm_jit.emit_object(_with_embedded_metadata(art, list(blobs)))
     with tempfile.TemporaryDirectory(prefix="tilecraft-export-") as work, atomic_output(path) as out:
         obj_path = os.path.join(work, "lib.o")
         with open(obj_path, "wb") as f:
             f.write(obj)
+        objects = [obj_path, *_assemble_blobs(work, blobs, cc)]
         if fcompile is not None:
-            fcompile(out, [obj_path], options=options)
+            fcompile(out, objects, options=options)
             return
-        cmd = [_find_cc(cc), "-shared", "-o", out, obj_path, *_openmp_link_args(art), "-lm", *options]
+        cmd = [_find_cc(cc), "-shared", "-o", out, *objects, *_openmp_link_args(art), "-lm", *options]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"export_library: linking {path} failed ({' '.join(cmd)}):\n{proc.stderr}")
 
 
-def _export_tar(art: Artifact, path: str) -> None:
+_TAR_CODE = ("lib.ll", "lib.o", "metadata.json")
+
+
+def _export_tar(art: Artifact, path: str, blobs: dict) -> None:
+    clash = sorted(set(blobs) & set(_TAR_CODE))
+    if clash:
+        raise ValueError(f"export_library: blob names {clash} are taken by the library's own members")
     members = {"lib.ll": art.source.encode(), "lib.o": llvm_jit.emit_object(art),
-               "metadata.json": art.meta_json().encode()}
+               "metadata.json": art.meta_json().encode(), **blobs}
     with atomic_output(path) as out, tarfile.open(out, "w") as tar:
         for name, data in members.items():
             info = tarfile.TarInfo(name)
@@ -90,9 +129,11 @@ def _export_tar(art: Artifact, path: str) -> None:
             tar.addfile(info, io.BytesIO(data))
 
 
-def export_library(module, path, fcompile=None, cc=None, options=(), **kwargs) -> None:
-    """Write `module` to `path` (".so" or ".tar"); see the module docstring for the formats."""
+def export_library(module, path, fcompile=None, cc=None, options=(), blobs=None, **kwargs) -> None:
+    """Write `module` to `path` (".so", ".tar" or ".o"), with the named `blobs` (bytes) alongside the
+    code in a .so or .tar; see the module docstring for the formats."""
     path = os.fspath(path)
+    blobs = dict(blobs or {})
     if kwargs:
         raise TypeError(f"export_library: unexpected options {sorted(kwargs)}; "
                         "supported: fcompile, cc, options")
@@ -102,10 +143,13 @@ def export_library(module, path, fcompile=None, cc=None, options=(), **kwargs) -
         if isinstance(module, CrossModule):
             raise ValueError(f"export_library: {path!r} would need a linker for {module.artifact.target!r}; "
                              "export a .o (object file) or .tar and link it with that target's toolchain")
-        _export_shared(module.artifact, path, fcompile, cc, list(options or ()))
+        _export_shared(module.artifact, path, fcompile, cc, list(options or ()), blobs)
     elif path.endswith(".tar"):
-        _export_tar(module.artifact, path)
+        _export_tar(module.artifact, path, blobs)
     elif path.endswith(".o"):
+        if blobs:
+            raise ValueError(f"export_library: an object file {path!r} holds code only; export the graph "
+                             "and parameters to a .so or .tar")
         with atomic_output(path) as tmp:
             with open(tmp, "wb") as f:
                 f.write(llvm_jit.emit_object(module.artifact))
@@ -115,14 +159,17 @@ def export_library(module, path, fcompile=None, cc=None, options=(), **kwargs) -
 
 
 def load_module(path):
-    """Load a module written by export_library (".so" or ".tar")."""
+    """Load a module written by export_library (".so" or ".tar"): the kernels, or the graph executor
+    factory when the library carries a graph (`lib["default"](dev)`)."""
+    from .graph_executor import factory_from_blobs
+
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load_module: {path} does not exist")
     if path.endswith(".so"):
-        return _load_shared(path)
+        return factory_from_blobs(*_load_shared(path))
     if path.endswith(".tar"):
-        return _load_tar(path)
+        return factory_from_blobs(*_load_tar(path))
     raise ValueError(f"load_module: unknown file type for {path!r}; tilecraft loads .so and .tar files "
                      "written by export_library")
 
@@ -160,7 +207,12 @@ def _load_shared(path: str):
     if blob.get("tilecraft_library") != _FORMAT:
         raise _not_ours(path, f"unknown format version {blob.get('tilecraft_library')!r}")
     art = Artifact.from_meta_json(blob["metadata"], blob["source"])
-    return LibraryModule(art, lib, path)
+    blobs = {}
+    for i, name in enumerate(blob.get("blobs", ())):
+        start = ctypes.addressof(ctypes.c_char.in_dll(lib, _blob_symbol(i)))
+        end = ctypes.addressof(ctypes.c_char.in_dll(lib, _blob_symbol(i) + "_end"))
+        blobs[name] = ctypes.string_at(start, end - start)
+    return LibraryModule(art, lib, path), blobs
 
 
 def _load_tar(path: str):
@@ -171,6 +223,7 @@ def _load_tar(path: str):
                 raise _not_ours(path, f"it lacks lib.ll or metadata.json; it holds {sorted(names)}")
             source = tar.extractfile("lib.ll").read().decode()
             meta = tar.extractfile("metadata.json").read().decode()
+            blobs = {n: tar.extractfile(n).read() for n in sorted(names - set(_TAR_CODE))}
     except tarfile.TarError as err:
         raise _not_ours(path, f"not a readable tar archive: {err}") from None
-    return LLVMModule(Artifact.from_meta_json(meta, source))
+    return LLVMModule(Artifact.from_meta_json(meta, source)), blobs

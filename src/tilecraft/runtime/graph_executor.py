@@ -2,17 +2,24 @@
 
 Each value lives in a storage block chosen by the memory planner; every kernel call is checked
 once when the executor is created, then `run()` calls the kernels directly, in order.
+
+GraphExecutorFactoryModule is what relay.build returns and what `load_module` gives back for a
+library exported from it: the graph, the kernels and the parameters together, so that
+`GraphModule(lib["default"](dev))` works in a process that never saw the compiler.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
+import warnings
 
 import numpy as np
 
-from ..runtime.ndarray import NDArray, empty
-from ..runtime.params import load_param_dict
+from .fileio import write_atomic
+from .ndarray import NDArray, array, empty
+from .params import load_param_dict, save_param_dict
 
 
 class GraphExecutor:
@@ -109,7 +116,7 @@ class GraphExecutor:
     def benchmark(self, device=None, func_name="run", repeat=5, number=5, min_repeat_ms=None, end_to_end=False,
                   **kwargs):
         """Median and spread of `run()` over `repeat` repeats of `number` runs each (seconds)."""
-        from ..runtime.timing import ProfileResult
+        from .timing import ProfileResult
 
         if kwargs:
             self.set_input(**kwargs)
@@ -149,3 +156,87 @@ class GraphModule:
 
 def create(graph_json: str, lib, device) -> GraphModule:
     return GraphModule(GraphExecutor(graph_json, lib, device))
+
+
+class GraphExecutorFactoryModule:
+    """Graph JSON, kernels and parameters: `lib["default"](dev)` makes a graph executor.
+
+    `lib[name]` is also any kernel of the graph, `get_graph_json()` / `get_params()` / `get_lib()`
+    its parts, and `graph, lib, params = relay.build(...)` the classic (deprecated) three values."""
+
+    type_key = "GraphExecutorFactory"
+
+    def __init__(self, graph_json: str, lib, params: dict, mod_name: str = "default", ir_mod=None):
+        self.graph_json, self.lib, self.params, self.mod_name = graph_json, lib, params, mod_name
+        self.ir_mod = ir_mod
+        self.imported_modules = [lib]
+
+    def get_graph_json(self) -> str:
+        return self.graph_json
+
+    def get_lib(self):
+        return self.lib
+
+    def get_params(self) -> dict:
+        return {k: array(v) for k, v in self.params.items()}
+
+    def __iter__(self):
+        warnings.warn("graph, lib, params = relay.build(...) is the legacy form; use "
+                      "GraphModule(lib['default'](dev)) with the returned factory module",
+                      DeprecationWarning, stacklevel=2)
+        return iter((self.graph_json, self.lib, self.get_params()))
+
+    def __getitem__(self, name):
+        if isinstance(name, int):  # the legacy tuple: (graph_json, lib, params)[i]
+            return (self.graph_json, self.lib, self.get_params())[name]
+        if name == self.mod_name:
+            return self._create
+        own = {"get_graph_json": self.get_graph_json, "get_params": self.get_params, "get_lib": self.get_lib}
+        if name in own:
+            return own[name]
+        if name in self.lib:
+            return self.lib[name]
+        raise AttributeError(f"module has no function {name!r}; it has {self.mod_name!r} (the graph executor), "
+                             f"get_graph_json, get_params, get_lib and the kernels {self.lib.function_names}")
+
+    def __contains__(self, name) -> bool:
+        return name in (self.mod_name, "get_graph_json", "get_params", "get_lib") or name in self.lib
+
+    @property
+    def function_names(self) -> list:
+        return self.lib.function_names
+
+    def _create(self, dev):
+        ex = GraphExecutor(self.graph_json, self.lib, dev)
+        ex.set_input(**self.params)
+        return ex
+
+    def export_library(self, path, fcompile=None, **kwargs) -> None:
+        """One library file (".so" or ".tar") holding the kernels, the graph and the parameters."""
+        from .export import export_library
+
+        blobs = {"graph.json": self.graph_json.encode(), "params.bin": save_param_dict(self.params),
+                 "factory.json": json.dumps({"executor": "graph", "mod_name": self.mod_name}).encode()}
+        export_library(self.lib, path, fcompile=fcompile, blobs=blobs, **kwargs)
+
+    def save(self, directory) -> dict:
+        """Write deploy_lib.tar (the kernels), deploy_graph.json and deploy_params.bin, each atomically."""
+        os.makedirs(directory, exist_ok=True)
+        paths = {k: os.path.join(directory, f) for k, f in
+                 (("lib", "deploy_lib.tar"), ("graph", "deploy_graph.json"), ("params", "deploy_params.bin"))}
+        self.lib.export_library(paths["lib"])
+        write_atomic(paths["graph"], self.graph_json.encode())
+        write_atomic(paths["params"], save_param_dict(self.params))
+        return paths
+
+    def __repr__(self) -> str:
+        return f"GraphExecutorFactoryModule({self.mod_name!r}, kernels={len(self.lib.function_names)})"
+
+
+def factory_from_blobs(lib, blobs: dict):
+    """The factory a library exported by GraphExecutorFactoryModule.export_library carries, else `lib`."""
+    if "graph.json" not in blobs:
+        return lib
+    info = json.loads(blobs.get("factory.json", b"{}") or b"{}")
+    params = load_param_dict(blobs["params.bin"]) if "params.bin" in blobs else {}
+    return GraphExecutorFactoryModule(blobs["graph.json"].decode(), lib, params, info.get("mod_name", "default"))

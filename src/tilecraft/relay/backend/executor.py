@@ -27,8 +27,8 @@ def compile_fused(main: Function, target):
 def evaluate_closed(exprs: list) -> list:
     """Values of expressions that read no graph input (numpy arrays, or tuples of them), computed by
     one compilation of all of them together for the host CPU."""
-    from ...contrib.graph_executor import GraphExecutor
     from ...runtime import cpu
+    from ...runtime.graph_executor import GraphExecutor
     from ...target import Target
 
     flat, arity = [], []
