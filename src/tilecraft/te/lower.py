@@ -44,12 +44,12 @@ def lower_schedule(sch: Schedule, args, name: str = "main") -> PrimFunc:
 
 def _arguments(sch: Schedule, args) -> tuple[dict, dict]:
     """({stage: {value_index: tensor}} for tensors the schedule computes or reads,
-    {tensor: buffer} for tensors it never touches: still parameters, as in classic TVM)."""
+    {tensor: buffer} for tensors it never touches or inlines: still parameters, as in classic TVM)."""
     arg_outputs: dict = {}
     unused: dict = {}
     for a in args:
         if isinstance(a, Tensor):
-            if a not in sch:
+            if a not in sch or sch[a].attach_type == "inline":
                 unused[a] = param_buffer(a)
                 continue
             arg_outputs.setdefault(sch[a], {})[a.value_index] = a
