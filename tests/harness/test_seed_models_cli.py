@@ -49,3 +49,20 @@ def test_seed_run_and_compare_on_mamba(tmp_path, capsys):
     assert main(["compare", str(out / "metrics.json"), str(out / "tvm" / "metadata.json"),
                  "--output", str(tmp_path / "cmp.csv")]) == 0
     assert "tvm_latency_ms" in (tmp_path / "cmp.csv").read_text()
+
+
+@pytest.mark.parametrize("tuner", ["autotvm", "ansor"])
+def test_seed_export_with_tuning_on_a_small_bert(tmp_path, capsys, tuner):
+    out = tmp_path / tuner
+    small = ["--model-arg", "num_hidden_layers=1", "--model-arg", "hidden_size=64", "--model-arg",
+             "num_attention_heads=2", "--model-arg", "intermediate_size=128", "--model-arg", "seq=16"]
+    code = main(["export", "tilecraft.models:bert_base", *small, "--example-shape", "1", "16",
+                 "--tuning-trials", "4", *(["--use-ansor"] if tuner == "ansor" else []),
+                 "--artifacts", str(out), "--measure-repeats", "3", "--measure-warmup", "1"])
+    assert code == 0, capsys.readouterr().err
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["verification"]["status"] == "passed", meta["verification"]
+    tuning = meta["tuning"]
+    assert tuning["use_ansor"] == (tuner == "ansor") and tuning["trials"] == 4 and tuning["seconds"] > 0
+    log = [line for line in open(tuning["log"]) if line.strip()]
+    assert 1 <= len(log) <= 4  # what was measured is in the log, within the budget
