@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..error import TVMError
 from ..ir.expr import IntImm, IterType, IterVar, PrimExpr, Var, convert
 from .tensor import Operation, PlaceholderOp
 from .trace import primitive
@@ -19,8 +20,9 @@ if TYPE_CHECKING:
     from .schedule import Schedule
 
 
-class ScheduleError(ValueError):
-    """A schedule primitive was used in a way that cannot be lowered."""
+class ScheduleError(ValueError, TVMError):
+    """A schedule primitive was used in a way that cannot be lowered.  A ValueError (tilecraft's
+    own code catches that) and a TVMError/RuntimeError (classic TVM code catches those)."""
 
 
 @dataclass(frozen=True, eq=False)
