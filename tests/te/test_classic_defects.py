@@ -48,3 +48,41 @@ def test_schedule_errors_are_tvm_errors_and_runtime_errors():
     t = tvm.nd.array(np.zeros(16, "float32"))
     f(tvm.nd.array(a), t)
     np.testing.assert_allclose(t.numpy(), a + 1, rtol=1e-6)
+
+
+def test_rfactor_of_a_symbolic_reduction_extent():
+    n, m = te.size_var("n"), te.size_var("m")
+    A = te.placeholder((n, m), name="A")
+    k = te.reduce_axis((0, m), "k")
+    B = te.compute((n,), lambda i: te.sum(A[i, k], axis=k), name="B")
+    s = te.create_schedule(B.op)
+    ko, ki = s[B].split(B.op.reduce_axis[0], factor=16)
+    BF = s.rfactor(B, ki)
+    assert BF.shape[0].value == 16 and BF.shape[1] == n
+    assert BF.op.reduce_axis[0].var is ko.var  # classic: the other leaves keep their variables
+    s[BF].parallel(BF.op.axis[0])
+    f = tvm.build(s, [A, B], "llvm")
+    rng = np.random.default_rng(2)
+    for rows, cols in ((3, 100), (5, 37), (2, 16)):  # 100 and 37 are not multiples of 16
+        a = rng.standard_normal((rows, cols)).astype("float32")
+        b = tvm.nd.array(np.zeros(rows, "float32"))
+        f(tvm.nd.array(a), b)
+        np.testing.assert_allclose(b.numpy(), a.sum(axis=1), rtol=1e-5, atol=1e-5)
+
+
+def test_rfactor_keeps_untouched_reduce_axes_as_in_classic_tvm():
+    n = te.size_var("n")
+    k1, k2 = te.reduce_axis((0, n), name="k1"), te.reduce_axis((0, n), name="k2")
+    A = te.placeholder((n, n, n), name="A")
+    B = te.compute((n,), lambda i: te.sum(A[i, k1, k2], axis=[k1, k2]), name="B")
+    s = te.create_schedule(B.op)
+    ko, ki = s[B].split(k1, factor=4)
+    BF = s.rfactor(B, ki, 1)
+    assert BF.shape[0] == n and BF.shape[1].value == 4
+    assert BF.op.body[0].axis[0] is k2 and BF.op.body[0].axis[1].var is ko.var
+    assert s[B].op.body[0].axis[0].dom.extent.value == 4
+    f = tvm.build(s, [A, B], "llvm")
+    a = np.random.default_rng(3).standard_normal((7, 7, 7)).astype("float32")
+    b = tvm.nd.array(np.zeros(7, "float32"))
+    f(tvm.nd.array(a), b)
+    np.testing.assert_allclose(b.numpy(), a.sum(axis=(1, 2)), rtol=1e-5, atol=1e-5)

@@ -5,10 +5,10 @@ data-parallel stage of partial results.  The Schedule methods of the same names 
 from __future__ import annotations
 
 from ..arith import Analyzer
-from ..ir.expr import IterType, IterVar, PrimExpr, ProducerLoad, Range, Reduce, Var, const, logical_and, select
+from ..ir.expr import IntImm, IterType, IterVar, PrimExpr, ProducerLoad, Range, Reduce, Var, const, logical_and, select
 from ..ir.functor import Mutator, free_vars, substitute
 from ..ir.op import if_then_else
-from .bound import leaf_extents, leaf_extents_static, leaf_indices, root_values
+from .bound import leaf_extents, leaf_indices, root_values
 from .reduce import identity_of
 from .stage import ScheduleError, Stage, _is_reduce
 from .tensor import ComputeOp, Tensor
@@ -141,18 +141,18 @@ def rfactor(sch, tensor: Tensor, axis: IterVar, factor_axis: int = 0):
         raise st._err(f"rfactor axis {axis.var.name} is not derived from a reduction axis")
     if not 0 <= factor_axis <= len(op.axis):
         raise st._err(f"rfactor factor_axis must be in [0, {len(op.axis)}], got {factor_axis}")
-    ext = leaf_extents_static(st)
-    if ext is None:
-        raise st._err("rfactor needs constant reduction extents")
-    values, guards = root_values(st, ext)
+    ana = Analyzer()
+    ext = leaf_extents(st, {iv: iv.dom.extent for iv in [*op.axis, *op.reduce_axis]}, ana)  # may be symbolic
+    values, guards = root_values(st, ext, ana)
     reduce_leaves = [iv for iv in st.leaf_iter_vars if _is_reduce(iv)]
-    # The partial-result op: axis becomes data-parallel, the other reduce leaves stay reductions.
-    rf_axis = IterVar(Range(const(0), ext[axis]), Var(axis.var.name + "_rf", axis.var.dtype))
+    # The partial-result op: axis becomes data-parallel, the other reduce leaves stay reductions
+    # over the same variables (classic TVM: untouched reduce axes first, keeping their IterVars).
+    rf_axis = IterVar(Range(const(0, axis.var.dtype), ext[axis]), Var(axis.var.name + "_rf", axis.var.dtype))
     spatial = [IterVar(iv.dom, Var(iv.var.name + "_rf", iv.var.dtype)) for iv in op.axis]
-    new_reduce = [IterVar(Range(const(0), ext[iv]), Var(iv.var.name, iv.var.dtype), IterType.COMM_REDUCE)
-                  for iv in reduce_leaves if iv is not axis]
-    leaf_map = {axis.var: rf_axis.var, **{o.var: n.var for o, n in
-                                          zip([iv for iv in reduce_leaves if iv is not axis], new_reduce)}}
+    others = sorted((iv for iv in reduce_leaves if iv is not axis), key=lambda iv: iv not in op.reduce_axis)
+    new_reduce = [iv if iv in op.reduce_axis and _starts_at_zero(iv) else
+                  IterVar(Range(const(0, iv.var.dtype), ext[iv]), iv.var, IterType.COMM_REDUCE) for iv in others]
+    leaf_map = {axis.var: rf_axis.var}
     vmap = {iv.var: n.var for iv, n in zip(op.axis, spatial)}
     for r in op.reduce_axis:
         vmap[r.var] = substitute(r.dom.min + values[r], leaf_map)
@@ -168,7 +168,8 @@ def rfactor(sch, tensor: Tensor, axis: IterVar, factor_axis: int = 0):
     rf_op = ComputeOp(f"{op.name}_rf", op.tag, op.attrs, rf_axes, tuple(new_reduce), tuple(rf_body))
     sch._insert_before(st, _add_stage(sch, rf_op))
     # The original stage now reduces the partial results over the factored axis.
-    k = IterVar(Range(const(0), ext[axis]), Var(axis.var.name + "_v", axis.var.dtype), IterType.COMM_REDUCE)
+    k = IterVar(Range(const(0, axis.var.dtype), ext[axis]), Var(axis.var.name + "_v", axis.var.dtype),
+                IterType.COMM_REDUCE)
     outs = []
     for i in range(len(op.body)):
         idx = [iv.var for iv in op.axis]
@@ -182,6 +183,10 @@ def rfactor(sch, tensor: Tensor, axis: IterVar, factor_axis: int = 0):
     st.leaf_iter_vars = list(st.all_iter_vars)
     st.relations, st.iter_var_attrs = [], {}
     return rf_op.output(0) if rf_op.num_outputs == 1 else list(rf_op._outputs)
+
+
+def _starts_at_zero(iv: IterVar) -> bool:
+    return isinstance(iv.dom.min, IntImm) and iv.dom.min.value == 0
 
 
 def logical_and_all(conds) -> PrimExpr:
