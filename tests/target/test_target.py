@@ -118,3 +118,25 @@ def test_bad_types_and_hosts():
         Target(42)
     with pytest.raises(ValueError, match="host must be a CPU target"):
         Target("cuda", host="cuda")
+
+
+def test_kind_is_an_object_that_still_compares_as_its_name():
+    import pickle
+
+    t = Target("llvm -mcpu=skylake")
+    assert t.kind == "llvm" and t.kind.name == "llvm" and t.kind.default_keys == ("cpu",)
+    assert Target("cuda").kind.default_keys == ("cuda", "gpu")
+    assert pickle.loads(pickle.dumps(t)).kind.name == "llvm"
+    assert Target({"kind": "llvm", "mcpu": "skylake"}) == t and t.attrs["mcpu"] == "skylake"
+
+
+def test_classic_constructors():
+    import tilecraft as tvm
+
+    assert str(tvm.target.llvm("-mcpu=skylake")) == "llvm -mcpu=skylake"
+    gpu = tvm.target.cuda(arch="sm_86")
+    assert gpu.kind.name == "cuda" and gpu.arch == "sm_86" and "gpu" in gpu.keys
+    pi = tvm.target.arm_cpu("rasp3b")
+    assert pi.mtriple == "armv7l-linux-gnueabihf" and pi.keys[0] == "arm_cpu" and "+neon" in pi.mattr
+    with pytest.raises(ValueError, match="unknown board 'rasp9'.*rasp3b"):
+        tvm.target.arm_cpu("rasp9")

@@ -1,8 +1,8 @@
 """Targets (what to compile for) and the code generators that turn TIR into native code."""
 
-from .target import Target, create
+from .target import Target, TargetKind, arm_cpu, create, cuda, llvm
 
-__all__ = ["Target", "create", "codegen_llvm", "emit_object", "emit_assembly"]
+__all__ = ["Target", "TargetKind", "create", "llvm", "cuda", "arm_cpu", "codegen_llvm", "emit_object", "emit_assembly"]
 
 
 def __getattr__(name):

@@ -48,6 +48,19 @@ _AVX_CPUS = frozenset((
 ))
 
 
+class TargetKind(str):
+    """A target's kind: compares and prints as its name ("llvm"), with classic TVM's `.name` and
+    `.default_keys`."""
+
+    @property
+    def name(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def default_keys(self) -> tuple:
+        return _DEFAULT_KEYS[self.name]
+
+
 @lru_cache(maxsize=1)
 def _host() -> tuple[str, str, tuple[str, ...]]:
     """(triple, cpu name, enabled features) of the machine this process runs on."""
@@ -159,7 +172,7 @@ class Target:
         return out
 
     def _init_from(self, kind: str, opts: dict, host) -> None:
-        self.kind = kind
+        self.kind = TargetKind(kind)
         self.options = opts
         self.host = None if host is None else (host if isinstance(host, Target) else Target(host))
         if self.host is not None and self.host.kind == "cuda":
@@ -324,3 +337,42 @@ class Target:
 def create(target) -> Target:
     """Classic TVM spelling of `Target(target)`."""
     return Target(target)
+
+
+# ---------------------------------------------------------------------- classic constructors
+
+def _with(kind: str, *flags, options=None) -> Target:
+    extra = options.split() if isinstance(options, str) else list(options or ())
+    return Target(" ".join([kind, *(f for f in flags if f), *extra]))
+
+
+def llvm(options=None) -> Target:
+    """This CPU (`tvm.target.llvm("-mcpu=skylake")` names another)."""
+    return _with("llvm", options=options)
+
+
+def cuda(model: str = "unknown", arch: str | None = None, options=None) -> Target:
+    """An NVIDIA GPU: `cuda(arch="sm_80")`."""
+    return _with("cuda", f"-model={model}", f"-arch={arch}" if arch else "", options=options)
+
+
+# Classic arm_cpu presets: board -> LLVM triple and features (what the code generator needs).
+_ARM_BOARDS = {
+    "unknown": ("aarch64-linux-gnu", "+neon"),
+    "pixel2": ("aarch64-linux-gnu", "+neon"), "p20pro": ("arm64-linux-android", "+neon"),
+    "mate10": ("arm64-linux-android", "+neon"), "rasp3b": ("armv7l-linux-gnueabihf", "+neon"),
+    "rasp4b": ("armv8l-linux-gnueabihf", "+neon"), "rasp4b64": ("aarch64-linux-gnu", "+neon"),
+    "rk3399": ("aarch64-linux-gnu", "+neon"), "pynq": ("armv7a-linux-eabi", "+neon"),
+    "ultra96": ("aarch64-linux-gnu", "+neon"), "beagleai": ("armv7a-linux-gnueabihf", "+neon,+vfp4,+thumb2"),
+    "stm32mp1": ("armv7a-linux-gnueabihf", "+neon,+vfp4,+thumb2"),
+}
+
+
+def arm_cpu(model: str = "unknown", options=None) -> Target:
+    """An ARM CPU board by name (`arm_cpu("rasp3b")`): code for its triple, cross-compiled."""
+    if model not in _ARM_BOARDS:
+        raise ValueError(f"arm_cpu: unknown board {model!r}; known: {', '.join(sorted(_ARM_BOARDS))} "
+                         "(or give Target('llvm -device=arm_cpu -mtriple=...'))")
+    triple, attrs = _ARM_BOARDS[model]
+    return _with("llvm", "-device=arm_cpu", f"-model={model}", f"-mtriple={triple}", f"-mattr={attrs}",
+                 options=options)
