@@ -86,3 +86,46 @@ def test_rfactor_keeps_untouched_reduce_axes_as_in_classic_tvm():
     b = tvm.nd.array(np.zeros(7, "float32"))
     f(tvm.nd.array(a), b)
     np.testing.assert_allclose(b.numpy(), a.sum(axis=(1, 2)), rtol=1e-5, atol=1e-5)
+
+
+def test_two_vthreads_on_one_stage_run_as_serial_loops_on_the_cpu():
+    import pytest
+
+    n = 64
+    A = te.placeholder((n, n), name="A")
+    B = te.placeholder((n, n), name="B")
+    k = te.reduce_axis((0, n), name="k")
+    C = te.compute((n, n), lambda i, j: te.sum(A[i, k] * B[k, j], axis=k), name="C")
+    s = te.create_schedule(C.op)
+    CC = s.cache_write(C, "local")
+    vx = te.thread_axis((0, 2), "vthread", name="vx")
+    vy = te.thread_axis((0, 2), "vthread", name="vy")
+    by, yi = s[C].split(C.op.axis[0], factor=16)
+    bx, xi = s[C].split(C.op.axis[1], factor=16)
+    tyz, yi = s[C].split(yi, nparts=2)
+    txz, xi = s[C].split(xi, nparts=2)
+    s[C].reorder(by, bx, tyz, txz, yi, xi)
+    s[C].bind(tyz, vy)
+    s[C].bind(txz, vx)
+    s[CC].compute_at(s[C], txz)
+    with pytest.raises(tvm.TVMError, match="already bound"):
+        s[C].bind(yi, vx)  # one vthread IterVar, one loop
+    assert "vthread" in str(tvm.lower(s, [A, B, C], simple_mode=True))
+    f = tvm.build(s, [A, B, C], "llvm")
+    rng = np.random.default_rng(4)
+    a, b = (rng.standard_normal((n, n)).astype("float32") for _ in range(2))
+    c = tvm.nd.array(np.zeros((n, n), "float32"))
+    f(tvm.nd.array(a), tvm.nd.array(b), c)
+    np.testing.assert_allclose(c.numpy(), a @ b, rtol=1e-4, atol=1e-4)
+
+
+def test_a_thread_index_is_still_bound_to_one_loop_only():
+    import pytest
+
+    A = te.placeholder((64,), name="A")
+    B = te.compute((64,), lambda i: A[i] + 1.0, name="B")
+    s = te.create_schedule(B.op)
+    xo, xi = s[B].split(B.op.axis[0], factor=8)
+    s[B].bind(xo, te.thread_axis("threadIdx.x"))
+    with pytest.raises(tvm.TVMError, match="threadIdx.x is already bound"):
+        s[B].bind(xi, te.thread_axis("threadIdx.x"))

@@ -249,9 +249,14 @@ class Stage:
         if _is_reduce(iv):
             raise self._err(f"cannot bind reduction axis {iv.var.name} to {thread_iv.thread_tag}; "
                             "use rfactor first (cross-thread reduction)")
+        # One loop per hardware index; virtual threads are loops, so each vthread IterVar is its own.
+        virtual = thread_iv.thread_tag.startswith("vthread") or thread_iv.thread_tag == "cthread"
         for other, a in self.iter_var_attrs.items():
-            if a.kind == "thread_binding" and a.thread_tag == thread_iv.thread_tag and other is not iv:
-                raise self._err(f"{thread_iv.thread_tag} is already bound to axis {other.var.name}")
+            same = a.thread_iv is thread_iv if virtual else a.thread_tag == thread_iv.thread_tag
+            if a.kind == "thread_binding" and same and other is not iv:
+                raise self._err(f"{thread_iv.thread_tag} {thread_iv.var.name!r} is already bound to axis "
+                                f"{other.var.name}" if virtual else
+                                f"{thread_iv.thread_tag} is already bound to axis {other.var.name}")
         self._annotate(iv, "thread_binding", "bind")
         a = self._attr(iv)
         a.thread_tag, a.thread_iv = thread_iv.thread_tag, thread_iv

@@ -12,13 +12,15 @@ from __future__ import annotations
 from ...ir.transform import Pass, PassContext, Sequential, register_pass
 from .flatten_buffer import FlattenBuffer, flatten_buffer
 from .function_pass import prim_func_pass
+from .inject_virtual_thread import InjectVirtualThread, inject_virtual_thread
 from .lower_intrinsics import LowerIntrinsics, lower_intrinsics
 from .simplify import Simplify, simplify
 from .skip_assert import SkipAssert, skip_assert
 from .unroll_loop import UnrollLoop, unroll_loop
 from .vectorize_loop import VectorizeLoop, vectorize_loop
 
-for _factory in (FlattenBuffer, LowerIntrinsics, Simplify, SkipAssert, UnrollLoop, VectorizeLoop):
+for _factory in (FlattenBuffer, InjectVirtualThread, LowerIntrinsics, Simplify, SkipAssert, UnrollLoop,
+                 VectorizeLoop):
     register_pass(_factory)
 
 
@@ -31,6 +33,7 @@ def build_pipeline() -> Sequential:
     """What `build` runs on lowered functions before code generation, under the current PassContext."""
     ctx = PassContext.current()
     passes = [
+        InjectVirtualThread(),  # vthread loops -> serial loops (the same values on every target)
         FlattenBuffer(),  # multi-dimensional buffers -> one index each (strides, storage_align)
         VectorizeLoop(not ctx.get_config("tir.disable_vectorize")),  # vectorized loops -> Ramp / Broadcast
         UnrollLoop(),  # unrolled loops and pragma auto_unroll_max_step -> straight-line code
@@ -48,6 +51,7 @@ def run_passes(func, passes):
     return (passes if isinstance(passes, Pass) else Sequential(passes))(func)
 
 
-__all__ = ["FlattenBuffer", "LowerIntrinsics", "Simplify", "SkipAssert", "UnrollLoop", "VectorizeLoop",
-           "build_pipeline", "flatten_buffer", "lower_intrinsics", "lower_pipeline", "prim_func_pass",
+__all__ = ["FlattenBuffer", "InjectVirtualThread", "LowerIntrinsics", "Simplify", "SkipAssert", "UnrollLoop",
+           "VectorizeLoop", "build_pipeline", "flatten_buffer", "inject_virtual_thread", "lower_intrinsics",
+           "lower_pipeline", "prim_func_pass",
            "run_passes", "simplify", "skip_assert", "unroll_loop", "vectorize_loop"]
