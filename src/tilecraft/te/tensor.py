@@ -31,6 +31,8 @@ class Tensor:
     def __getitem__(self, indices):
         if not isinstance(indices, tuple):
             indices = (indices,)
+        if len(indices) < len(self.shape):  # A[i][j]: collect the indices one by one
+            return TensorSlice(self, indices)
         if len(indices) != len(self.shape):
             raise IndexError(f"tensor {self.name} has {len(self.shape)} dimensions, indexed with {len(indices)}")
         idx = tuple(convert(i) for i in indices)
@@ -38,6 +40,10 @@ class Tensor:
             if dt.is_float(i.dtype):
                 raise TypeError(f"tensor {self.name} indexed with a float expression `{i}`; indices must be integers")
         return ProducerLoad(self, idx, self.dtype)
+
+    def __call__(self, *indices):
+        """`A(i, j)`, the classic call syntax for `A[i, j]`."""
+        return self[indices]
 
     @property
     def name(self) -> str:
@@ -62,6 +68,21 @@ class Tensor:
         if isinstance(other, Tensor):
             return self.op is other.op and self.value_index == other.value_index
         return NotImplemented
+
+
+class TensorSlice:
+    """`A[i]` of a tensor with more dimensions: indexing it again gives `A[i, j]` (classic `A[i][j]`)."""
+
+    __slots__ = ("tensor", "indices")
+
+    def __init__(self, tensor: Tensor, indices: tuple):
+        self.tensor, self.indices = tensor, indices
+
+    def __getitem__(self, more):
+        return self.tensor[self.indices + (more if isinstance(more, tuple) else (more,))]
+
+    def __repr__(self) -> str:
+        return f"{self.tensor.name}[{', '.join(map(str, self.indices))}][...]"
 
 
 class Operation:

@@ -5,7 +5,7 @@
 correct for any group.
 """
 
-from . import cuda, generic, image, nn, tag, utils, x86  # noqa: F401
+from . import cuda, generic, generic_op_impl, image, nn, tag, utils, x86  # noqa: F401
 from .broadcast import *  # noqa: F401,F403
 from .elemwise import *  # noqa: F401,F403
 from .matmul import matmul_packed  # noqa: F401
