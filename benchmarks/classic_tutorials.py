@@ -26,8 +26,7 @@ FOLDERS = ("tutorial", "how_to/work_with_schedules", "how_to/optimize_operators"
 OUT_OF_SCOPE = {"tensor_ir_blitz_course.py": "TensorIR", "cross_compilation_and_rpc.py": "RPC",
                 "tvmc_command_line_driver.py": "tvmc", "tvmc_python.py": "tvmc", "uma.py": "UMA",
                 "autotvm_matmul_x86.py": "tuning", "autotvm_relay_x86.py": "tuning",
-                "auto_scheduler_matmul_x86.py": "tuning", "opt_conv_cuda.py": "GPU",
-                "opt_conv_tensorcore.py": "GPU", "install.py": "prose", "introduction.py": "prose",
+                "auto_scheduler_matmul_x86.py": "tuning", "install.py": "prose", "introduction.py": "prose",
                 "using_pipeline_executor.py": "pipeline executor (multi-device)",
                 "tedd.py": "graphviz rendering", "using_relay_viz.py": "graphviz rendering",
                 "build_gcn.py": "download (dgl data set)", "using_external_lib.py": "cuDNN/cuBLAS"}
@@ -58,7 +57,11 @@ def main() -> int:
                 rows.append([f"{folder}/{name}", "skipped", OUT_OF_SCOPE[name], "-"])
                 continue
             with open(os.path.join(base, name)) as f:
-                source = with_tilecraft_imports(f.read())
+                source = f.read()
+            if "sphinx_gallery_requires_cuda = True" in source and not args.all:
+                rows.append([f"{folder}/{name}", "skipped", "GPU (declares sphinx_gallery_requires_cuda)", "-"])
+                continue
+            source = with_tilecraft_imports(source)
             with tempfile.TemporaryDirectory() as tmp:
                 script = os.path.join(tmp, name)
                 with open(script, "w") as f:
