@@ -294,6 +294,40 @@ def module_pass(pass_func=None, opt_level: int = 0, name: str | None = None, req
     return make if pass_func is None else make(pass_func)
 
 
+def function_pass_decorator(kind: type, method: str, decorator: str):
+    """A decorator like classic `relay.transform.function_pass` / `tir.transform.prim_func_pass`: a
+    function (func, mod, ctx) -> func becomes a Pass applied to every function of type `kind` in a
+    module (others are left as they are); decorating a class with `method(self, func, mod, ctx)`
+    gives a constructor of such passes."""
+
+    def decorate(pass_func=None, opt_level: int = 0, name: str | None = None, required=None):
+        def make(fn):
+            if isinstance(fn, type):
+                if not hasattr(fn, method):
+                    raise TypeError(f"@{decorator} class {fn.__name__} needs a {method}(self, func, mod, ctx) method")
+
+                def create(*args, **kwargs):
+                    return _pass(getattr(fn(*args, **kwargs), method), name or fn.__name__)
+
+                create.__name__ = create.__qualname__ = fn.__name__
+                create.__doc__ = fn.__doc__
+                return create
+            if not callable(fn):
+                raise TypeError(f"@{decorator} decorates a function (func, mod, ctx) -> func, got {fn!r}")
+            return _pass(fn, name or fn.__name__)
+
+        def _pass(fn, pass_name):
+            def run(mod, ctx):
+                return IRModule({n: fn(f, mod, ctx) if isinstance(f, kind) else f for n, f in mod.items()})
+
+            return Pass(run, opt_level, pass_name, required)
+
+        return make if pass_func is None else make(pass_func)
+
+    decorate.__name__ = decorate.__qualname__ = decorator
+    return decorate
+
+
 def PrintIR(header: str = "", show_meta_data: bool = False) -> Pass:  # noqa: N802  (classic name)
     """A pass that prints the module where it stands in a Sequential and changes nothing."""
 
@@ -304,5 +338,5 @@ def PrintIR(header: str = "", show_meta_data: bool = False) -> Pass:  # noqa: N8
     return Pass(run, 0, "PrintIR")
 
 
-__all__ = ["CONFIGS", "ConfigKey", "Pass", "PassContext", "PassInfo", "PrintIR", "Sequential", "module_pass",
-           "register_pass"]
+__all__ = ["CONFIGS", "ConfigKey", "Pass", "PassContext", "PassInfo", "PrintIR", "Sequential",
+           "function_pass_decorator", "module_pass", "register_pass"]

@@ -23,3 +23,4 @@ from .op.transform import (  # noqa: F401
 )
 from .printer import astext  # noqa: F401
 from .ty import FuncType, TensorType, TupleType  # noqa: F401
+from .visitor import ExprMutator  # noqa: F401

@@ -1,6 +1,7 @@
 """Graph passes, one per file; `optimization_passes()` is the pipeline relay.build runs, in order."""
 
-from ...ir.transform import register_pass
+from ...ir.transform import function_pass_decorator, register_pass
+from ..expr import Function
 from .alter_op_layout import AlterOpLayout  # noqa: F401
 from .dead_code_elimination import DeadCodeElimination  # noqa: F401
 from .eliminate_common_subexpr import EliminateCommonSubexpr  # noqa: F401
@@ -26,3 +27,7 @@ def optimization_passes() -> list:
         AlterOpLayout(),           # 3 (CPU): conv2d -> NCHW16c conv, dense -> packed-weight dense
         FoldConstant(),            # 2: fold the scaled / packed weights the two passes above made
     ]
+
+function_pass = function_pass_decorator(Function, "transform_function", "function_pass")
+function_pass.__doc__ = """Decorator (classic `relay.transform.function_pass`): a function (func, mod, ctx) -> Function
+becomes a Pass over every relay Function of a module; on a class with `transform_function`, a pass constructor."""
