@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "tilecraft"
 
 # Lowest first; a module may import its own layer and any layer listed before it.
 LAYERS = (
-    ("ir", "transform"),
+    ("error", "ir", "transform"),
     ("arith",),
     ("tir",),
     ("te",),

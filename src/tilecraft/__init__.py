@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 from . import arith, error, ir, te, tir, transform  # noqa: E402,F401
 from .driver import build, lower  # noqa: E402,F401
 from .error import TVMError  # noqa: E402,F401
+from .ir import instrument  # noqa: E402,F401  (classic tvm.instrument)
 from .tir.stmt import IRModule  # noqa: E402,F401
 
 
