@@ -129,3 +129,63 @@ def test_a_thread_index_is_still_bound_to_one_loop_only():
     s[B].bind(xo, te.thread_axis("threadIdx.x"))
     with pytest.raises(tvm.TVMError, match="threadIdx.x is already bound"):
         s[B].bind(xi, te.thread_axis("threadIdx.x"))
+
+
+def _matmul(n, m, l):
+    A = te.placeholder((n, l), name="A")
+    B = te.placeholder((l, m), name="B")
+    k = te.reduce_axis((0, l), name="k")
+    C = te.compute((n, m), lambda i, j: te.sum(A[i, k] * B[k, j], axis=k), name="C")
+    return A, B, C, k
+
+
+def _run_matmul(s, A, B, C, shape_a, shape_b, seed=5):
+    f = tvm.build(s, [A, B, C], "llvm")
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape_a).astype("float32")
+    b = rng.standard_normal(shape_b).astype("float32")
+    c = tvm.nd.array(np.zeros((shape_a[0], shape_b[1]), "float32"))
+    f(tvm.nd.array(a), tvm.nd.array(b), c)
+    np.testing.assert_allclose(c.numpy(), a @ b, rtol=1e-4, atol=1e-4)
+
+
+def test_cache_write_keeps_the_users_reduce_axis_handles():
+    A, B, C, k = _matmul(32, 24, 20)
+    s = te.create_schedule(C.op)
+    CC = s.cache_write(C, "local")  # the classic opt_gemm flow
+    xo, yo, xi, yi = s[C].tile(C.op.axis[0], C.op.axis[1], 8, 8)
+    s[CC].compute_at(s[C], yo)
+    (kaxis,) = s[CC].op.reduce_axis
+    assert kaxis is k and CC.op.reduce_axis[0] is k and k in s[CC].leaf_iter_vars
+    xc, yc = s[CC].op.axis
+    ko, ki = s[CC].split(k, factor=3)  # the handle from te.reduce_axis, 20 % 3 != 0
+    s[CC].reorder(ko, xc, ki, yc)
+    s[CC].unroll(ki)
+    s[CC].vectorize(yc)
+    _run_matmul(s, A, B, C, (32, 20), (20, 24))
+
+
+def test_cache_write_of_a_loop_dependent_reduction():
+    X = te.placeholder((10,), name="x")
+
+    def f(n):  # the reduction's extent, combiner and identity use the output index n
+        rv = te.reduce_axis((0, n), name="rv")
+        init = lambda dtype: tvm.tir.Select(n > 1, tvm.tir.const(0, dtype), n.astype(dtype))  # noqa: E731
+        acc = te.comm_reducer(lambda x, y: te.max(x + y, n.astype("float32")), init, name="acc")
+        return acc(X[rv], axis=rv)
+
+    Y = te.compute(X.shape, f, name="y")
+    s = te.create_schedule(Y.op)
+    YL = s.cache_write(Y, "local")
+    assert YL.op.reduce_axis[0].var is Y.op.reduce_axis[0].var  # a new domain, the same variable
+    fn = tvm.build(s, [X, Y], "llvm")
+    x = np.random.default_rng(6).standard_normal(10).astype("float32")
+    y = tvm.nd.array(np.zeros(10, "float32"))
+    fn(tvm.nd.array(x), y)
+    ref = np.zeros(10, "float32")
+    for i in range(10):
+        acc = np.float32(0 if i > 1 else i)
+        for r in range(i):
+            acc = max(acc + x[r], np.float32(i))
+        ref[i] = acc
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-5)

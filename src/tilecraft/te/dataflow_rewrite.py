@@ -5,7 +5,20 @@ data-parallel stage of partial results.  The Schedule methods of the same names 
 from __future__ import annotations
 
 from ..arith import Analyzer
-from ..ir.expr import IntImm, IterType, IterVar, PrimExpr, ProducerLoad, Range, Reduce, Var, const, logical_and, select
+from ..ir.expr import (
+    CommReducer,
+    IntImm,
+    IterType,
+    IterVar,
+    PrimExpr,
+    ProducerLoad,
+    Range,
+    Reduce,
+    Var,
+    const,
+    logical_and,
+    select,
+)
 from ..ir.functor import Mutator, free_vars, substitute
 from ..ir.op import if_then_else
 from .bound import leaf_extents, leaf_indices, root_values
@@ -85,8 +98,10 @@ def cache_write(sch, tensor: Tensor, scope: str) -> Tensor:
     values, guards = root_values(st, ext, ana)
     vmap = {iv.var: substitute(values[iv], new_var) for iv in old.axis}
     guard = substitute(logical_and_all(guards), new_var) if guards else None
-    body = tuple(_guarded(substitute(b, vmap), guard) for b in old.body)
-    cache_op = ComputeOp(f"{old.name}_{scope.replace('.', '_')}", old.tag, old.attrs, axis, old.reduce_axis, body)
+    memo: dict = {}
+    body = tuple(_guarded(_substitute_reduce(b, vmap, memo), guard) for b in old.body)
+    reduce_axis = body[0].axis if isinstance(body[0], Reduce) else ()
+    cache_op = ComputeOp(f"{old.name}_{scope.replace('.', '_')}", old.tag, old.attrs, axis, reduce_axis, body)
     sch._insert_before(st, _add_stage(sch, cache_op, scope))
     index = leaf_indices(st, ext)
     copy = ComputeOp(old.name, old.tag, old.attrs, old.axis, (),
@@ -119,6 +134,28 @@ def _check_cache_write(sch, st: Stage) -> None:
             raise st._err(f"cannot cache_write: stage {other.op.name} is computed at its loop "
                           f"{other.attach_ivar.var.name}, which cache_write resets; call cache_write before "
                           f"compute_at")
+
+
+def _substitute_reduce(e: PrimExpr, vmap: dict, memo: dict) -> PrimExpr:
+    """substitute(e, vmap), also in a reduction's combiner and axis domains, which may use the
+    stage's axes (a loop-dependent reduction).  Axes whose domain does not change stay the same
+    IterVars, so the user's reduce-axis handles keep working on the new stage."""
+    e = substitute(e, vmap)
+    if not isinstance(e, Reduce):
+        return e
+    if not memo:  # the bodies of one operation share their combiner and axes
+        c = e.combiner
+        memo["combiner"] = CommReducer(c.lhs, c.rhs, tuple(substitute(x, vmap) for x in c.result),
+                                       tuple(substitute(x, vmap) for x in c.identity_element), c.name)
+        memo["axis"] = tuple(_substitute_dom(iv, vmap) for iv in e.axis)
+    return Reduce(memo["combiner"], e.source, memo["axis"], e.condition, e.value_index, e.init, e.dtype)
+
+
+def _substitute_dom(iv: IterVar, vmap: dict) -> IterVar:
+    mn, ext = substitute(iv.dom.min, vmap), substitute(iv.dom.extent, vmap)
+    if mn is iv.dom.min and ext is iv.dom.extent:
+        return iv
+    return IterVar(Range(mn, ext), iv.var, iv.iter_type, iv.thread_tag)
 
 
 def _guarded(e: PrimExpr, guard) -> PrimExpr:
