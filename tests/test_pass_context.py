@@ -144,8 +144,8 @@ def test_instruments_see_every_relay_and_tir_pass():
     with tvm.transform.PassContext(instruments=[rec]) as ctx:
         assert tvm.transform.PassContext.current().instruments == (rec,) and ctx.instruments == (rec,)
         run_vector_add(tvm.build(s, args, target="llvm"))
-    assert rec.seen == ["tir.lower_pipeline", "Simplify", "tir.build_pipeline", "FlattenBuffer", "VectorizeLoop",
-                        "UnrollLoop", "Simplify", "LowerIntrinsics"]
+    assert rec.seen == ["tir.lower_pipeline", "Simplify", "tir.build_pipeline", "InjectVirtualThread", "FlattenBuffer",
+                        "VectorizeLoop", "UnrollLoop", "Simplify", "LowerIntrinsics"]
 
 
 def test_should_run_false_skips_a_pass():
@@ -167,7 +167,7 @@ def test_pass_timing_instrument_renders_nested_passes():
         text = timing.render()
     lines = text.splitlines()
     assert re.fullmatch(r"tir\.build_pipeline: \d+us \[\d+us\] \(\d+\.\d\d%; \d+\.\d\d%\)", lines[2])
-    assert re.fullmatch(r"\tFlattenBuffer: \d+us \[\d+us\] \(\d+\.\d\d%; \d+\.\d\d%\)", lines[3])
+    assert re.fullmatch(r"\tInjectVirtualThread: \d+us \[\d+us\] \(\d+\.\d\d%; \d+\.\d\d%\)", lines[3])
     assert timing.render() == text  # still readable after the context is left
 
 

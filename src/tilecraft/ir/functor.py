@@ -108,6 +108,36 @@ def post_order_visit(node, fn) -> None:
     _Collector(fn).visit(node)
 
 
+class _Transformer(Mutator):
+    def __init__(self, preorder, postorder, only):
+        self.preorder, self.postorder, self.only = preorder, postorder, only
+
+    def _chosen(self, node) -> bool:
+        return self.only is None or type(node).__name__ in self.only
+
+    def visit(self, node):
+        chosen = self._chosen(node)
+        if chosen and self.preorder is not None:
+            new = self.preorder(node)
+            if new is not None:
+                return new
+        node = self._method(node)(node)
+        if chosen and self.postorder is not None:
+            new = self.postorder(node)
+            if new is not None:
+                return new
+        return node
+
+
+def ir_transform(node, preorder, postorder, only_enable=None):
+    """Rewrite `node` (classic `tir.stmt_functor.ir_transform`): on each chosen node, `preorder(n)`
+    may return a replacement (its children are then not visited); else the children are rewritten
+    and `postorder(n)` may return one.  None keeps the node.  `only_enable` names the node types
+    to call back on ("tir.For" or "For"); by default, all."""
+    only = None if only_enable is None else {str(k).rpartition(".")[2] for k in only_enable}
+    return _Transformer(preorder, postorder, only).visit(node)
+
+
 def free_vars(node) -> list:
     """Variables that occur under node, in first-seen order."""
     seen: dict = {}

@@ -41,6 +41,10 @@ CONFIGS = MappingProxyType({
     "tir.disable_assert": ConfigKey(
         bool, False, "assertions in the loop IR are dropped before code generation "
                      "(tir.transform.SkipAssert in the build pipeline)"),
+    "tir.add_lower_pass": ConfigKey(
+        list, [], "user passes added to lowering as [(phase, pass), ...]: phase 0 and 1 run in `lower` (before "
+                  "and after its clean-up; 1 is what tvm.lower prints), 2 in `build` after buffers are flattened, "
+                  "3 at the end of `build`'s pipeline, before code generation"),
     "relay.FuseOps.max_depth": ConfigKey(
         int, 256, "the most operators relay.transform.FuseOps puts into one fused group"),
     "relay.backend.use_auto_scheduler": ConfigKey(

@@ -82,7 +82,7 @@ from ..ir.op import (  # noqa: F401
     tanh,
     trunc,
 )
-from . import transform  # noqa: F401
+from . import stmt_functor, transform  # noqa: F401
 from .stmt import (  # noqa: F401
     Allocate,
     AssertStmt,

@@ -40,6 +40,11 @@ class For(Stmt):
     thread_tag: str = ""
     annotations: tuple = ()  # ((key, value), ...) e.g. ("pragma_unroll_explicit", 1)
 
+    def __post_init__(self):  # tir.For(i, 0, 8, ...) from user code: bounds as int32 constants
+        for name in ("min", "extent"):
+            if isinstance(getattr(self, name), int):
+                object.__setattr__(self, name, const(getattr(self, name), "int32"))
+
 
 @_frozen
 class SeqStmt(Stmt):

@@ -24,9 +24,20 @@ for _factory in (FlattenBuffer, InjectVirtualThread, LowerIntrinsics, Simplify, 
     register_pass(_factory)
 
 
+def _user_passes(phase: int) -> list:
+    """The passes PassContext config "tir.add_lower_pass" adds at `phase` (classic TVM's phases 0-3)."""
+    added = PassContext.current().get_config("tir.add_lower_pass")
+    for entry in added:
+        if not (isinstance(entry, (tuple, list)) and len(entry) == 2 and entry[0] in (0, 1, 2, 3)
+                and isinstance(entry[1], Pass)):
+            raise TypeError(f'PassContext config "tir.add_lower_pass" takes [(phase 0-3, pass), ...], got {entry!r}; '
+                            "make the pass with @tvm.tir.transform.prim_func_pass")
+    return [p for ph, p in added if ph == phase]
+
+
 def lower_pipeline() -> Sequential:
     """What `lower` shows: the loop nest as scheduled, cleaned up, buffers still multi-dimensional."""
-    return Sequential([Simplify()], name="tir.lower_pipeline")
+    return Sequential([*_user_passes(0), Simplify(), *_user_passes(1)], name="tir.lower_pipeline")
 
 
 def build_pipeline() -> Sequential:
@@ -35,10 +46,12 @@ def build_pipeline() -> Sequential:
     passes = [
         InjectVirtualThread(),  # vthread loops -> serial loops (the same values on every target)
         FlattenBuffer(),  # multi-dimensional buffers -> one index each (strides, storage_align)
+        *_user_passes(2),
         VectorizeLoop(not ctx.get_config("tir.disable_vectorize")),  # vectorized loops -> Ramp / Broadcast
         UnrollLoop(),  # unrolled loops and pragma auto_unroll_max_step -> straight-line code
         Simplify(),  # clean the index arithmetic the passes above produced
         LowerIntrinsics(),  # sigmoid, tanh, erf, rsqrt, ... -> what the backends have
+        *_user_passes(3),
     ]
     if ctx.get_config("tir.disable_assert"):
         passes.insert(0, SkipAssert())
