@@ -256,5 +256,216 @@ def test_import_does_not_load_pytest_or_torch():
     assert out.stdout.split() == ["False", "False"], out.stdout + out.stderr
 
 
+
+# ---- topi.testing references against tilecraft's topi operators, on fresh random inputs
+
+def _rand(*shape):
+    return RNG.uniform(-1.0, 1.0, size=shape).astype("float32")
+
+
+def _topi_run(make_out, *arrays):
+    """Build the operator make_out(*placeholders) on llvm and run it on `arrays`."""
+    from tilecraft import topi
+
+    ph = [te.placeholder(a.shape, name=f"in{i}", dtype=str(a.dtype)) for i, a in enumerate(arrays)]
+    out = make_out(*ph)
+    f = tvm.build(topi.generic.default_schedule([out]), [*ph, out], target="llvm")
+    dev = tvm.cpu(0)
+    res = tvm.nd.empty(tuple(int(d) for d in out.shape), out.dtype, dev)
+    f(*[tvm.nd.array(a, dev) for a in arrays], res)
+    return res.numpy()
+
+
+conv_case = tvm.testing.parameter(
+    # (N, C, H, W), (O, KH, KW), stride, padding, dilation
+    ((1, 3, 9, 9), (4, 3, 3), 1, 1, 1),
+    ((2, 4, 10, 7), (5, 3, 2), (2, 1), (1, 0, 2, 1), 1),
+    ((1, 2, 11, 11), (3, 3, 3), 2, "SAME", 2),
+    ids=["3x3", "strided-asym-pad", "same-dilated"])
+
+
+def test_conv2d_nchw_python(conv_case):
+    import tilecraft.topi.testing as ref
+    from tilecraft import topi
+
+    (n, c, h, w), (o, kh, kw), stride, pad, dil = conv_case
+    a, k = _rand(n, c, h, w), _rand(o, c, kh, kw)
+    got = _topi_run(lambda A, K: topi.nn.conv2d_nchw(A, K, stride, pad, dil), a, k)
+    k_dil = ref.dilate_python(k, (1, 1, dil, dil))
+    tvm.testing.assert_allclose(got, ref.conv2d_nchw_python(a, k_dil, stride, pad), rtol=1e-4, atol=1e-5)
+
+
+def test_conv2d_nhwc_and_group_python():
+    import tilecraft.topi.testing as ref
+    from tilecraft import topi
+
+    a, k = _rand(2, 8, 7, 3), _rand(3, 3, 3, 5)
+    got = _topi_run(lambda A, K: topi.nn.conv2d_nhwc(A, K, (1, 2), (1, 1), 1), a, k)
+    tvm.testing.assert_allclose(got, ref.conv2d_nhwc_python(a, k, (1, 2), (1, 1)), rtol=1e-4, atol=1e-5)
+    a, k = _rand(1, 6, 8, 8), _rand(4, 3, 3, 3)
+    got = _topi_run(lambda A, K: topi.nn.group_conv2d_nchw(A, K, 1, 1, 1, 2), a, k)
+    tvm.testing.assert_allclose(got, ref.conv2d_nchw_python(a, k, 1, 1, groups=2), rtol=1e-4, atol=1e-5)
+    # groups == channels is the depthwise case
+    a, k = _rand(1, 4, 6, 6), _rand(4, 1, 3, 3)
+    tvm.testing.assert_allclose(ref.conv2d_nchw_python(a, k, 1, 1, groups=4),
+                                ref.depthwise_conv2d_python_nchw(a, k, 1, 1), rtol=1e-5, atol=1e-6)
+
+
+def test_depthwise_conv2d_python():
+    import tilecraft.topi.testing as ref
+    from tilecraft import topi
+
+    a, k = _rand(2, 3, 9, 8), _rand(3, 2, 3, 3)
+    got = _topi_run(lambda A, K: topi.nn.depthwise_conv2d_nchw(A, K, (2, 1), "SAME", 1), a, k)
+    tvm.testing.assert_allclose(got, ref.depthwise_conv2d_python_nchw(a, k, (2, 1), "SAME"), rtol=1e-4, atol=1e-5)
+    nhwc = ref.depthwise_conv2d_python_nhwc(a.transpose(0, 2, 3, 1), k.transpose(2, 3, 0, 1), (2, 1), "SAME")
+    tvm.testing.assert_allclose(nhwc.transpose(0, 3, 1, 2), got, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("stride,pad,opad", [(1, 0, 0), (2, 1, 1), ((2, 3), (1, 0, 0, 2), (1, 2))])
+def test_conv2d_transpose_nchw_python(stride, pad, opad):
+    import tilecraft.topi.testing as ref
+    from tilecraft import topi
+
+    a, k = _rand(2, 3, 5, 4), _rand(3, 4, 3, 4)
+    got = _topi_run(lambda A, K: topi.nn.conv2d_transpose_nchw(A, K, stride, pad, "float32", opad), a, k)
+    tvm.testing.assert_allclose(got, ref.conv2d_transpose_nchw_python(a, k, stride, pad, opad), rtol=1e-4, atol=1e-5)
+
+
+def test_conv2d_transpose_is_the_gradient_of_conv2d():
+    """<conv(x, w), y> == <x, conv_transpose(y, w)>: checks the reference without topi."""
+    import tilecraft.topi.testing as ref
+
+    x, w = RNG.standard_normal((1, 3, 9, 9)), RNG.standard_normal((5, 3, 3, 3))
+    y = RNG.standard_normal(ref.conv2d_nchw_python(x, w, 2, 1).shape)
+    lhs = np.sum(ref.conv2d_nchw_python(x, w, 2, 1) * y)
+    rhs = np.sum(x * ref.conv2d_transpose_nchw_python(y, w, 2, 1, 0))
+    assert abs(lhs - rhs) < 1e-9 * max(1.0, abs(lhs))
+
+
+def test_dilate_python():
+    import tilecraft.topi.testing as ref
+
+    a = _rand(2, 3, 4)
+    d = ref.dilate_python(a, (1, 2, 3), dilation_value=-5.0)
+    assert d.shape == (2, 5, 10)
+    np.testing.assert_array_equal(d[:, ::2, ::3], a)
+    assert np.count_nonzero(d == -5.0) == d.size - a.size
+
+
+@pytest.mark.parametrize("trans_x,trans_y,bx", [(False, True, 3), (True, False, 3), (False, False, 1)])
+def test_dense_and_batch_matmul(trans_x, trans_y, bx):
+    import tilecraft.topi.testing as ref
+    from tilecraft import topi
+
+    x, w, b = _rand(4, 6), _rand(5, 6), _rand(5)
+    got = _topi_run(lambda X, W, B: topi.nn.dense(X, W, B), x, w, b)
+    tvm.testing.assert_allclose(got, ref.dense(x, w, b, use_bias=True), rtol=1e-5, atol=1e-6)
+    assert (ref.dense(x, w, b, use_bias=True, use_relu=True) >= 0).all()
+    xa = _rand(bx, 6, 4) if trans_x else _rand(bx, 4, 6)
+    ya = _rand(3, 5, 6) if trans_y else _rand(3, 6, 5)
+    got = _topi_run(lambda X, Y: topi.nn.batch_matmul(X, Y, transpose_a=trans_x, transpose_b=trans_y), xa, ya)
+    want = ref.batch_matmul(xa, ya, trans_x=trans_x, trans_y=trans_y)
+    assert want.shape == (3, 4, 5)
+    tvm.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("axis", [1, -1])
+def test_softmax_python(axis):
+    import tilecraft.topi.testing as ref
+    from tilecraft import topi
+
+    a = _rand(3, 7, 5) * 4
+    tvm.testing.assert_allclose(_topi_run(lambda A: topi.nn.softmax(A, axis), a), ref.softmax_python(a, axis),
+                                rtol=1e-5, atol=1e-6)
+    tvm.testing.assert_allclose(_topi_run(lambda A: topi.nn.log_softmax(A, axis), a),
+                                ref.log_softmax_python(a, axis), rtol=1e-5, atol=1e-5)
+    tvm.testing.assert_allclose(np.exp(ref.log_softmax_python(a, axis)).sum(axis=axis), np.ones((3, 5)) if axis == 1
+                                else np.ones((3, 7)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("pool_type,kernel,stride,pad,ceil,include", [
+    ("max", (3, 3), (2, 2), (1, 1, 1, 1), False, True),
+    ("avg", (3, 2), (1, 2), (1, 0, 1, 1), False, True),
+    ("avg", (3, 3), (2, 2), (1, 1, 1, 1), False, False),
+    ("max", (2, 2), (2, 2), (0, 0, 0, 0), True, True),
+])
+def test_pool_python(pool_type, kernel, stride, pad, ceil, include):
+    import tilecraft.topi.testing as ref
+    from tilecraft import topi
+
+    a = _rand(2, 3, 9, 10)
+    got = _topi_run(lambda A: topi.nn.pool2d(A, kernel, stride, (1, 1), pad, pool_type, ceil,
+                                             count_include_pad=include), a)
+    want = ref.poolnd_python(a, kernel, stride, (1, 1), pad[:2], pad[2:], pool_type, include, ceil, "float32", "NCHW")
+    tvm.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    nhwc = ref.pool2d_python(a.transpose(0, 2, 3, 1), kernel, stride, pad, pool_type, ceil, include, layout="NHWC")
+    tvm.testing.assert_allclose(nhwc.transpose(0, 3, 1, 2), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("pool_type", ["avg", "max"])
+def test_adaptive_pool(pool_type):
+    import tilecraft.topi.testing as ref
+    from tilecraft import topi
+
+    a = _rand(1, 4, 10, 7)
+    got = _topi_run(lambda A: topi.nn.adaptive_pool(A, (3, 4), pool_type), a)
+    tvm.testing.assert_allclose(got, ref.adaptive_pool(a, (3, 4), pool_type, "NCHW"), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("method,mode", [("nearest_neighbor", "asymmetric"), ("linear", "half_pixel"),
+                                         ("linear", "align_corners")])
+def test_resize2d_and_upsampling_python(method, mode):
+    import tilecraft.topi.testing as ref
+    from tilecraft import topi
+
+    a = _rand(1, 2, 5, 6)
+    got = _topi_run(lambda A: topi.image.resize2d(A, None, (10, 12), "NCHW", method, mode), a)
+    tvm.testing.assert_allclose(got, ref.resize2d_python(a, (2, 2), "NCHW", method, mode), rtol=1e-5, atol=1e-6)
+    if method == "nearest_neighbor":
+        tvm.testing.assert_allclose(got, ref.upsampling_python(a, (2, 2)))
+
+
+def test_norm_references():
+    import tilecraft.topi.testing as ref
+    from tilecraft import topi
+
+    x, g, b = _rand(2, 6, 4, 3), _rand(6), _rand(6)
+    mean, var = _rand(6), RNG.uniform(0.5, 2.0, 6).astype("float32")
+    got = _topi_run(lambda X, G, B, M, V: topi.nn.batch_norm(X, G, B, M, V, axis=1, epsilon=1e-3),
+                    x, g, b, mean, var)
+    tvm.testing.assert_allclose(got, ref.batch_norm(x, g, b, mean, var, 1, 1e-3)[0], rtol=1e-5, atol=1e-5)
+    g3, b3 = _rand(4, 3), _rand(4, 3)
+    got = _topi_run(lambda X, G, B: topi.nn.layer_norm(X, G, B, axis=(2, 3)), x, g3, b3)
+    tvm.testing.assert_allclose(got, ref.layer_norm_python(x, g3, b3, (2, 3)), rtol=1e-4, atol=1e-5)
+    got = _topi_run(lambda X, G, B: topi.nn.group_norm(X, G, B, 3, 1, (2, 3)), x, g, b)
+    tvm.testing.assert_allclose(got, ref.group_norm_python(x, g, b, 3, 1, (2, 3)), rtol=1e-4, atol=1e-5)
+
+
+
+def test_small_references_against_direct_formulas():
+    import tilecraft.topi.testing as ref
+
+    idx = RNG.integers(0, 4, size=(3, 2))
+    oh = ref.one_hot(idx, 1.0, 0.0, 4, -1, "float32")
+    np.testing.assert_array_equal(oh, np.eye(4, dtype="float32")[idx])
+    np.testing.assert_array_equal(ref.one_hot(idx, 1.0, 0.0, 4, 0, "float32"), np.moveaxis(oh, -1, 0))
+    x = _rand(2, 5, 3)
+    gi = RNG.integers(0, 5, size=(2, 4, 3))
+    got = ref.gather_python(x, 1, gi)
+    assert got[1, 2, 0] == x[1, gi[1, 2, 0], 0]
+    nd = RNG.integers(0, 2, size=(2, 6))
+    np.testing.assert_array_equal(ref.gather_nd_python(x, nd), [x[i, j] for i, j in nd.T])
+    l2 = ref.l2_normalize_python(x, 1e-12, axis=(1,))
+    tvm.testing.assert_allclose(np.sqrt((l2 ** 2).sum(axis=1)), np.ones((2, 3)), rtol=1e-5)
+    a = _rand(1, 5, 2, 2)
+    lrn = ref.lrn_python(a, 3, 1, 2.0, 1e-2, 0.75)
+    c = 2
+    want = a[0, c] / (2.0 + 1e-2 / 3 * (a[0, c - 1:c + 2] ** 2).sum(axis=0)) ** 0.75
+    tvm.testing.assert_allclose(lrn[0, c], want, rtol=1e-5)
+    inorm = ref.instance_norm_python(a, 1.0, 0.0, (2, 3))
+    tvm.testing.assert_allclose(inorm.mean(axis=(2, 3)), np.zeros((1, 5)), atol=1e-5)
+
+
 if __name__ == "__main__":
     tvm.testing.main()

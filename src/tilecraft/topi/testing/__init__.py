@@ -1,0 +1,34 @@
+"""numpy reference implementations of operators, as classic tests import them
+(`tvm.topi.testing.conv2d_nchw_python(...)`): plain, slow-but-obvious numpy, independent of the
+tensor-expression code they check."""
+
+from .conv import (  # noqa: F401
+    conv2d_hwcn_python,
+    conv2d_nchw_python,
+    conv2d_nhwc_python,
+    conv2d_transpose_nchw_python,
+    conv2d_transpose_nhwc_python,
+    depthwise_conv2d_python_nchw,
+    depthwise_conv2d_python_nhwc,
+    dilate_python,
+)
+from .nn import (  # noqa: F401
+    adaptive_pool,
+    batch_matmul,
+    batch_norm,
+    dense,
+    gather_nd_python,
+    gather_python,
+    group_norm_python,
+    instance_norm_python,
+    l2_normalize_python,
+    layer_norm_python,
+    log_softmax_python,
+    lrn_python,
+    matmul,
+    one_hot,
+    pool2d_python,
+    poolnd_python,
+    softmax_python,
+)
+from .resize import resize2d_python, upsampling_python  # noqa: F401

@@ -1,0 +1,113 @@
+"""numpy references for convolutions (classic `topi.testing.conv2d_nchw_python` and friends).
+
+Results are float64-accurate sums cast back to the input's dtype; padding takes what topi's
+convolutions take (int, (h, w), (top, left, bottom, right), "SAME", "VALID")."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..nn.pad import get_pad_tuple
+
+
+def _pair(v) -> tuple:
+    return (int(v), int(v)) if np.isscalar(v) else tuple(int(x) for x in v)
+
+
+def _windows(a, kh, kw, stride, padding, spatial=(2, 3)):
+    """a padded then viewed as windows: (..., OH, OW, KH, KW) over the two spatial axes."""
+    sh, sw = _pair(stride)
+    top, left, bottom, right = get_pad_tuple(padding, (kh, kw))
+    widths = [(0, 0)] * a.ndim
+    widths[spatial[0]], widths[spatial[1]] = (top, bottom), (left, right)
+    padded = np.pad(a, widths)
+    win = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=spatial)
+    index = [slice(None)] * a.ndim
+    index[spatial[0]], index[spatial[1]] = slice(None, None, sh), slice(None, None, sw)
+    return win[tuple(index)]
+
+
+def conv2d_nchw_python(a_np, w_np, stride, padding, groups=1):
+    """a [N, C, H, W], w [O, C/groups, KH, KW] -> [N, O, OH, OW].  Dilate the kernel with
+    `dilate_python` first for a dilated convolution, as classic tests do."""
+    n, c, _, _ = a_np.shape
+    o, cg, kh, kw = w_np.shape
+    if c != cg * groups or o % groups:
+        raise ValueError(f"conv2d_nchw_python: {c} input channels, weight {w_np.shape}, groups={groups}")
+    win = _windows(a_np.astype("float64"), kh, kw, stride, padding)  # N, C, OH, OW, KH, KW
+    og = o // groups
+    outs = [np.einsum("nchwyx,ocyx->nohw", win[:, g * cg:(g + 1) * cg], w_np[g * og:(g + 1) * og].astype("float64"))
+            for g in range(groups)]
+    return np.concatenate(outs, axis=1).astype(a_np.dtype)
+
+
+def conv2d_nhwc_python(a_np, w_np, stride, padding, groups=1):
+    """a [N, H, W, C], w [KH, KW, C/groups, O] (HWIO) -> [N, OH, OW, O]."""
+    out = conv2d_nchw_python(a_np.transpose(0, 3, 1, 2), w_np.transpose(3, 2, 0, 1), stride, padding, groups)
+    return out.transpose(0, 2, 3, 1)
+
+
+def conv2d_hwcn_python(a_np, w_np, stride, padding):
+    """a [H, W, C, N], w [KH, KW, C, O] -> [OH, OW, O, N]."""
+    out = conv2d_nchw_python(a_np.transpose(3, 2, 0, 1), w_np.transpose(3, 2, 0, 1), stride, padding)
+    return out.transpose(2, 3, 1, 0)
+
+
+def depthwise_conv2d_python_nchw(input_np, filter_np, stride, padding):
+    """input [N, C, H, W], filter [C, M, KH, KW] -> [N, C*M, OH, OW]; output channel c*M + m."""
+    c, m, kh, kw = filter_np.shape
+    win = _windows(input_np.astype("float64"), kh, kw, stride, padding)  # N, C, OH, OW, KH, KW
+    out = np.einsum("nchwyx,cmyx->ncmhw", win, filter_np.astype("float64"))
+    n, _, _, oh, ow = out.shape
+    return out.reshape(n, c * m, oh, ow).astype(input_np.dtype)
+
+
+def depthwise_conv2d_python_nhwc(input_np, filter_np, stride, padding):
+    """input [N, H, W, C], filter [KH, KW, C, M] -> [N, OH, OW, C*M]."""
+    out = depthwise_conv2d_python_nchw(input_np.transpose(0, 3, 1, 2), filter_np.transpose(2, 3, 0, 1), stride,
+                                       padding)
+    return out.transpose(0, 2, 3, 1)
+
+
+def conv2d_transpose_nchw_python(a_np, w_np, stride, padding, output_padding=0, groups=1):
+    """a [N, I, H, W], w [I, O/groups, KH, KW] -> [N, O, OH, OW] with
+    OH = (H - 1) * stride - pad_top - pad_bottom + KH + output_padding (the gradient of conv2d)."""
+    n, ci, h, w = a_np.shape
+    wi, og, kh, kw = w_np.shape
+    sh, sw = _pair(stride)
+    oph, opw = _pair(output_padding)
+    top, left, bottom, right = get_pad_tuple(padding, (kh, kw))
+    if wi != ci or ci % groups:
+        raise ValueError(f"conv2d_transpose_nchw_python: {ci} input channels, weight {w_np.shape}, groups={groups}")
+    full = np.zeros((n, og * groups, (h - 1) * sh + kh + oph, (w - 1) * sw + kw + opw))
+    cg = ci // groups
+    a64, w64 = a_np.astype("float64"), w_np.astype("float64")
+    for g in range(groups):
+        src, ker = a64[:, g * cg:(g + 1) * cg], w64[g * cg:(g + 1) * cg]
+        for y in range(kh):
+            for x in range(kw):
+                full[:, g * og:(g + 1) * og, y:y + (h - 1) * sh + 1:sh, x:x + (w - 1) * sw + 1:sw] += np.einsum(
+                    "nihw,io->nohw", src, ker[:, :, y, x])
+    oh = (h - 1) * sh - top - bottom + kh + oph
+    ow = (w - 1) * sw - left - right + kw + opw
+    return full[:, :, top:top + oh, left:left + ow].astype(a_np.dtype)
+
+
+def conv2d_transpose_nhwc_python(a_nhwc, weight, weight_format, stride, padding, output_padding=0):
+    """a [N, H, W, I]; weight in `weight_format` ("HWOI", "HWIO", "OIHW" or "IOHW") -> [N, OH, OW, O]."""
+    to_iohw = {"HWOI": (3, 2, 0, 1), "HWIO": (2, 3, 0, 1), "OIHW": (1, 0, 2, 3), "IOHW": (0, 1, 2, 3)}
+    if weight_format not in to_iohw:
+        raise ValueError(f"weight_format {weight_format!r}: use one of {', '.join(to_iohw)}")
+    out = conv2d_transpose_nchw_python(a_nhwc.transpose(0, 3, 1, 2), weight.transpose(to_iohw[weight_format]),
+                                       stride, padding, output_padding)
+    return out.transpose(0, 2, 3, 1)
+
+
+def dilate_python(input_np, strides, dilation_value=0.0, out_dtype=None):
+    """Insert stride-1 copies of dilation_value between elements along each axis."""
+    if len(strides) != input_np.ndim:
+        raise ValueError(f"dilate_python: {input_np.ndim}-D input but {len(strides)} strides")
+    shape = [(d - 1) * s + 1 for d, s in zip(input_np.shape, strides)]
+    out = np.full(shape, dilation_value, dtype=out_dtype or input_np.dtype)
+    out[tuple(slice(None, None, s) for s in strides)] = input_np
+    return out
