@@ -52,7 +52,7 @@ def _with_embedded_metadata(art: Artifact, blob_names=()) -> Artifact:
     return Artifact(art.kind, ir, art.functions, art.target, art.entry, dict(art.extra))
 
 
-def _find_cc(cc) -> str:
+def find_cc(cc) -> str:
     for candidate in (cc, os.environ.get("CC"), "cc", "gcc", "clang"):
         if candidate and shutil.which(candidate):
             return shutil.which(candidate)
@@ -88,7 +88,7 @@ def _assemble_blobs(work: str, blobs: dict, cc) -> list:
     asm, obj = os.path.join(work, "blobs.s"), os.path.join(work, "blobs.o")
     with open(asm, "w") as f:
         f.write("\n".join(lines) + "\n.section .note.GNU-stack,\"\",@progbits\n")
-    cmd = [_find_cc(cc), "-c", asm, "-o", obj]
+    cmd = [find_cc(cc), "-c", asm, "-o", obj]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"export_library: assembling the graph and parameters failed ({' '.join(cmd)}):\n"
@@ -106,7 +106,7 @@ def _export_shared(art: Artifact, path: str, fcompile, cc, options, blobs: dict)
         if fcompile is not None:
             fcompile(out, objects, options=options)
             return
-        cmd = [_find_cc(cc), "-shared", "-o", out, *objects, *_openmp_link_args(art), "-lm", *options]
+        cmd = [find_cc(cc), "-shared", "-o", out, *objects, *_openmp_link_args(art), "-lm", *options]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"export_library: linking {path} failed ({' '.join(cmd)}):\n{proc.stderr}")
@@ -150,12 +150,32 @@ def export_library(module, path, fcompile=None, cc=None, options=(), blobs=None,
         if blobs:
             raise ValueError(f"export_library: an object file {path!r} holds code only; export the graph "
                              "and parameters to a .so or .tar")
-        with atomic_output(path) as tmp:
-            with open(tmp, "wb") as f:
-                f.write(llvm_jit.emit_object(module.artifact))
+        save_module(module, path)
     else:
         raise ValueError(f"export_library: unknown file type for {path!r}; use a name ending in .so "
                          "(shared library), .tar (IR + object + metadata) or .o (object file)")
+
+
+def save_module(module, path, fmt: str = "") -> None:
+    """`mod.save(path)`: the code alone, by suffix (or `fmt`): ".o" object code (with the module's
+    metadata embedded, so a shared library linked from it, e.g. by contrib.cc.create_shared, loads
+    with load_module), ".ll" LLVM IR, ".s" assembly."""
+    path = os.fspath(path)
+    fmt = fmt or os.path.splitext(path)[1].lstrip(".")
+    if not isinstance(module, (LLVMModule, LibraryModule, CrossModule)):
+        raise TypeError(f"save: a {module.type_key!r} module has no LLVM code; get_source() gives its text")
+    art = module.artifact
+    if fmt == "o":
+        data = llvm_jit.emit_object(_with_embedded_metadata(art))
+    elif fmt == "ll":
+        data = art.source.encode()
+    elif fmt == "s":
+        data = llvm_jit.emit_assembly(art).encode()
+    else:
+        raise ValueError(f"save: unknown format {fmt!r} for {path!r}; use .o (object), .ll (LLVM IR) or "
+                         ".s (assembly), or export_library for .so / .tar")
+    with atomic_output(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
 
 
 def load_module(path):

@@ -114,6 +114,12 @@ class Module(ABC):
 
         export_library(self, path, fcompile=fcompile, **kwargs)
 
+    def save(self, path, fmt: str = "") -> None:
+        """Write the code alone: ".o" (object; link it with contrib.cc.create_shared), ".ll" or ".s"."""
+        from .export import save_module
+
+        save_module(self, path, fmt)
+
     def __repr__(self) -> str:
         return f"Module({self.type_key}, functions=[{', '.join(self._infos)}])"
 
