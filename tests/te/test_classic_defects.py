@@ -189,3 +189,57 @@ def test_cache_write_of_a_loop_dependent_reduction():
             acc = max(acc + x[r], np.float32(i))
         ref[i] = acc
     np.testing.assert_allclose(y.numpy(), ref, rtol=1e-5)
+
+
+def test_cache_write_after_a_split_relayouts_the_cache_as_in_classic_tvm():
+    import pytest
+
+    n, m = te.var("n"), te.var("m")
+    A = te.placeholder((n, m), name="A")
+    B = te.placeholder((n, m), name="B")
+    k = te.reduce_axis((0, m), "k")
+    C = te.compute((n,), lambda i: te.sum(A[i, k] * B[i, k], axis=k), name="C")
+    s = te.create_schedule(C.op)
+    xo, xi = s[C].split(C.op.axis[0], factor=4)  # classic test_schedule_cache_relayout3
+    CC = s.cache_write(C, "global")
+    assert [iv.var.name for iv in CC.op.axis] == ["i_outer_c", "i_inner_c"] and CC.op.reduce_axis[0] is k
+    with pytest.raises(tvm.TVMError, match="no longer an axis|cache_write"):
+        s[C].vectorize(xi)  # the stage got fresh loops
+    s[CC].split(k, factor=3)
+    f = tvm.build(s, [A, B, C, n, m], "llvm")
+    rng = np.random.default_rng(7)
+    for rows, cols in ((10, 7), (8, 9)):  # 10 rows: a padded, guarded cache
+        a, b = (rng.standard_normal((rows, cols)).astype("float32") for _ in range(2))
+        c = tvm.nd.array(np.zeros(rows, "float32"))
+        f(tvm.nd.array(a), tvm.nd.array(b), c, rows, cols)
+        np.testing.assert_allclose(c.numpy(), (a * b).sum(axis=1), rtol=1e-5, atol=1e-5)
+
+    s = te.create_schedule(C.op)
+    ko, ki = s[C].split(k, factor=4)
+    with pytest.raises(tvm.TVMError, match="cannot cache_write after splitting or fusing a reduction axis"):
+        s.cache_write(C, "global")  # classic refuses too ("relayout with data parallel dimensions" only)
+
+
+def test_cache_write_of_all_outputs_of_a_multi_output_stage():
+    import pytest
+
+    shape = (10, 64)
+    A, B = te.placeholder(shape, name="A"), te.placeholder(shape, name="B")
+    C = te.compute(shape, lambda *i: A(*i) + B(*i), name="C")
+    F, E = te.compute(shape, lambda *i: (C(*i), C(*i) * B(*i)), name="F")
+    s = te.create_schedule([F.op, E.op])
+    with pytest.raises(tvm.TVMError, match=r"pass the list of its outputs"):
+        s.cache_write(F, "local")
+    CL = s.cache_write(C, "local")
+    s[F].split(F.op.axis[1], factor=5)
+    FL, EL = s.cache_write([F, E], "local")  # classic test_schedule_compute_inline
+    assert FL.op is EL.op and (FL.value_index, EL.value_index) == (0, 1)
+    s[C].compute_inline()
+    s[CL].compute_at(s[FL], FL.op.axis[0])
+    f = tvm.build(s, [A, B, F, E], "llvm")
+    rng = np.random.default_rng(8)
+    a, b = (rng.standard_normal(shape).astype("float32") for _ in range(2))
+    fo, eo = (tvm.nd.array(np.zeros(shape, "float32")) for _ in range(2))
+    f(tvm.nd.array(a), tvm.nd.array(b), fo, eo)
+    np.testing.assert_allclose(fo.numpy(), a + b, rtol=1e-6)
+    np.testing.assert_allclose(eo.numpy(), (a + b) * b, rtol=1e-6)

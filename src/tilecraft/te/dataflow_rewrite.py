@@ -75,19 +75,24 @@ def cache_read(sch, tensor: Tensor, scope: str, readers) -> Tensor:
     return op.output(0)
 
 
-def cache_write(sch, tensor: Tensor, scope: str) -> Tensor:
+def cache_write(sch, tensor, scope: str):
     """As classic TVM: the cache stage gets the stage's loop nest as its layout (one axis per
     data-parallel leaf, in leaf order, so an earlier split or reorder shapes the cache), keeps the
     reduction axes (the user's handles stay valid), and the stage becomes a copy out of the cache
-    over its original axes, with a fresh loop nest."""
-    st = sch[tensor]
+    over its original axes, with a fresh loop nest.  An operation with several outputs is cached
+    whole: pass all its outputs as a list, get the list of caches."""
+    tensors = list(tensor) if isinstance(tensor, (list, tuple)) else [tensor]
+    st = sch[tensors[0]]
     st._check_compute("cache_write")
     if st.attach_type == "inline":
         raise st._err("cannot cache_write an inlined stage")
     old = st.op
-    if old.num_outputs != 1:
-        raise st._err("cache_write of an operation with several outputs is not supported; "
-                      "cache each output separately")
+    if any(sch[t] is not st for t in tensors):
+        raise st._err("cache_write of a list: all tensors must be outputs of one operation")
+    if len(tensors) != old.num_outputs:
+        names = ", ".join(t.name for t in old._outputs)
+        raise st._err(f"cache_write of an operation with {old.num_outputs} outputs caches them all at once: "
+                      f"pass the list of its outputs, s.cache_write([{names}], {scope!r})")
     _check_cache_write(sch, st)
     ana = Analyzer()
     ext = leaf_extents(st, {iv: iv.dom.extent for iv in old.axis + old.reduce_axis}, ana)
@@ -104,18 +109,20 @@ def cache_write(sch, tensor: Tensor, scope: str) -> Tensor:
     cache_op = ComputeOp(f"{old.name}_{scope.replace('.', '_')}", old.tag, old.attrs, axis, reduce_axis, body)
     sch._insert_before(st, _add_stage(sch, cache_op, scope))
     index = leaf_indices(st, ext)
+    cache_index = tuple(index[iv] for iv in leaves)
     copy = ComputeOp(old.name, old.tag, old.attrs, old.axis, (),
-                     (cache_op.output(0)[tuple(index[iv] for iv in leaves)],))
+                     tuple(cache_op.output(i)[cache_index] for i in range(old.num_outputs)))
     _replace_op(sch, st, copy)
     made = [iv for iv in st.all_iter_vars if iv not in old.axis and not _is_reduce(iv)]
     for iv in made:
-        st.dropped[iv] = (f"cache_write({tensor.name}) made {st.op.name}'s loops the layout of {cache_op.name} "
+        st.dropped[iv] = (f"cache_write({old.name}) made {st.op.name}'s loops the layout of {cache_op.name} "
                           f"(axes {', '.join(a.var.name for a in axis)}) and reset {st.op.name} to its original "
                           f"axes {', '.join(a.var.name for a in old.axis)}; split s[{st.op.name}].op.axis again")
     st.all_iter_vars = list(copy.axis)
     st.leaf_iter_vars = list(copy.axis)
     st.relations = []
-    return cache_op.output(0)
+    caches = [cache_op.output(t.value_index) for t in tensors]
+    return caches if isinstance(tensor, (list, tuple)) else caches[0]
 
 
 def _check_cache_write(sch, st: Stage) -> None:
