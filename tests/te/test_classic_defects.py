@@ -243,3 +243,39 @@ def test_cache_write_of_all_outputs_of_a_multi_output_stage():
     f(tvm.nd.array(a), tvm.nd.array(b), fo, eo)
     np.testing.assert_allclose(fo.numpy(), a + b, rtol=1e-6)
     np.testing.assert_allclose(eo.numpy(), (a + b) * b, rtol=1e-6)
+
+
+def test_fuse_of_no_axes_makes_an_outermost_loop_of_extent_one():
+    from tilecraft.te.schedule import Singleton
+
+    A = te.placeholder((), name="A")
+    T = te.compute((), lambda: A() + 1.0, name="T")  # classic test_singleton
+    s = te.create_schedule(T.op)
+    fused = s[T].fuse()
+    assert any(isinstance(r, Singleton) for r in s[T].relations)
+    assert tuple(s[T].leaf_iter_vars) == (fused,)
+    assert tvm.te.infer_bound(s)[fused].extent.value == 1
+    f = tvm.build(s, [A, T], "llvm")
+    a = np.asarray(np.random.default_rng(9).standard_normal(), "float32")
+    t = tvm.nd.array(np.zeros((), "float32"))
+    f(tvm.nd.array(a), t)
+    np.testing.assert_allclose(t.numpy(), a + 1, rtol=1e-6)
+
+    n = 12
+    X = te.placeholder((n, n), name="X")
+    k = te.reduce_axis((0, n), name="k")
+    Y = te.compute((n,), lambda i: X[i, i] * 2.0, name="Y")
+    Z = te.compute((n,), lambda i: te.sum(Y[k] * X[i, k], axis=k), name="Z")
+    s = te.create_schedule(Z.op)
+    outer = s[Z].fuse()  # a loop to attach a producer to, around the whole nest
+    assert s[Z].leaf_iter_vars[0] is outer
+    s[Y].compute_at(s[Z], outer)
+    s[Z].parallel(Z.op.axis[0])
+    replayed = te.create_schedule(Z.op)
+    s.trace().apply(replayed)  # recorded and replayable like any primitive
+    x = np.random.default_rng(10).standard_normal((n, n)).astype("float32")
+    for sch in (s, replayed, s.copy()):
+        f = tvm.build(sch, [X, Z], "llvm")
+        z = tvm.nd.array(np.zeros(n, "float32"))
+        f(tvm.nd.array(x), z)
+        np.testing.assert_allclose(z.numpy(), x @ (2.0 * np.diag(x)), rtol=1e-4, atol=1e-4)

@@ -4,6 +4,7 @@ scope that placement implies.  Bound inference and loop-nest building both ask t
 from __future__ import annotations
 
 from .schedule import Split, Stage
+from .stage import _inputs_of
 
 
 def attach_leaf(st: Stage):
@@ -11,8 +12,7 @@ def attach_leaf(st: Stage):
     afterwards, that is the innermost loop made from it (still inside the original loop)."""
     iv, parent = st.attach_ivar, st.attach_stage
     while iv not in parent.leaf_iter_vars:
-        rel = next(r for r in parent.relations
-                   if (r.parent is iv if isinstance(r, Split) else iv in (r.outer, r.inner)))
+        rel = next(r for r in parent.relations if iv in _inputs_of(r))
         iv = rel.inner if isinstance(rel, Split) else rel.fused
     return iv
 

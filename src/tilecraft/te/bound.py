@@ -6,9 +6,9 @@ offset from its region's start, plus the guards needed where a split does not di
 
 from __future__ import annotations
 
-from ..ir.expr import IntImm, PrimExpr, floordiv, floormod
+from ..ir.expr import IntImm, PrimExpr, const, floordiv, floormod
 from ..ir.op import ceildiv
-from .stage import Fuse, Split, Stage
+from .stage import Fuse, Singleton, Split, Stage
 
 
 def _simplify(e, analyzer):
@@ -27,6 +27,8 @@ def leaf_extents(stage: Stage, root_ext: dict, analyzer=None) -> dict:
             else:
                 ext[r.outer] = r.nparts
                 ext[r.inner] = _simplify(ceildiv(pe, r.nparts), analyzer)
+        elif isinstance(r, Singleton):
+            ext[r.iter_var] = const(1, r.iter_var.var.dtype)
         else:
             ext[r.fused] = _simplify(ext[r.outer] * ext[r.inner], analyzer)
     return ext
@@ -83,6 +85,8 @@ def leaf_indices(stage: Stage, ext: dict) -> dict:
             p = value[r.parent]
             value[r.outer] = floordiv(p, ext[r.inner])
             value[r.inner] = floormod(p, ext[r.inner])
+        elif isinstance(r, Singleton):
+            value[r.iter_var] = const(0, r.iter_var.var.dtype)
         else:
             value[r.fused] = value[r.outer] * ext[r.inner] + value[r.inner]
     return value

@@ -9,7 +9,7 @@ and can be copied (`s.copy()`), so a search can branch from a state without rebu
 from __future__ import annotations
 
 from . import dataflow_rewrite
-from .stage import Fuse, IterAttr, ScheduleError, Split, Stage  # noqa: F401  (te.schedule.Stage, ...)
+from .stage import Fuse, IterAttr, ScheduleError, Singleton, Split, Stage  # noqa: F401  (te.schedule.Stage, ...)
 from .tensor import Operation, PlaceholderOp, Tensor
 from .trace import Trace, primitive
 

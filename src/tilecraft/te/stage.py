@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..error import TVMError
-from ..ir.expr import IntImm, IterType, IterVar, PrimExpr, Var, convert
+from ..ir.expr import IntImm, IterType, IterVar, PrimExpr, Range, Var, const, convert
 from .tensor import Operation, PlaceholderOp
 from .trace import primitive
 
@@ -39,6 +39,13 @@ class Fuse:
     outer: IterVar
     inner: IterVar
     fused: IterVar
+
+
+@dataclass(frozen=True, eq=False)
+class Singleton:
+    """A loop of extent 1 made from nothing: what `fuse()` of no axes returns (classic TVM)."""
+
+    iter_var: IterVar
 
 
 @dataclass
@@ -174,8 +181,13 @@ class Stage:
         """Fuse adjacent axes (outer first) into one."""
         if len(args) == 1 and isinstance(args[0], (list, tuple)):
             args = tuple(args[0])
-        if not args:
-            raise self._err("fuse needs at least one axis")
+        if not args:  # classic TVM: a new outermost loop of extent 1
+            self._check_compute("fuse")
+            iv = IterVar(Range(const(0), const(1)), Var("singleton", "int32"))
+            self.relations.append(Singleton(iv))
+            self.all_iter_vars.append(iv)
+            self.leaf_iter_vars.insert(0, iv)
+            return iv
         ivs = [self._check_leaf(a, "fuse") for a in args]
         fused = ivs[0]
         for inner in ivs[1:]:
@@ -339,10 +351,14 @@ class Stage:
 
 
 def _inputs_of(r) -> tuple:
+    if isinstance(r, Singleton):
+        return ()
     return (r.parent,) if isinstance(r, Split) else (r.outer, r.inner)
 
 
 def _outputs_of(r) -> tuple:
+    if isinstance(r, Singleton):
+        return (r.iter_var,)
     return (r.outer, r.inner) if isinstance(r, Split) else (r.fused,)
 
 
