@@ -279,3 +279,40 @@ def test_fuse_of_no_axes_makes_an_outermost_loop_of_extent_one():
         z = tvm.nd.array(np.zeros(n, "float32"))
         f(tvm.nd.array(x), z)
         np.testing.assert_allclose(z.numpy(), x @ (2.0 * np.diag(x)), rtol=1e-4, atol=1e-4)
+
+
+def test_set_store_predicate_stores_only_where_it_holds():
+    n = 10
+    A = te.placeholder((n,), name="A")
+    B = te.compute((n,), lambda i: A[i] * 2.0, name="B")
+    s = te.create_schedule(B.op)
+    xo, xi = s[B].split(B.op.axis[0], factor=4)
+    s[B].set_store_predicate(tvm.tir.all(B.op.axis[0] % 3 != 0, xi < 3))  # a root axis and a loop
+    replayed = te.create_schedule(B.op)
+    s.trace().apply(replayed)
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal(n).astype("float32")
+    before = rng.standard_normal(n).astype("float32")
+    i = np.arange(n)
+    keep = (i % 3 != 0) & (i % 4 < 3)
+    for sch in (s, replayed):
+        b = tvm.nd.array(before)
+        tvm.build(sch, [A, B], "llvm")(tvm.nd.array(a), b)
+        np.testing.assert_allclose(b.numpy(), np.where(keep, a * 2, before), rtol=1e-6)
+
+
+def test_set_store_predicate_on_a_reduction_and_on_a_vthread():
+    n = 8
+    A = te.placeholder((n, n), name="A")
+    k = te.reduce_axis((0, n), name="k")
+    B = te.compute((n,), lambda i: te.sum(A[i, k], axis=k), name="B")
+    s = te.create_schedule(B.op)
+    vx = te.thread_axis("vthread", name="vx")
+    xo, xi = s[B].split(B.op.axis[0], nparts=2)
+    s[B].bind(xo, vx)
+    s[B].set_store_predicate(vx.var.equal(1))  # a bound thread axis stands for its loop
+    a = np.random.default_rng(12).standard_normal((n, n)).astype("float32")
+    before = np.full(n, 5.0, "float32")
+    b = tvm.nd.array(before)
+    tvm.build(s, [A, B], "llvm")(tvm.nd.array(a), b)
+    np.testing.assert_allclose(b.numpy(), np.where(np.arange(n) >= 4, a.sum(axis=1), before), rtol=1e-5)

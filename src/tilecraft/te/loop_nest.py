@@ -71,6 +71,9 @@ class LoopNests:
             guard_at.setdefault(_depth(g, inner), []).append(g)
         idx = self._index(st)
         body = seq(*[BufferStore(buffers[i], identity_of(x), idx) for i, x in enumerate(st.op.body)])
+        pred = self._store_predicate(st)
+        if pred is not None and not set(free_vars(pred)) & reduce_vars:  # else: only the update (classic)
+            body = IfThenElse(pred, body)
         for k in reversed(range(len(inner))):
             body = self._for(st, inner[k], _guard(guard_at.get(k, []), body))
         return _guard(guard_at.get(-1, []), body)
@@ -84,8 +87,10 @@ class LoopNests:
         conv = _ToBuffers(self, self.bounds[st].values)
         body = self.bodies.body(st)
         idx = self._index(st)
+        pred = self._store_predicate(st)
         if not st.op.reduce_axis:
-            return seq(*[BufferStore(buffers[i], conv.visit(x), idx) for i, x in enumerate(body)])
+            stores = seq(*[BufferStore(buffers[i], conv.visit(x), idx) for i, x in enumerate(body)])
+            return stores if pred is None else IfThenElse(pred, stores)
         red: Reduce = body[0]
         comb = red.combiner
         olds = [BufferLoad(buffers[i], idx, x.dtype) for i, x in enumerate(body)]
@@ -103,7 +108,20 @@ class LoopNests:
         cond = conv.visit(red.condition)
         if not (isinstance(cond, IntImm) and cond.value):
             update = IfThenElse(cond, update)
-        return update
+        return update if pred is None else IfThenElse(pred, update)
+
+    def _store_predicate(self, st: Stage):
+        """The stage's store predicate over its loops: root axes by their values, a thread axis by
+        the loop bound to it (in this stage or a stage it is computed in)."""
+        if st.store_predicate is None:
+            return None
+        threads, p = {}, st
+        while p is not None:
+            for iv, a in p.iter_var_attrs.items():
+                if a.thread_iv is not None:
+                    threads.setdefault(a.thread_iv.var, iv.var)
+            p = p.attach_stage
+        return _ToBuffers(self, self.bounds[st].values).visit(substitute(st.store_predicate, threads))
 
 
 class _ToBuffers(Mutator):

@@ -81,6 +81,7 @@ class Stage:
         self.storage_aligns: dict = {}  # root axis index -> (factor, offset)
         self.is_output = False
         self.dropped: dict = {}  # iter var -> why it is no longer an axis (cache_write reset the nest)
+        self.store_predicate: PrimExpr | None = None  # stores happen only where it holds
 
     def _copy(self, schedule: Schedule) -> Stage:
         """This stage in `schedule` (a copy of ours; the caller maps `attach_stage` once every
@@ -344,6 +345,18 @@ class Stage:
         if factor <= 0 or not 0 <= offset < factor:
             raise self._err(f"storage_align needs factor > 0 and 0 <= offset < factor, got {factor}, {offset}")
         self.storage_aligns[axes.index(axis)] = (int(factor), int(offset))
+
+    @primitive
+    def set_store_predicate(self, predicate):
+        """Store this stage's values only where `predicate` holds (over its axes, loops or bound
+        threads; e.g. one thread of several writes the result).  Elsewhere the output keeps what
+        it held."""
+        self._check_compute("set_store_predicate")
+        pred = convert(predicate)
+        if pred.dtype != "bool":
+            raise TypeError(f"stage {self.op.name}: set_store_predicate needs a condition (bool), got {pred} "
+                            f"of dtype {pred.dtype}")
+        self.store_predicate = pred
 
     @primitive
     def set_scope(self, scope: str):

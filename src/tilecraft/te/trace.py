@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from ..ir.expr import IntImm, IterType, IterVar, PrimExpr
+from ..ir.functor import substitute
 from .tensor import Operation, Tensor
 
 
@@ -265,6 +266,8 @@ class _Replay:
             return v if op is None else op.output(v.value_index)
         if isinstance(v, (list, tuple)):
             return type(v)(self.value(x) for x in v)
+        if isinstance(v, PrimExpr):  # e.g. a store predicate over the recorded loops
+            return substitute(v, {o.var: n.var for o, n in self.map.items() if isinstance(o, IterVar)})
         return v
 
     def match(self, old, new) -> None:
