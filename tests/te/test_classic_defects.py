@@ -1,6 +1,7 @@
 """Defects found running classic TVM code unchanged (issue 12), each with its regression test."""
 
 import numpy as np
+import pytest
 
 import tilecraft as tvm
 from tilecraft import te
@@ -25,8 +26,6 @@ def test_inlined_tensor_in_the_argument_list_is_an_untouched_parameter():
 
 
 def test_schedule_errors_are_tvm_errors_and_runtime_errors():
-    import pytest
-
     from tilecraft.te import ScheduleError
 
     A = te.placeholder((16,), name="A")
@@ -89,8 +88,6 @@ def test_rfactor_keeps_untouched_reduce_axes_as_in_classic_tvm():
 
 
 def test_two_vthreads_on_one_stage_run_as_serial_loops_on_the_cpu():
-    import pytest
-
     n = 64
     A = te.placeholder((n, n), name="A")
     B = te.placeholder((n, n), name="B")
@@ -120,8 +117,6 @@ def test_two_vthreads_on_one_stage_run_as_serial_loops_on_the_cpu():
 
 
 def test_a_thread_index_is_still_bound_to_one_loop_only():
-    import pytest
-
     A = te.placeholder((64,), name="A")
     B = te.compute((64,), lambda i: A[i] + 1.0, name="B")
     s = te.create_schedule(B.op)
@@ -192,8 +187,6 @@ def test_cache_write_of_a_loop_dependent_reduction():
 
 
 def test_cache_write_after_a_split_relayouts_the_cache_as_in_classic_tvm():
-    import pytest
-
     n, m = te.var("n"), te.var("m")
     A = te.placeholder((n, m), name="A")
     B = te.placeholder((n, m), name="B")
@@ -221,8 +214,6 @@ def test_cache_write_after_a_split_relayouts_the_cache_as_in_classic_tvm():
 
 
 def test_cache_write_of_all_outputs_of_a_multi_output_stage():
-    import pytest
-
     shape = (10, 64)
     A, B = te.placeholder(shape, name="A"), te.placeholder(shape, name="B")
     C = te.compute(shape, lambda *i: A(*i) + B(*i), name="C")
