@@ -1,7 +1,20 @@
 """Relay: the graph IR, its operators, passes, importers, and relay.build."""
 
-from . import frontend, op, transform  # noqa: F401
-from .build_module import GraphExecutorFactoryModule, bind_params_by_name, build, build_config, load_deployed, optimize  # noqa
+from . import (  # noqa: F401
+                           analysis,  # noqa: F401
+                           frontend,
+                           op,
+                           transform,
+)
+from .build_module import (  # noqa: F401
+                           GraphExecutorFactoryModule,
+                           bind_params_by_name,
+                           build,
+                           build_config,
+                           create_executor,
+                           load_deployed,
+                           optimize,
+)
 from .expr import Call, Constant, Expr, Function, Let, Tuple, TupleGetItem, Var, const, var  # noqa: F401
 from .op import image, nn  # noqa: F401
 from .op.layout import layout_transform  # noqa: F401

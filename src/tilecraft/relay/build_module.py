@@ -87,3 +87,68 @@ def build(mod, target=None, target_host=None, params=None, mod_name: str = "defa
         fused = optimize(mod, params, tgt)
         graph_json, lib, consts = compile_fused(fused["main"], tgt)
     return GraphExecutorFactoryModule(graph_json, lib, consts, mod_name, fused)
+
+
+class _Executor:
+    """What `relay.create_executor` returns: `.evaluate()` gives a Python function of the module's
+    main (or of an expression), compiled once by relay.build and run by the graph executor."""
+
+    def __init__(self, kind: str, mod, device, target, params):
+        self.kind, self.mod, self.device, self.target, self.params = kind, mod, device, target, dict(params or {})
+
+    def evaluate(self, expr=None, binds=None):
+        from ..runtime import cpu
+        from .analysis import free_vars
+
+        if isinstance(expr, Constant):
+            return expr.data
+        func = self.mod["main"] if expr is None else expr
+        if binds:
+            func = _bind(func, binds)
+        if not isinstance(func, Function):  # a closed expression: its value, now
+            if free_vars(func):
+                names = [v.name_hint for v in free_vars(func)]
+                raise ValueError(f"evaluate: the expression uses free variables {names}; bind them with "
+                                 "binds={var: value} or wrap it in a relay.Function")
+            return self._compile(Function((), func), cpu(0) if self.device is None else self.device)()
+        return self._compile(func, cpu(0) if self.device is None else self.device)
+
+    def _compile(self, func: Function, device):
+        from ..runtime.graph_executor import GraphModule
+
+        names = [p.name_hint for p in func.params]
+        params = {k: v for k, v in self.params.items() if k in names}
+        lib = build(IRModule({"main": func}), target=self.target, params=params or None)
+        module = GraphModule(lib["default"](device))
+        free = [n for n in names if n not in params]
+
+        def run(*args, **kwargs):
+            if len(args) > len(free):
+                raise TypeError(f"the function takes {len(free)} inputs ({', '.join(free)}), got {len(args)}")
+            for n, v in (*zip(free, args), *kwargs.items()):
+                module.set_input(n, v)
+            module.run()
+            outs = [module.get_output(i) for i in range(module.get_num_outputs())]
+            return outs[0] if len(outs) == 1 else tuple(outs)
+
+        return run
+
+
+def _bind(expr, binds: dict):
+    values = {id(k): Constant(np.asarray(v.numpy() if hasattr(v, "numpy") else v)) for k, v in binds.items()}
+
+    class Bind(ExprMutator):
+        def visit_var(self, v):
+            return values.get(id(v), v)
+
+    return Bind().visit(expr)
+
+
+def create_executor(kind: str = "debug", mod=None, device=None, target="llvm", params=None) -> _Executor:
+    """Classic `relay.create_executor(kind, mod, device, target).evaluate()(inputs...)`.  Every kind
+    ("debug", "graph", "vm", "aot") compiles with relay.build and runs on the graph executor."""
+    if kind not in ("debug", "graph", "vm", "aot"):
+        raise ValueError(f"create_executor: unknown kind {kind!r}; use 'debug', 'graph', 'vm' or 'aot'")
+    if isinstance(mod, Function):
+        mod = IRModule({"main": mod})
+    return _Executor(kind, mod if mod is not None else IRModule({}), device, target, params)
