@@ -69,6 +69,8 @@ def convert(value, dtype: str | None = None) -> PrimExpr:
             return const(value.item(), dtype or str(value.dtype))
     except ImportError:  # pragma: no cover
         pass
+    if hasattr(value, "asobject"):  # a te.TensorSlice (A[i][j]): its element, or why it has none
+        return convert(value.asobject(), dtype)
     raise TypeError(f"cannot use {value!r} (a {type(value).__name__}) as an expression")
 
 

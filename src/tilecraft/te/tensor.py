@@ -81,8 +81,19 @@ class TensorSlice:
     def __getitem__(self, more):
         return self.tensor[self.indices + (more if isinstance(more, tuple) else (more,))]
 
+    def asobject(self):
+        """Used as a value before every dimension is indexed: say so, as indexing A[i, j] would."""
+        t = self.tensor
+        raise IndexError(f"tensor {t.name} has {len(t.shape)} dimensions, indexed with {len(self.indices)}")
+
     def __repr__(self) -> str:
         return f"{self.tensor.name}[{', '.join(map(str, self.indices))}][...]"
+
+
+# A[i] + 1 on a 2-d A: the same IndexError as A[i] alone, not "unsupported operand"
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "radd", "rsub", "rmul", "rtruediv", "rfloordiv",
+              "rmod", "neg", "lt", "le", "gt", "ge"):
+    setattr(TensorSlice, f"__{_name}__", lambda self, *other: self.asobject())
 
 
 class Operation:
