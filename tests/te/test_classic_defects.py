@@ -307,3 +307,13 @@ def test_set_store_predicate_on_a_reduction_and_on_a_vthread():
     b = tvm.nd.array(before)
     tvm.build(s, [A, B], "llvm")(tvm.nd.array(a), b)
     np.testing.assert_allclose(b.numpy(), np.where(np.arange(n) >= 4, a.sum(axis=1), before), rtol=1e-5)
+
+
+def test_itervar_kind_constants_and_astext():
+    k = te.reduce_axis((0, 4), "k")
+    i = te.thread_axis("threadIdx.x")
+    assert k.iter_type == tvm.tir.IterVar.CommReduce and i.iter_type == tvm.tir.IterVar.ThreadIndex
+    assert te.compute((4,), lambda j: j).op.axis[0].iter_type == tvm.tir.IterVar.DataPar
+    assert (tvm.tir.IterVar.Unrolled, tvm.tir.IterVar.Vectorized, tvm.tir.IterVar.Tensorized) == (5, 6, 8)
+    x = te.var("x")
+    assert (x * 2 + 1).astext() == str(x * 2 + 1) == "x * 2 + 1"

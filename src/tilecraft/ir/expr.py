@@ -26,6 +26,10 @@ class Node:
 
     __str__ = __repr__
 
+    def astext(self, show_meta_data: bool = True) -> str:
+        """The node as text (classic `Expr.astext()`), the same as print shows."""
+        return repr(self)
+
 
 def node_fields(cls) -> tuple[str, ...]:
     """Names of a node class's fields, cached on the class (passes walk them generically)."""
@@ -401,6 +405,10 @@ class IterVar(Node):
     var: Var
     iter_type: int = IterType.DATA_PAR
     thread_tag: str = ""
+
+    # Classic kind constants (`tvm.tir.IterVar.CommReduce`); the first five are IterType's.
+    DataPar, ThreadIndex, CommReduce, Ordered, DimInfo = 0, 1, 2, 3, 4
+    Unrolled, Vectorized, Parallelized, Tensorized = 5, 6, 7, 8
 
     # Arithmetic on an IterVar acts on its variable, as in classic TVM.
     def __add__(self, o):
