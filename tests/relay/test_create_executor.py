@@ -45,3 +45,10 @@ def test_free_bound_and_all_vars():
     assert relay.analysis.free_vars(body) == [x, y, z]
     assert relay.analysis.free_vars(relay.Function([x, y, z], body)) == []
     assert relay.analysis.bound_vars(f) == [x, y] and relay.analysis.all_vars(f) == [x, y]
+
+
+def test_function_with_attr_is_a_copy():
+    x = relay.var("x", shape=(2,))
+    f = relay.Function([x], relay.exp(x))
+    g = f.with_attr("Primitive", 1).with_attr({"Compiler": "none"})
+    assert g.attrs == {"Primitive": 1, "Compiler": "none"} and f.attrs == {} and g.body is f.body

@@ -139,6 +139,11 @@ class Function(Expr):
     def as_function(self) -> Function:
         return self
 
+    def with_attr(self, key, value=None) -> Function:
+        """A copy with attribute `key` set (or several, given a dict), as classic `Function.with_attr`."""
+        more = dict(key) if isinstance(key, dict) else {key: value}
+        return Function(self.params, self.body, self.ret_type, {**self.attrs, **more}, self.ty)
+
 
 def var(name_hint: str, type_annotation=None, shape=None, dtype: str = "float32") -> Var:
     """relay.var("x", shape=(1, 3), dtype="float32") or relay.var("x", relay.TensorType(...))."""
