@@ -36,8 +36,8 @@ def conv2d_nchw_python(a_np, w_np, stride, padding, groups=1):
         raise ValueError(f"conv2d_nchw_python: {c} input channels, weight {w_np.shape}, groups={groups}")
     win = _windows(a_np.astype("float64"), kh, kw, stride, padding)  # N, C, OH, OW, KH, KW
     og = o // groups
-    outs = [np.einsum("nchwyx,ocyx->nohw", win[:, g * cg:(g + 1) * cg], w_np[g * og:(g + 1) * og].astype("float64"))
-            for g in range(groups)]
+    outs = [np.tensordot(win[:, g * cg:(g + 1) * cg], w_np[g * og:(g + 1) * og].astype("float64"),
+                         axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2) for g in range(groups)]
     return np.concatenate(outs, axis=1).astype(a_np.dtype)
 
 

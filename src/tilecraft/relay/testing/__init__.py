@@ -1,0 +1,66 @@
+"""Helpers classic relay tests import: `run_infer_type`, `run_opt_pass`, `create_workload`,
+`init.Xavier`, and the classic networks with random weights (nothing is downloaded):
+
+    mod, params = relay.testing.resnet.get_workload(batch_size=1, num_layers=18)
+
+mlp, resnet, mobilenet, vgg, squeezenet, densenet, inception_v3, dqn, dcgan and lstm each have
+`get_workload(...) -> (IRModule, {name: NDArray})` with the classic arguments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...ir.module import IRModule
+from ..expr import Function
+from . import init, layers  # noqa: F401
+from .init import create_workload  # noqa: F401
+
+
+def run_opt_pass(expr, opt_pass, import_prelude=False):
+    """Type-check `expr` in a fresh module, apply `opt_pass` (a pass or a list of passes) and return
+    the result: the function if `expr` was one, else its body."""
+    from ..transform import InferType
+
+    if import_prelude:
+        raise NotImplementedError("run_opt_pass(import_prelude=True): tilecraft has no relay Prelude (ADTs)")
+    mod = InferType()(IRModule.from_expr(expr))
+    for p in opt_pass if isinstance(opt_pass, (list, tuple)) else [opt_pass]:
+        mod = p(mod)
+    entry = mod["main"]
+    return entry if isinstance(expr, Function) else entry.body
+
+
+def run_infer_type(expr):
+    """`expr` with its types inferred (`.checked_type` works on the result)."""
+    from ..transform import InferType
+
+    return run_opt_pass(expr, InferType())
+
+
+def rand(dtype, *shape):
+    """An NDArray of uniform [0, 1) values."""
+    from ...runtime import ndarray as nd
+
+    return nd.array(np.random.rand(*shape).astype(dtype))
+
+
+def count_ops(expr) -> dict:
+    """{operator name: number of calls} in `expr`."""
+    from collections import Counter
+
+    from ..visitor import post_order
+
+    return dict(Counter(getattr(n.op, "name", str(n.op)) for n in post_order(expr) if hasattr(n, "op")))
+
+
+def __getattr__(name):
+    # The networks load on first use (`relay.testing.resnet`), so importing relay.testing stays cheap.
+    import importlib
+
+    if name in _NETWORKS:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_NETWORKS = ("mlp", "resnet", "mobilenet", "vgg", "squeezenet", "densenet", "inception_v3", "dqn", "dcgan", "lstm")
