@@ -116,6 +116,15 @@ def test_target_without_decorator(target, dev):
     _add_one(target, dev)
 
 
+@pytest.mark.parametrize("target", ["llvm", "cuda", "vulkan"])
+def test_explicit_parametrize_gets_target_marks(request, target, dev):
+    """The plugin marks plain pytest parametrizations over targets: cuda skips without a GPU,
+    vulkan always (tilecraft has no Vulkan), llvm runs and is marked `llvm`."""
+    assert target != "vulkan" and (target != "cuda" or tvm.cuda(0).exist)
+    assert target in {m.name for m in request.node.iter_markers()}
+    _add_one(target, dev)
+
+
 @tvm.testing.known_failing_targets("llvm")
 def test_known_failing_target_is_xfail(target):
     if target == "llvm":
@@ -465,6 +474,26 @@ def test_small_references_against_direct_formulas():
     tvm.testing.assert_allclose(lrn[0, c], want, rtol=1e-5)
     inorm = ref.instance_norm_python(a, 1.0, 0.0, (2, 3))
     tvm.testing.assert_allclose(inorm.mean(axis=(2, 3)), np.zeros((1, 5)), atol=1e-5)
+
+
+
+def test_dispatch_and_compare_numpy_tvm():
+    import tilecraft.topi.testing as ref
+    from tilecraft import topi
+
+    assert ref.get_injective_schedule("llvm") is topi.x86.schedule_injective
+    assert ref.get_injective_schedule("cuda") is topi.cuda.schedule_injective
+    assert ref.dispatch("llvm", {"generic": 1, "gpu": 2}) == 1
+    a = _rand(4, 9)
+    ref.compare_numpy_tvm([a], np.exp(a), "llvm", tvm.cpu(0), topi.exp, ref.get_injective_schedule("llvm"))
+    ref.compare_numpy_tvm([a], a.sum(axis=1), "llvm", tvm.cpu(0), lambda x: topi.sum(x, axis=1),
+                          ref.get_reduce_schedule("llvm"))
+    with pytest.raises(AssertionError):
+        ref.compare_numpy_tvm([a], np.exp(a) + 1e-2, "llvm", tvm.cpu(0), topi.exp, ref.get_injective_schedule("llvm"))
+    compute, schedule = ref.get_conv2d_nchw_implement("llvm")
+    x, w = _rand(1, 3, 8, 8), _rand(4, 3, 3, 3)
+    ref.compare_numpy_tvm([x, w], ref.conv2d_nchw_python(x, w, 1, 1), "llvm", tvm.cpu(0),
+                          lambda X, W: compute(X, W, 1, 1, 1, "float32"), schedule)
 
 
 if __name__ == "__main__":

@@ -35,11 +35,13 @@ def assert_allclose(actual, desired, rtol: float = 1e-7, atol: float = 1e-7) -> 
 
 def check_numerical_grads(function, input_values, grad_values, function_value=None, delta=1e-3, atol=1e-2,
                           rtol=0.1):
-    """Compare `grad_values` with central finite differences of the scalar `function`.
+    """Compare `grad_values` with finite differences of the scalar `function`.
 
     `input_values` / `grad_values` are both lists (positional arguments) or both dicts (keyword
-    arguments).  The tolerance is `atol * sqrt(n) + rtol * |numerical grad|` on the L2 distance
-    of each gradient, as in classic TVM; a mismatch names the input and the first wrong positions.
+    arguments).  Each partial derivative is estimated with a forward difference, refined to a
+    central one and then to a five-point (Richardson) estimate only where the cheaper one
+    disagrees; the check is `distance <= atol * sqrt(n) + rtol * |numerical grad|` per input, as in
+    classic TVM.  A mismatch names the input and the first wrong positions.
     """
     if not isinstance(input_values, dict):
         names = [str(i) for i in range(len(input_values))]
@@ -49,8 +51,8 @@ def check_numerical_grads(function, input_values, grad_values, function_value=No
         def function(**kw):
             return positional(*(kw[n] for n in names))
 
-    inputs = {k: np.asarray(v, dtype="float64") for k, v in input_values.items()}
-    del function_value  # central differences do not need f(x)
+    inputs = {k: np.asarray(v) for k, v in input_values.items()}
+    f0 = float(function(**inputs) if function_value is None else function_value)
 
     def f_at(name, j, step):
         moved = dict(inputs)
@@ -63,19 +65,29 @@ def check_numerical_grads(function, input_values, grad_values, function_value=No
         if grad.shape != inputs[name].shape:
             raise AssertionError(f"gradient wrt {name!r} has shape {grad.shape}, expected {inputs[name].shape}")
         numeric = np.empty_like(grad)
+        wrong = []
         for j in range(grad.size):
-            numeric.reshape(-1)[j] = (f_at(name, j, delta) - f_at(name, j, -delta)) / (2 * delta)
+            want = grad.reshape(-1)[j]
+            close = lambda n: abs(n - want) < atol + rtol * abs(n)  # noqa: B023
+            est = (f_at(name, j, delta) - f0) / delta
+            if not close(est):
+                est = (est + (f0 - f_at(name, j, -delta)) / delta) / 2
+                if not close(est):
+                    half = (f_at(name, j, delta / 2) - f_at(name, j, -delta / 2)) / delta
+                    est = (4 * half - est) / 3
+            if not close(est):
+                wrong.append(np.unravel_index(j, grad.shape))
+            numeric.reshape(-1)[j] = est
         dist = float(np.sqrt(np.sum((numeric - grad) ** 2)))
         norm = float(np.sqrt(np.sum(numeric ** 2)))
         if not (np.isfinite(dist) and np.isfinite(norm)):
             raise ValueError(f"NaN or infinity in the gradient check wrt {name!r}:\n"
                              f"analytical {grad}\nnumerical {numeric}")
         if dist > atol * np.sqrt(grad.size) + rtol * norm:
-            wrong = np.argwhere(np.abs(numeric - grad) > atol + rtol * np.abs(numeric))[:10].tolist()
             raise AssertionError(
                 f"analytical and numerical gradients wrt {name!r} differ: distance {dist:.3g} > "
-                f"{atol}*sqrt({grad.size}) + {rtol}*{norm:.3g}; first wrong positions {wrong}\n"
-                f"analytical {grad}\nnumerical {numeric}")
+                f"{atol}*sqrt({grad.size}) + {rtol}*{norm:.3g}; {len(wrong)} of {grad.size} elements differ, "
+                f"first: {[tuple(int(i) for i in w) for w in wrong[:10]]}\nanalytical {grad}\nnumerical {numeric}")
 
 
 # ----------------------------------------------------------------------------- targets
@@ -96,6 +108,10 @@ def _gpu_exists() -> bool:
     from ..runtime.device import cuda
 
     return cuda(0).exist
+
+
+def _gpu_check():
+    return True if _gpu_exists() else "no CUDA GPU here (tvm.cuda(0).exist is False)"
 
 
 def _target_runnable(target) -> tuple[bool, str]:
@@ -195,10 +211,10 @@ def _unsupported(what):
 
 
 requires_llvm = Feature("llvm", "LLVM", check=_llvm_ok, compile_check=_llvm_ok)
-requires_gpu = Feature("gpu", "GPU", check=_gpu_exists, compile_check=lambda: True)
+requires_gpu = Feature("gpu", "GPU", check=_gpu_check, compile_check=lambda: True)
 uses_gpu = requires_gpu(support_required="optional")
-requires_cuda = Feature("cuda", "CUDA", check=_gpu_exists, compile_check=lambda: True, parents=("gpu",))
-requires_nvptx = Feature("nvptx", "NVPTX", check=_gpu_exists, compile_check=lambda: True, parents=("gpu",))
+requires_cuda = Feature("cuda", "CUDA", check=_gpu_check, compile_check=lambda: True, parents=("gpu",))
+requires_nvptx = Feature("nvptx", "NVPTX", check=_gpu_check, compile_check=lambda: True, parents=("gpu",))
 requires_x86 = Feature("x86", "x86", check=lambda: _cpu_arch() in ("x86_64", "AMD64", "i686"))
 requires_multi_gpu = Feature("multi_gpu", "multiple GPUs", check=lambda: _gpu_count() > 1, parents=("gpu",))
 uses_multi_gpu = requires_multi_gpu(support_required="optional")
@@ -244,19 +260,26 @@ def skip_if_32bit(reason: str = "32-bit platform"):
 
 # ----------------------------------------------------------------------------- target parametrization
 
-def _target_marks(target, known_failing=()) -> list:
+def target_requirement_marks(target) -> list:
+    """The marks a test parametrized over `target` gets (as classic TVM's plugin gives them): the
+    target's feature marks (llvm; cuda and gpu; ...) and a skip, with the reason, where it cannot run."""
     import pytest
 
     kind = _kind(target)
-    marks = []
+    if kind == "c":
+        return []
     feature = Feature._all_features.get(kind)
-    if feature is not None:
-        marks += [getattr(pytest.mark, n) for n in (*feature.parents, feature.name)]
-    ok, why = _target_runnable(target)
-    if not ok:
-        marks.append(pytest.mark.skip(reason=why))
-    if kind in known_failing:
-        marks.append(pytest.mark.xfail(reason=f'known failing test for target "{kind}"'))
+    if feature is None:
+        return [pytest.mark.skip(reason=_target_runnable(target)[1])]
+    return feature.marks()
+
+
+def _target_marks(target, known_failing=()) -> list:
+    import pytest
+
+    marks = target_requirement_marks(target)
+    if _kind(target) in known_failing:
+        marks.append(pytest.mark.xfail(reason=f'known failing test for target "{_kind(target)}"'))
     return marks
 
 
@@ -414,10 +437,12 @@ def fixture(func=None, *, cache_return_value: bool = False):
 
 def _cached(func):
     cache: dict = {}
+    params = list(inspect.signature(func).parameters)
+    bound = 1 if params and params[0] in ("self", "cls") else 0  # a class-level fixture: not per instance
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        key = (args, tuple(sorted(kwargs.items())))
+        key = (args[bound:], tuple(sorted(kwargs.items())))
         try:
             hash(key)
         except TypeError:

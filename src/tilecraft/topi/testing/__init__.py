@@ -2,6 +2,15 @@
 (`tvm.topi.testing.conv2d_nchw_python(...)`): plain, slow-but-obvious numpy, independent of the
 tensor-expression code they check."""
 
+from .common import (  # noqa: F401
+    compare_numpy_tvm,
+    dispatch,
+    get_broadcast_schedule,
+    get_conv2d_nchw_implement,
+    get_elemwise_schedule,
+    get_injective_schedule,
+    get_reduce_schedule,
+)
 from .conv import (  # noqa: F401
     conv2d_hwcn_python,
     conv2d_nchw_python,
