@@ -146,16 +146,29 @@ class Var(PrimExpr):
     name: str
     dtype: str = "int32"
 
+    is_variable = True  # structural equality matches variables, not values
+
 
 @_frozen
 class SizeVar(Var):
     """A variable known to be >= 0 (a symbolic shape)."""
 
 
+def _classic_argument_order(imm) -> None:
+    """Classic code writes `tir.IntImm("int32", 1)` (dtype first): accept that order too."""
+    if isinstance(imm.value, str) and not isinstance(imm.dtype, str):
+        value, dtype = imm.dtype, imm.value
+        object.__setattr__(imm, "value", value)
+        object.__setattr__(imm, "dtype", dtype)
+
+
 @_frozen
 class IntImm(PrimExpr):
     value: int
     dtype: str = "int32"
+
+    def __post_init__(self):
+        _classic_argument_order(self)
 
     def __int__(self) -> int:
         return self.value
@@ -167,6 +180,9 @@ class IntImm(PrimExpr):
 class FloatImm(PrimExpr):
     value: float
     dtype: str = "float32"
+
+    def __post_init__(self):
+        _classic_argument_order(self)
 
     def __float__(self) -> float:
         return self.value
@@ -314,6 +330,8 @@ class Let(PrimExpr):
     value: PrimExpr
     body: PrimExpr
     dtype: str
+
+    binding_fields = ("var",)
 
 
 @_frozen

@@ -86,6 +86,8 @@ class Var(Expr):
     type_annotation: object = None
     ty: object = None
 
+    is_variable = True  # structural equality matches variables, not values
+
 
 @_node
 class Constant(Expr):
@@ -127,12 +129,16 @@ class Let(Expr):
     body: Expr
     ty: object = None
 
+    binding_fields = ("var",)
+
 
 @_node
 class Function(Expr):
     params: tuple
     body: Expr
     ret_type: object = None
+
+    binding_fields = ("params",)
     attrs: dict = field(default_factory=dict)
     ty: object = None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..ir.expr import CommReducer, IterVar, PrimExpr, Reduce, Var, _match, const, convert, max_, min_
+from ..ir.expr import CommReducer, IterVar, PrimExpr, Reduce, Var, _match, const, convert, max_, min_, select
 from ..ir.functor import substitute
 from ..ir.op import max_value, min_value
 
@@ -49,6 +49,9 @@ def comm_reducer(fcombine, fidentity, name: str = "reduce"):
         cond = const(True) if where is None else convert(where, "bool")
         init = init if isinstance(init, (list, tuple)) or init is None else (init,)
         inits = () if init is None else tuple(convert(i) for i in init)
+        if not axes and not inits:  # over no axes (a 0-d tensor): the element, or the identity where not `where`
+            outs = exprs if where is None else tuple(select(cond, e, i) for e, i in zip(exprs, ident))
+            return outs[0] if len(outs) == 1 else outs
         outs = tuple(Reduce(combiner, exprs, axes, cond, i, inits, exprs[i].dtype) for i in range(len(exprs)))
         return outs[0] if len(outs) == 1 else outs
 

@@ -40,6 +40,8 @@ class For(Stmt):
     thread_tag: str = ""
     annotations: tuple = ()  # ((key, value), ...) e.g. ("pragma_unroll_explicit", 1)
 
+    binding_fields = ("loop_var",)
+
     def __post_init__(self):  # tir.For(i, 0, 8, ...) from user code: bounds as int32 constants
         for name in ("min", "extent"):
             if isinstance(getattr(self, name), int):
@@ -68,6 +70,8 @@ class LetStmt(Stmt):
     var: Var
     value: PrimExpr
     body: Stmt
+
+    binding_fields = ("var",)
 
 
 @_frozen
@@ -125,6 +129,8 @@ class PrimFunc:
     body: Stmt
     name: str = "main"
     attrs: dict = field(default_factory=dict)
+
+    binding_fields = ("params",)
 
     def with_body(self, body: Stmt) -> PrimFunc:
         return PrimFunc(self.params, body, self.name, dict(self.attrs))

@@ -99,6 +99,9 @@ def _build(body, g: _Groups):
 
     class Rewriter(ExprMutator):
         def visit_call(self, c):
+            if isinstance(c.op, Function) and c.op.attrs.get("Primitive"):  # fused before: kept whole
+                args = tuple(self.visit(a) for a in c.args)
+                return c if all(x is y for x, y in zip(args, c.args)) else Call(c.op, args, c.attrs, c.ty)
             if not isinstance(c.op, Op):
                 return super().visit_call(c)
             r = root_of[id(c)]

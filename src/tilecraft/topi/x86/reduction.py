@@ -47,7 +47,7 @@ def reduces_innermost(op) -> bool:
                 found.append(n)
 
     for b in op.body:
-        for src in b.source:
+        for src in getattr(b, "source", ()):  # a reduction over no axes is its element
             post_order_visit(src, f)
     return bool(found)
 
