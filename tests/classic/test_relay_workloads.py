@@ -270,6 +270,12 @@ def test_create_workload_is_seeded():
     assert (pc["fc_weight"].numpy() == 1 / 24).all()
 
 
+def test_check_grad_says_it_is_unsupported():
+    x = relay.var("x", shape=(3,))
+    with pytest.raises(NotImplementedError, match="gradient"):
+        relay.testing.check_grad(relay.Function([x], relay.exp(x)))
+
+
 def test_unsupported_layouts_say_so():
     with pytest.raises(ValueError, match="NCHW only"):
         relay.testing.mobilenet.get_workload(1, layout="NHWC", image_shape=(32, 32, 3))

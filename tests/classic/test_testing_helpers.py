@@ -496,5 +496,28 @@ def test_dispatch_and_compare_numpy_tvm():
                           lambda X, W: compute(X, W, 1, 1, 1, "float32"), schedule)
 
 
+
+def test_more_classic_markers_and_helpers():
+    @tvm.testing.requires_cuda_compute_version(7)
+    def needs_volta():
+        pass
+
+    @tvm.testing.requires_nvcc_version(9)
+    def needs_nvcc():
+        pass
+
+    (skip, reason), = _skip_reason(needs_volta)
+    assert skip or tvm.cuda(0).exist
+    assert ("GPU" in reason) if not tvm.cuda(0).exist else "compute capability" in reason
+    (skip, reason), = _skip_reason(needs_nvcc)
+    assert "nvcc" in reason
+    assert tvm.testing.skip_if_wheel_test(needs_nvcc) is needs_nvcc
+    x = te.var("x")
+    tvm.testing.assert_prim_expr_equal(x * 2 + x, x * 3)
+    with pytest.raises(ValueError, match="not equal"):
+        tvm.testing.assert_prim_expr_equal(x * 2, x + 3)
+    assert tvm.testing.utils.parameter is tvm.testing.parameter
+
+
 if __name__ == "__main__":
     tvm.testing.main()

@@ -242,6 +242,74 @@ def _gpu_count() -> int:
     return cuda_device_count()
 
 
+def _cuda_compute_version():
+    """(major, minor) of GPU 0, or None without a GPU."""
+    import ctypes
+
+    from ..runtime.device import _cuda_driver
+
+    lib = _cuda_driver() if _gpu_exists() else None
+    if lib is None:
+        return None
+    major, minor = ctypes.c_int(0), ctypes.c_int(0)
+    lib.cuDeviceGetAttribute(ctypes.byref(major), 75, 0)  # CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR
+    lib.cuDeviceGetAttribute(ctypes.byref(minor), 76, 0)  # ..._MINOR
+    return major.value, minor.value
+
+
+def requires_cuda_compute_version(major_version, minor_version=0):
+    """Skip unless GPU 0 has at least this compute capability (also marks the test cuda / gpu)."""
+    import pytest
+
+    have = _cuda_compute_version()
+    why = ("no CUDA GPU here (tvm.cuda(0).exist is False)" if have is None else
+           f"needs compute capability >= {major_version}.{minor_version}, GPU 0 has {have[0]}.{have[1]}")
+    skip = have is None or have < (major_version, minor_version)
+
+    def wrap(func):
+        for mark in (pytest.mark.gpu, pytest.mark.cuda, pytest.mark.skipif(skip, reason=why)):
+            func = mark(func)
+        return func
+
+    return wrap
+
+
+def requires_nvcc_version(major_version, minor_version=0, release_version=0):
+    """Skip unless `nvcc --version` reports at least this version."""
+    import re
+    import shutil
+    import subprocess
+
+    import pytest
+
+    want = (major_version, minor_version, release_version)
+    nvcc = shutil.which("nvcc")
+    have = None
+    if nvcc:
+        out = subprocess.run([nvcc, "--version"], capture_output=True, text=True, check=False).stdout
+        m = re.search(r"V(\d+)\.(\d+)\.(\d+)", out)
+        have = tuple(int(g) for g in m.groups()) if m else None
+    why = "nvcc is not installed" if have is None else f"needs nvcc >= {'.'.join(map(str, want))}, found " \
+        f"{'.'.join(map(str, have))}"
+    return pytest.mark.skipif(have is None or have < want, reason=why)
+
+
+IS_IN_CI = os.environ.get("CI", "") not in ("", "0", "false")
+
+
+def skip_if_wheel_test(func):
+    """Classic TVM skips some tests against an installed wheel; tilecraft's tests run anywhere."""
+    return func
+
+
+def assert_prim_expr_equal(lhs, rhs):
+    """Raise ValueError unless the arithmetic analyzer proves lhs == rhs."""
+    from ..arith import Analyzer
+
+    if not Analyzer().can_prove_equal(lhs, rhs):
+        raise ValueError(f"{lhs} and {rhs} are not equal")
+
+
 def requires_package(*packages):
     """Skip unless every named Python package imports."""
     import importlib.util
