@@ -50,6 +50,42 @@ floor = _float_unary("floor")
 ceil = _float_unary("ceil")
 round = _float_unary("round")  # noqa: A001  (classic TVM name)
 trunc = _float_unary("trunc")
+# Computed through libm by the LLVM code generator (and the CUDA math library on GPUs).
+tan = _float_unary("tan")
+atan = _float_unary("atan")
+asin = _float_unary("asin")
+acos = _float_unary("acos")
+sinh = _float_unary("sinh")
+cosh = _float_unary("cosh")
+asinh = _float_unary("asinh")
+acosh = _float_unary("acosh")
+atanh = _float_unary("atanh")
+expm1 = _float_unary("expm1")
+erfc = _float_unary("erfc")
+
+
+def _bitwise(op: str):
+    def f(a, b) -> PrimExpr:
+        a, b = convert(a), convert(b)
+        if not (dt.is_int(a.dtype) or dt.is_uint(a.dtype)):
+            raise TypeError(f"{op} takes integers, got {a.dtype} in `{a}`")
+        return Call(a.dtype, op, (a, cast(b, a.dtype) if b.dtype != a.dtype else b))
+
+    f.__name__ = op
+    f.__doc__ = f"Integer {op} (as C)."
+    return f
+
+
+shift_left = _bitwise("shift_left")
+shift_right = _bitwise("shift_right")
+bitwise_and = _bitwise("bitwise_and")
+bitwise_or = _bitwise("bitwise_or")
+bitwise_xor = _bitwise("bitwise_xor")
+
+
+def bitwise_not(x) -> PrimExpr:
+    x = convert(x)
+    return Call(x.dtype, "bitwise_not", (x,))
 
 
 def abs(x) -> PrimExpr:  # noqa: A001

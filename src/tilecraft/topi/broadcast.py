@@ -152,6 +152,11 @@ greater = _binary(lambda a, b: _cmp_lt(b, a), "greater", "lhs > rhs (bool).")
 greater_equal = _binary(lambda a, b: _cmp_le(b, a), "greater_equal", "lhs >= rhs (bool).")
 logical_and = _binary(_logical(E.logical_and), "logical_and", "Both true (bool).")
 logical_or = _binary(_logical(E.logical_or), "logical_or", "Either true (bool).")
+left_shift = _binary(lambda a, b: te.shift_left(*_both(a, b)), "left_shift", "lhs << rhs (integers).")
+right_shift = _binary(lambda a, b: te.shift_right(*_both(a, b)), "right_shift", "lhs >> rhs (integers).")
+bitwise_and = _binary(lambda a, b: te.bitwise_and(*_both(a, b)), "bitwise_and", "lhs & rhs (integers).")
+bitwise_or = _binary(lambda a, b: te.bitwise_or(*_both(a, b)), "bitwise_or", "lhs | rhs (integers).")
+bitwise_xor = _binary(lambda a, b: te.bitwise_xor(*_both(a, b)), "bitwise_xor", "lhs ^ rhs (integers).")
 logical_xor = _binary(_logical(lambda a, b: a != b), "logical_xor", "Exactly one true (bool).")
 
 
@@ -204,4 +209,5 @@ def broadcast_to(data, shape):
 __all__ = ["add", "subtract", "multiply", "divide", "floor_divide", "mod", "floor_mod", "truncate_divide",
            "power", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater",
            "greater_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "where",
-           "broadcast_to", "broadcast_shape", "broadcast_op"]
+           "broadcast_to", "broadcast_shape", "broadcast_op", "left_shift", "right_shift", "bitwise_and",
+           "bitwise_or", "bitwise_xor"]

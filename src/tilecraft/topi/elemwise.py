@@ -53,6 +53,16 @@ ceil = _unary(te.ceil, "ceil")
 round = _unary(te.round, "round")  # noqa: A001  round half to even, as numpy
 trunc = _unary(te.trunc, "trunc")
 abs = _unary(te.abs, "abs")  # noqa: A001
+tan = _unary(te.tan, "tan")
+atan = _unary(te.atan, "atan")
+asin = _unary(te.asin, "asin")
+acos = _unary(te.acos, "acos")
+sinh = _unary(te.sinh, "sinh")
+cosh = _unary(te.cosh, "cosh")
+asinh = _unary(te.asinh, "asinh")
+acosh = _unary(te.acosh, "acosh")
+atanh = _unary(te.atanh, "atanh")
+bitwise_not = _unary(te.bitwise_not, "bitwise_not")
 
 
 def _float_call(op: str):
@@ -275,4 +285,5 @@ __all__ = ["exp", "exp2", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sig
            "fast_erf", "negative", "identity", "square", "reciprocal", "sign", "isnan", "isinf", "isfinite",
            "clip", "cast", "full", "full_like", "zeros_like", "ones_like", "elemwise_sum", "relu",
            "leaky_relu", "prelu", "elu", "selu", "gelu", "gelu_tanh", "silu", "swish", "hardsigmoid",
-           "hardswish", "relu6", "softplus", "mish"]
+           "hardswish", "relu6", "softplus", "mish", "tan", "atan", "asin", "acos", "sinh", "cosh", "asinh",
+           "acosh", "atanh", "bitwise_not"]
