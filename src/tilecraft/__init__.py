@@ -21,6 +21,6 @@ def __getattr__(name):
         return importlib.import_module(f".{name}", __name__)
     if name == "nd":
         return importlib.import_module(".runtime.ndarray", __name__)
-    if name in ("cpu", "cuda", "device", "Device"):
+    if name in ("cpu", "cuda", "device", "Device", "register_func", "get_global_func"):
         return getattr(importlib.import_module(".runtime", __name__), name)
     raise AttributeError(f"module 'tilecraft' has no attribute {name!r}")

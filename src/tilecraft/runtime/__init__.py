@@ -4,13 +4,21 @@ Everything here works on the output of code generation (an `Artifact`), never on
 deployed library needs only this package, numpy and llvmlite.
 """
 
-from . import ndarray
+from . import builtin_funcs, ndarray  # noqa: F401  (builtin_funcs registers tvm.contrib.cblas.*)
 from .device import Device, cpu, cuda, device, gpu
 from .export import export_library, load_module
 from .function import Function
 from .module import LibraryModule, LLVMModule, Module, SourceModule
 from .ndarray import NDArray
 from .openmp import load_openmp, num_threads, set_num_threads
+from .registry import (
+    PackedFuncError,
+    convert,
+    get_global_func,
+    list_global_func_names,
+    register_func,
+    remove_global_func,
+)
 from .timing import ProfileResult
 
 PackedFunc = Function  # the classic TVM name for a callable compiled function
@@ -18,5 +26,6 @@ PackedFunc = Function  # the classic TVM name for a callable compiled function
 __all__ = [
     "Device", "cpu", "cuda", "gpu", "device", "ndarray", "NDArray", "Module", "LLVMModule",
     "LibraryModule", "SourceModule", "Function", "PackedFunc", "load_module", "export_library",
-    "ProfileResult", "load_openmp", "num_threads", "set_num_threads",
+    "ProfileResult", "load_openmp", "num_threads", "set_num_threads", "register_func", "get_global_func",
+    "list_global_func_names", "remove_global_func", "convert", "PackedFuncError",
 ]

@@ -20,6 +20,7 @@ import numpy as np
 from .artifact import FuncInfo
 from .device import Device, cpu
 from .ndarray import NDArray, dlpack_to_numpy
+from .registry import take_packed_error
 
 _CTYPE = {
     "bool": ctypes.c_bool, "int8": ctypes.c_int8, "int16": ctypes.c_int16, "int32": ctypes.c_int32,
@@ -252,10 +253,16 @@ class Function:
     def __call__(self, *args):
         rc = self._cfunc(*self._prepare(args))
         if rc != 0:
+            err = take_packed_error(self.name)  # a function it called through call_packed failed
+            if err is not None:
+                raise err
             raise RuntimeError(self.failure_message(rc))
 
     def failure_message(self, rc: int) -> str:
         """Why the compiled code returned `rc`, as far as the artifact tells."""
+        err = take_packed_error(self.name)
+        if err is not None:  # callers that cannot chain exceptions (timing, graph executor)
+            return str(err)
         msg = f"{self.name} failed: the compiled function returned error code {rc}"
         if rc == -1 and self._asserts:
             msg += "; a runtime assertion failed: " + " | ".join(self._asserts)

@@ -17,6 +17,7 @@ from . import llvm_jit
 from .artifact import Artifact
 from .device import cpu, cuda, device
 from .function import Function
+from .registry import CALL_PACKED_SYMBOL, bind_packed_calls
 from .timing import time_evaluator as _time_evaluator
 
 
@@ -149,6 +150,8 @@ class LLVMModule(_LLVMSourceMixin, Module):
 
             load_openmp()
         self._engine = llvm_jit.jit(artifact)
+        if artifact.extra.get("packed_calls"):
+            bind_packed_calls(self._engine.get_global_value_address(CALL_PACKED_SYMBOL))
 
     def _make_function(self, name: str) -> Function:
         address = self._engine.get_function_address(name)
@@ -178,6 +181,12 @@ class LibraryModule(_LLVMSourceMixin, Module):
         super().__init__(artifact)
         self._lib = lib
         self.path = path
+        if artifact.extra.get("packed_calls"):
+            try:
+                slot = ctypes.addressof(ctypes.c_void_p.in_dll(lib, CALL_PACKED_SYMBOL))
+            except ValueError:
+                slot = 0
+            bind_packed_calls(slot)
 
     def _make_function(self, name: str) -> Function:
         try:
