@@ -270,6 +270,23 @@ def test_create_workload_is_seeded():
     assert (pc["fc_weight"].numpy() == 1 / 24).all()
 
 
+def test_layers_make_typed_parameters():
+    """Without in_channels the helpers infer the input's shape; the parameters get classic names."""
+    layers = relay.testing.layers
+    x = relay.var("data", shape=(2, 3, 8, 8))
+    y = layers.conv2d(x, name="c1", channels=4, kernel_size=3, padding=1)
+    y = relay.nn.relu(layers.batch_norm_infer(y, name="bn"))
+    y = layers.conv2d_transpose(y, name="up", channels=2, kernel_size=2, strides=2)
+    y = layers.dense_add_bias(relay.nn.batch_flatten(y), units=5, name="fc")
+    mod, params = relay.testing.create_workload(y.as_function())
+    assert {k: v.shape for k, v in params.items()} == {
+        "c1_weight": (4, 3, 3, 3), "bn_gamma": (4,), "bn_beta": (4,), "bn_moving_mean": (4,), "bn_moving_var": (4,),
+        "up_weight": (4, 2, 2, 2), "fc_weight": (5, 512), "fc_bias": (5,)}
+    _check_network(mod, params)
+    with pytest.raises(ValueError, match="channels and kernel_size"):
+        layers.conv2d(x, name="c2")
+
+
 def test_check_grad_says_it_is_unsupported():
     x = relay.var("x", shape=(3,))
     with pytest.raises(NotImplementedError, match="gradient"):

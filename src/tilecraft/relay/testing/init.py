@@ -82,8 +82,13 @@ class Constant(Initializer):
 
 def create_workload(net, initializer=None, seed=0):
     """(mod, params): `net` (a relay Function, or an IRModule) type-checked in a module, and a
-    value for every parameter except `data`, made by `initializer` (Xavier by default) from
-    numpy's global random state seeded with `seed`, as classic TVM does."""
+    value for every parameter except the input `data`, made by `initializer` (Xavier by default)
+    from numpy's global random state seeded with `seed`, as classic TVM does."""
+    return initialize(net, initializer, seed, inputs=("data",))
+
+
+def initialize(net, initializer=None, seed=0, inputs=("data",)):
+    """create_workload for a network whose inputs are the variables named in `inputs`."""
     from ...runtime import ndarray as nd
     from ..transform import InferType
 
@@ -93,7 +98,7 @@ def create_workload(net, initializer=None, seed=0):
     initializer = initializer or Xavier()
     params = {}
     for v in mod["main"].params:
-        if v.name_hint == "data" or v.name_hint.startswith("data_"):
+        if v.name_hint in inputs:
             continue
         ty = v.checked_type
         value = np.zeros(ty.concrete_shape, dtype=ty.dtype)

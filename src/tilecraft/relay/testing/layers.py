@@ -27,12 +27,19 @@ def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-def conv2d(data, weight=None, *, name, channels, kernel_size, in_channels=None, groups=1, data_layout="NCHW",
-           kernel_layout=None, dtype="float32", **kwargs):
+def _need(name, **given):
+    missing = [k for k, v in given.items() if v is None]
+    if missing:
+        raise ValueError(f"{name}: give {' and '.join(missing)} (or the weight) so the weight's shape is known")
+
+
+def conv2d(data, weight=None, *, name, channels=None, kernel_size=None, in_channels=None, groups=1,
+           data_layout="NCHW", kernel_layout=None, dtype="float32", **kwargs):
     """relay.nn.conv2d with a weight variable `<name>_weight` of the right shape."""
     kernel_layout = kernel_layout or conv_kernel_layout(data_layout)
-    kh, kw = _pair(kernel_size)
+    kh, kw = _pair(kernel_size) if kernel_size is not None else (None, None)
     if weight is None:
+        _need(name, channels=channels, kernel_size=kernel_size)
         if in_channels is None:
             in_channels = _shape(data)[data_layout.index("C")]
         per_group = in_channels // groups
@@ -40,19 +47,22 @@ def conv2d(data, weight=None, *, name, channels, kernel_size, in_channels=None, 
         if kernel_layout not in shapes:
             raise ValueError(f"{name}: kernel layout {kernel_layout} is not supported here; use OIHW or HWIO")
         weight = var(f"{name}_weight", shape=shapes[kernel_layout], dtype=dtype)
-    return _nn.conv2d(data, weight, channels=channels, kernel_size=(kh, kw), groups=groups,
+    kernel_size = None if kernel_size is None else (kh, kw)
+    return _nn.conv2d(data, weight, channels=channels, kernel_size=kernel_size, groups=groups,
                       data_layout=data_layout, kernel_layout=kernel_layout, **kwargs)
 
 
-def conv2d_transpose(data, weight=None, *, name, channels, kernel_size, in_channels=None, dtype="float32",
-                     **kwargs):
+def conv2d_transpose(data, weight=None, *, name, channels=None, kernel_size=None, in_channels=None,
+                     dtype="float32", **kwargs):
     """relay.nn.conv2d_transpose (NCHW data, IOHW weight `<name>_weight`)."""
-    kh, kw = _pair(kernel_size)
+    kh, kw = _pair(kernel_size) if kernel_size is not None else (None, None)
     if weight is None:
+        _need(name, channels=channels, kernel_size=kernel_size)
         if in_channels is None:
             in_channels = _shape(data)[1]
         weight = var(f"{name}_weight", shape=(in_channels, channels, kh, kw), dtype=dtype)
-    return _nn.conv2d_transpose(data, weight, channels=channels, kernel_size=(kh, kw), **kwargs)
+    kernel_size = None if kernel_size is None else (kh, kw)
+    return _nn.conv2d_transpose(data, weight, channels=channels, kernel_size=kernel_size, **kwargs)
 
 
 def batch_norm_infer(data, gamma=None, beta=None, moving_mean=None, moving_var=None, *, name, channels=None,
@@ -71,6 +81,7 @@ def batch_norm_infer(data, gamma=None, beta=None, moving_mean=None, moving_var=N
 def dense_add_bias(data, weight=None, bias=None, units=None, *, name, in_units=None, dtype="float32", **kwargs):
     """relay.nn.dense then bias_add, with `<name>_weight` [units, in] and `<name>_bias` [units]."""
     if weight is None:
+        _need(name, units=units)
         if in_units is None:
             in_units = _shape(data)[-1]
         weight = var(f"{name}_weight", shape=(units, in_units), dtype=dtype)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ... import relay
 from . import layers
-from .init import create_workload
+from .init import initialize
 
 
 def lstm_cell(inputs, states, num_hidden, name, dtype="float32"):
@@ -35,4 +35,5 @@ def get_net(iterations, num_hidden, batch_size=1, dtype="float32"):
 
 
 def get_workload(iterations, num_hidden, batch_size=1, dtype="float32"):
-    return create_workload(get_net(iterations, num_hidden, batch_size, dtype))
+    inputs = ["data"] + [f"data_{i}" for i in range(1, iterations)]
+    return initialize(get_net(iterations, num_hidden, batch_size, dtype), inputs=inputs)
