@@ -33,6 +33,15 @@ def lower(sch, args=None, name: str = "main", binds=None, simple_mode: bool = Fa
     return IRModule({name: func})
 
 
+def schedule_to_module(sch, args=None, name: str = "main", binds=None) -> IRModule:
+    """The schedule as loops, before any lowering pass (classic `driver.build_module.schedule_to_module`)."""
+    if binds:
+        raise ValueError("schedule_to_module(binds=...) is not supported; declare each argument with te.placeholder")
+    if args is None:
+        raise TypeError("schedule_to_module(schedule, args): give the list of argument tensors")
+    return IRModule({name: lower_schedule(sch, args, name)})
+
+
 def resolve_target(target=None, target_host=None):
     """The Target to compile for: `target`, else the enclosing `with Target(...)`, else the host CPU."""
     from ..target import Target
