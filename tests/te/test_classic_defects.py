@@ -317,3 +317,16 @@ def test_itervar_kind_constants_and_astext():
     assert (tvm.tir.IterVar.Unrolled, tvm.tir.IterVar.Vectorized, tvm.tir.IterVar.Tensorized) == (5, 6, 8)
     x = te.var("x")
     assert (x * 2 + 1).astext() == str(x * 2 + 1) == "x * 2 + 1"
+
+
+def test_a_0d_tensor_is_its_value_in_expressions():
+    A = te.placeholder((), name="A")
+    B = te.placeholder((4,), name="B")
+    C = te.compute((4,), lambda i: B[i] * A + 1.0, name="C")
+    f = tvm.build(te.create_schedule(C.op), [A, B, C], "llvm")
+    b = np.random.default_rng(5).standard_normal(4).astype("float32")
+    c = tvm.nd.empty((4,))
+    f(tvm.nd.array(np.array(3.0, "float32")), tvm.nd.array(b), c)
+    np.testing.assert_allclose(c.numpy(), b * 3 + 1, rtol=1e-6)
+    with pytest.raises(TypeError, match=r"tensor B of shape \(4,\) is used as a scalar"):
+        te.compute((4,), lambda i: B[i] * B)

@@ -45,6 +45,13 @@ class Tensor:
         """`A(i, j)`, the classic call syntax for `A[i, j]`."""
         return self[indices]
 
+    def asobject(self):
+        """A 0-d tensor used as a value is its element (`A + 1` for `A[()] + 1`), as in classic TVM."""
+        if self.shape:
+            raise TypeError(f"tensor {self.name} of shape {tuple(self.shape)} is used as a scalar value; "
+                            f"index it (e.g. {self.name}[i, ...]) inside te.compute, or use topi for whole tensors")
+        return self[()]
+
     @property
     def name(self) -> str:
         return self.op.name if self.op.num_outputs == 1 else f"{self.op.name}.v{self.value_index}"
