@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..ir.expr import ProducerLoad
 from ..ir.functor import Mutator, post_order_visit, substitute
+from .extern import ExternOp, check_extern_inputs
 from .schedule import Schedule, Stage
 from .tensor import PlaceholderOp
 
@@ -20,6 +21,8 @@ class InlinedBodies:
     def body(self, st: Stage) -> tuple:
         b = self._bodies.get(st)
         if b is None:
+            if isinstance(st.op, ExternOp):  # a statement over buffers: nothing to inline into
+                return ()
             b = tuple(_Inliner(self).visit(x) for x in st.op.body)
             self._bodies[st] = b
         return b
@@ -50,6 +53,9 @@ class InlinedBodies:
                 todo.append(st.attach_stage)
             for n in (self.reads(st) if not isinstance(st.op, PlaceholderOp) else []):
                 todo.append(sch.stage_map[n.producer.op])
+            if isinstance(st.op, ExternOp):
+                check_extern_inputs(sch, st)
+                todo.extend(sch.stage_map[t.op] for t in st.op.input_tensors)
         return {s for s in needed if s.attach_type != "inline"}
 
 

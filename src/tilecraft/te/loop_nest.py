@@ -8,6 +8,7 @@ from ..ir.expr import BufferLoad, IntImm, IterType, Reduce, Var, const, logical_
 from ..ir.functor import Mutator, free_vars, substitute
 from ..tir.stmt import BufferStore, For, ForKind, IfThenElse, LetStmt, seq
 from .attachment import attach_leaf
+from .extern import ExternOp, extern_body
 from .inline import InlinedBodies
 from .reduce import identity_of
 from .schedule import ScheduleError, Stage
@@ -83,6 +84,8 @@ class LoopNests:
         return tuple(values[iv.var] - off for iv, off in zip(st.op.axis, offsets))
 
     def _provide(self, st: Stage):
+        if isinstance(st.op, ExternOp):
+            return extern_body(self.sch, st, self.storage)
         buffers = self.storage[st].buffers
         conv = _ToBuffers(self, self.bounds[st].values)
         body = self.bodies.body(st)

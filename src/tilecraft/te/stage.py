@@ -317,6 +317,9 @@ class Stage:
     def compute_inline(self):
         """Substitute this stage's expression into its consumers instead of storing it."""
         self._check_compute("compute_inline")
+        if hasattr(self.op, "output_placeholders"):  # a te.extern stage
+            raise self._err("cannot compute_inline an extern op: its body is a statement over whole "
+                            "buffers, not an expression per element")
         if self.op.reduce_axis:
             raise self._err("cannot compute_inline a reduction; only element-wise/injective stages can be "
                             "inlined")

@@ -10,6 +10,7 @@ from ..ir.expr import Buffer, IntImm, Var, const
 from ..tir.stmt import Allocate
 from .attachment import storage_scope
 from .bound_inference import StageBound
+from .extern import ExternOp
 from .schedule import ScheduleError, Stage
 from .tensor import Tensor
 
@@ -31,6 +32,8 @@ def placeholder_storage(st: Stage) -> StageStorage:
 
 def stage_storage(sch, st: Stage, bound: StageBound, arg_outputs: dict | None) -> StageStorage:
     """arg_outputs: {value_index: tensor} of st's outputs passed as arguments (None if none is)."""
+    if isinstance(st.op, ExternOp):
+        return _extern_storage(sch, st, arg_outputs or {})
     if arg_outputs is not None:
         bufs = [param_buffer(arg_outputs[i]) if i in arg_outputs else
                 Buffer(Var(t.name, "handle"), t.name, tuple(t.shape), t.dtype, (), storage_scope(sch, st))
@@ -52,6 +55,15 @@ def stage_storage(sch, st: Stage, bound: StageBound, arg_outputs: dict | None) -
     bufs = [Buffer(Var(t.name, "handle"), t.name, shape, t.dtype, strides, storage_scope(sch, st))
             for t in st.op._outputs]
     return StageStorage(bufs, [mn for mn, _ in bound.region], [True] * len(bufs))
+
+
+def _extern_storage(sch, st: Stage, arg_outputs: dict) -> StageStorage:
+    """An extern stage writes its outputs whole: each is a parameter or a full-size allocation."""
+    bufs = [param_buffer(arg_outputs[i]) if i in arg_outputs else
+            Buffer(Var(t.name, "handle"), t.name, tuple(t.shape), t.dtype, (), storage_scope(sch, st))
+            for i, t in enumerate(st.op._outputs)]
+    ndim = max(len(t.shape) for t in st.op._outputs)
+    return StageStorage(bufs, [const(0)] * ndim, [i not in arg_outputs for i in range(len(bufs))])
 
 
 def allocate(storage: StageStorage, body):

@@ -100,6 +100,7 @@ from ..ir.op import (  # noqa: F401
     trunc,
 )
 from . import stmt_functor, transform  # noqa: F401
+from .packed import call_packed, call_packed_lowered  # noqa: F401
 from .stmt import (  # noqa: F401
     Allocate,
     AssertStmt,

@@ -29,6 +29,7 @@ from ...runtime.artifact import Artifact, FuncInfo
 from ...tir.stmt import IRModule, PrimFunc
 from ..target import Target
 from .llvm_func import FunctionCodegen
+from .llvm_packed import packed_buffer_vars
 from .llvm_types import I8, I32, PTR, FunctionAttributes, LoopID, value_type
 from .signature import func_info, shape_vars
 
@@ -92,6 +93,8 @@ class ModuleCodegen:
         self.num_threads = target.num_cores or 0  # 0: the OpenMP runtime's default team size
         self.uses_openmp = False
         self.asserts: list = []
+        self.packed_calls: set = set()  # names of the global functions the code calls (tvm_call_packed)
+        self.strings: dict = {}  # C string constants by text
         self._decls: dict = {}
         self._loop_ids: dict = {}
         self._names = itertools.count()
@@ -142,15 +145,18 @@ class ModuleCodegen:
         fn = ir.Function(self.module, ir.FunctionType(I32, arg_types), name)
         fn.attributes = self.function_attributes()
         cg = FunctionCodegen(self, fn, name)
+        escaping = packed_buffer_vars(f.body)  # passed to a packed function, which may keep or write them
         for p, arg in zip(list(f.params) + svars, fn.args):
             if isinstance(p, Buffer):
-                arg.add_attribute("noalias")
-                arg.add_attribute("captures(none)")
+                if p.data not in escaping:
+                    arg.add_attribute("noalias")
+                    arg.add_attribute("captures(none)")
                 if p.data in cg.vars and cg.vars[p.data] is not arg:
                     raise ValueError(f"buffers {p.name!r} and another parameter of {name!r} share one "
                                      "data pointer; pass each array once")
                 cg.vars[p.data] = arg
-                cg.noalias.add(p.data)
+                if p.data not in escaping:
+                    cg.noalias.add(p.data)
             else:
                 cg.vars[p] = cg.cast(arg, "int8", "bool") if p.dtype == "bool" else arg
                 if p in svars:
@@ -185,6 +191,8 @@ def codegen_llvm(mod, target=None, optimize: bool = True) -> Artifact:
     extra = {**machine_record(target), "needs_openmp": mcg.uses_openmp, "optimized": optimize}
     if mcg.asserts:
         extra["asserts"] = list(mcg.asserts)
+    if mcg.packed_calls:
+        extra["packed_calls"] = sorted(mcg.packed_calls)  # the runtime binds @__tilecraft_call_packed
     return Artifact("llvm", str(llmod), tuple(funcs), str(target),
                     entry=funcs[0].name if funcs else "", extra=extra)
 

@@ -11,6 +11,7 @@ methods, control flow (sequences, lets, asserts, branches) and serial loops:
     llvm_exprs.py     constants, casts, arithmetic, comparisons, Ramp / Broadcast
     llvm_memory.py    buffer loads and stores, Allocate
     llvm_calls.py     intrinsic and extern calls
+    llvm_packed.py    tvm_call_packed: calls into registered Python functions
     llvm_parallel.py  parallel loops outlined into OpenMP bodies
 """
 
@@ -24,12 +25,13 @@ from ...tir import stmt as S
 from .llvm_calls import CallsMixin
 from .llvm_exprs import ExprMixin
 from .llvm_memory import MemoryMixin
+from .llvm_packed import PackedCallMixin
 from .llvm_parallel import ParallelMixin
 from .llvm_types import I32, value_type
 from .nonneg import is_const, is_nonneg
 
 
-class FunctionCodegen(ExprMixin, MemoryMixin, ParallelMixin, CallsMixin):
+class FunctionCodegen(ExprMixin, MemoryMixin, ParallelMixin, CallsMixin, PackedCallMixin):
     """Emits one LLVM function.  `mcg` is the module-level context (declarations, target)."""
 
     def __init__(self, mcg, fn: ir.Function, name: str, in_parallel: bool = False,

@@ -8,9 +8,10 @@ builds of one function agree on its signature.
 
 from __future__ import annotations
 
-from ...ir.expr import Buffer, IntImm, Var
+from ...ir.expr import Buffer, Call, IntImm, Var
 from ...ir.functor import free_vars, post_order_visit
 from ...runtime.artifact import FuncInfo, ParamInfo
+from ...tir.packed import CALL_PACKED, packed_call_buffers
 from ...tir.stmt import BufferStore, PrimFunc
 
 
@@ -48,6 +49,13 @@ def func_info(name: str, f: PrimFunc, shape_vars: list) -> FuncInfo:
         else:
             raise ValueError(f"parameter {p!r} of function {name!r} is neither a Buffer nor a Var")
     written: set = set()
-    post_order_visit(f.body, lambda n: written.add(n.buffer.data) if isinstance(n, BufferStore) else None)
+
+    def note(n):
+        if isinstance(n, BufferStore):
+            written.add(n.buffer.data)
+        elif isinstance(n, Call) and n.op == CALL_PACKED:  # the callee may write any buffer it gets
+            written.update(packed_call_buffers(n))
+
+    post_order_visit(f.body, note)
     writes = tuple(i for i, p in enumerate(f.params) if isinstance(p, Buffer) and p.data in written)
     return FuncInfo(name, tuple(params), tuple((v.name, v.dtype) for v in shape_vars), writes)
