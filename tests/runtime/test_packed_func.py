@@ -210,3 +210,50 @@ def test_time_evaluator_reports_callee_error(registered):
     timer = mod.time_evaluator(mod.entry_name, tvm.cpu(0), number=1)
     with pytest.raises(RuntimeError, match="test.pf.fail' raised RuntimeError: nope"):
         timer(np.ones((5, 6), "float32"), np.zeros((5, 6), "float32"))
+
+
+def test_saved_object_linked_by_create_shared(tmp_path, registered):
+    """mod.save("x.o") + contrib.cc.create_shared + load_module: the library binds the callback too."""
+    from tilecraft.contrib import cc
+    from tilecraft.runtime.export import find_cc
+
+    try:
+        find_cc(None)
+    except RuntimeError:
+        pytest.skip("no C compiler")
+    registered("test.pf.scale", _scale)
+    mod = _scale_module("test.pf.scale")
+    mod.save(str(tmp_path / "scale.o"))
+    cc.create_shared(str(tmp_path / "scale.so"), [str(tmp_path / "scale.o")])
+    _check_scale(tvm.runtime.load_module(str(tmp_path / "scale.so")))
+
+
+@pytest.mark.parametrize("dt_in,dt_out,shape", [("bool", "int64", (3, 2)), ("float16", "float32", (5,)),
+                                                 ("int8", "uint8", ()), ("float64", "bool", (4,))])
+def test_buffer_dtypes_and_ranks(registered, dt_in, dt_out, shape):
+    seen = []
+
+    def cast(x, y):
+        seen.append((x.dtype, x.shape, y.dtype, y.shape))
+        np.asarray(y)[...] = np.asarray(x).astype(y.dtype)
+
+    registered("test.pf.cast", cast)
+    A = te.placeholder(shape, dtype=dt_in, name="A")
+    B = te.extern(shape, [A], lambda ins, outs: tir.call_packed("test.pf.cast", ins[0], outs[0]), dtype=dt_out,
+                  name="B")
+    f = tvm.build(te.create_schedule(B.op), [A, B])
+    a = np.asarray(np.random.default_rng().uniform(0, 3, size=shape)).astype(dt_in)
+    b = np.zeros(shape, dt_out)
+    f(a, b)
+    np.testing.assert_array_equal(b, a.astype(dt_out))
+    assert seen == [(dt_in, shape, dt_out, shape)]
+
+
+def test_buffers_passed_to_a_callee_count_as_written():
+    """The overlap check covers them: the same array as input and output of a packed call is refused."""
+    A = te.placeholder((4,), name="A")
+    B = te.extern((4,), [A], lambda ins, outs: tir.call_packed("test.pf.any", ins[0], outs[0]), name="B")
+    f = tvm.build(te.create_schedule(B.op), [A, B])
+    x = np.zeros(4, "float32")
+    with pytest.raises(ValueError, match="share memory"):
+        f(x, x)
