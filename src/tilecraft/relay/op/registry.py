@@ -38,6 +38,14 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name})"
 
+    def json_key(self) -> str:
+        """An operator is saved by name (ir.save_json) and loaded from the registry."""
+        return self.name
+
+    @staticmethod
+    def from_json_key(name: str) -> Op:
+        return get(name)
+
 
 _OPS: dict = {}
 
