@@ -126,8 +126,7 @@ def _check_network(mod, params):
 WORKLOADS = [
     ("mlp", dict(batch_size=2)),
     ("resnet", dict(batch_size=1, num_layers=18, image_shape=(3, 32, 32), num_classes=10)),
-    ("resnet", dict(batch_size=2, num_layers=8, image_shape=(3, 28, 28), num_classes=10)),
-    ("resnet", dict(batch_size=1, num_layers=8, image_shape=(28, 28, 3), num_classes=10, layout="NHWC")),
+    ("resnet", dict(batch_size=2, num_layers=8, image_shape=(28, 28, 3), num_classes=10, layout="NHWC")),
     ("mobilenet", dict(batch_size=1, image_shape=(3, 32, 32), num_classes=10)),
     ("vgg", dict(batch_size=1, image_shape=(3, 32, 32), num_classes=10, num_layers=11)),
     ("squeezenet", dict(batch_size=1, image_shape=(3, 64, 64), num_classes=10, version="1.1")),
