@@ -330,3 +330,19 @@ def test_a_0d_tensor_is_its_value_in_expressions():
     np.testing.assert_allclose(c.numpy(), b * 3 + 1, rtol=1e-6)
     with pytest.raises(TypeError, match=r"tensor B of shape \(4,\) is used as a scalar"):
         te.compute((4,), lambda i: B[i] * B)
+
+
+def test_classic_te_schedule_names():
+    A = te.placeholder((8, 8), name="A")
+    B = te.compute((8, 8), lambda i, j: A[i, j] + 1, name="B")
+    C = te.compute((8, 8), lambda i, j: B[i, j] * 2, name="C")
+    s = te.create_schedule(C.op)
+    xo, xi = s[C].split(C.op.axis[0], 4)
+    s[B].compute_at(s[C], xo)
+    bounds = tvm.te.schedule.InferBound(s)
+    assert bounds[xi].extent.value == 4 and bounds[B.op.axis[0]].extent.value == 4
+    loops = []
+    tvm.tir.stmt_functor.post_order_visit(tvm.te.schedule.ScheduleOps(s, bounds),
+                                          lambda n: loops.append(n) if isinstance(n, tvm.tir.For) else None)
+    assert sorted(int(lp.extent.value) for lp in loops) == [2, 4, 4, 8, 8]
+    assert tvm.te.schedule.IterVar.Vectorized == 6 and tvm.te.schedule.Buffer is tvm.tir.Buffer

@@ -156,3 +156,17 @@ def create_schedule(ops) -> Schedule:
     if not isinstance(ops, (list, tuple)):
         ops = [ops]
     return Schedule(list(ops))
+
+
+# Classic `tvm.te.schedule.*` names.
+from ..ir.expr import Buffer, IterVar  # noqa: E402,F401
+
+
+def ScheduleOps(sch: Schedule, bounds=None, debug_keep_trivial_loop: bool = False):  # noqa: N802
+    """The loop nest of `sch` as one statement, before any lowering pass; its arguments are the
+    placeholders it reads and its outputs (classic tests inspect its loops)."""
+    from .lower import lower_schedule
+
+    outs = [sch.stage_map[o].op.output(i) for o in sch.outputs for i in range(o.num_outputs)]
+    inputs = [s.op.output(0) for s in sch.stages if isinstance(s.op, PlaceholderOp)]
+    return lower_schedule(sch, [*inputs, *outs]).body
