@@ -19,6 +19,8 @@ def __getattr__(name):
 
     if name in ("runtime", "target", "testing", "contrib", "relay", "topi", "measure", "models"):
         return importlib.import_module(f".{name}", __name__)
+    if name == "container":
+        return importlib.import_module(".ir.container", __name__)
     if name == "nd":
         return importlib.import_module(".runtime.ndarray", __name__)
     if name in ("cpu", "cuda", "device", "Device", "register_func", "get_global_func"):

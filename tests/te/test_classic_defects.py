@@ -346,3 +346,10 @@ def test_classic_te_schedule_names():
                                           lambda n: loops.append(n) if isinstance(n, tvm.tir.For) else None)
     assert sorted(int(lp.extent.value) for lp in loops) == [2, 4, 4, 8, 8]
     assert tvm.te.schedule.IterVar.Vectorized == 6 and tvm.te.schedule.Buffer is tvm.tir.Buffer
+
+
+def test_container_names_for_isinstance_checks():
+    A = te.placeholder((4,), name="A")
+    s = te.create_schedule(te.compute((4,), lambda i: A[i], name="B").op)
+    assert isinstance(tvm.te.schedule.InferBound(s), tvm.container.Map)
+    assert isinstance(s.outputs, tvm.ir.container.Array)

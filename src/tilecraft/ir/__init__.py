@@ -1,6 +1,10 @@
 """Expression IR shared by te and tir: nodes, dtypes, the visitor/mutator and the printer."""
 
-from . import instrument, transform  # noqa: F401,E402  (tvm.ir.transform, tvm.ir.instrument)
+from . import (  # noqa: F401,E402  (tvm.ir.transform, tvm.ir.instrument)
+    container,  # noqa: F401
+    instrument,
+    transform,
+)
 from .expr import *  # noqa: F401,F403
 from .functor import Mutator, Visitor, free_vars, post_order_visit, substitute  # noqa: F401
 from .serialization import load_json, save_json  # noqa: F401
