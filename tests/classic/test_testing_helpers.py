@@ -32,7 +32,6 @@ def _add_one(target, dev, n=33):
 size = tvm.testing.parameter(1, 7, 64)
 shape = tvm.testing.parameter(by_dict={"small": (2, 3), "large": (16, 9)})
 length, dtype = tvm.testing.parameters((5, "float32"), (9, "float64"))
-seen_pairs = []
 
 
 def test_parameter_values(size):
@@ -47,15 +46,16 @@ def test_parameter_by_dict(request, shape):
 
 
 def test_parameters_are_correlated(length, dtype):
-    seen_pairs.append((length, dtype))
     assert (length, dtype) in ((5, "float32"), (9, "float64"))
     x = RNG.standard_normal(length).astype(dtype)
     assert x.dtype == np.dtype(dtype) and x.shape == (length,)
 
 
-def test_parameters_ran_once_per_tuple():
-    # Runs after the parametrized test above (file order): two pairs, never the cross product.
-    assert sorted(seen_pairs) == [(5, "float32"), (9, "float64")]
+def test_parameters_ran_once_per_tuple(request):
+    """Two tuples make two tests, not the cross product (four)."""
+    ids = sorted(item.callspec.id for item in request.node.parent.collect()
+                 if getattr(item, "originalname", "") == "test_parameters_are_correlated")
+    assert ids == ["5-float32", "9-float64"]
 
 
 @tvm.testing.fixture
