@@ -257,3 +257,15 @@ def test_buffers_passed_to_a_callee_count_as_written():
     x = np.zeros(4, "float32")
     with pytest.raises(ValueError, match="share memory"):
         f(x, x)
+
+
+def test_failed_call_frees_heap_buffers(registered):
+    """An intermediate too large for the stack is freed on the failure path too (no leak per error)."""
+    registered("test.pf.fail_big", lambda x, y: 1 // 0)
+    A = te.placeholder((1 << 19,), name="A")
+    B = te.extern(A.shape, [A], lambda ins, outs: tir.call_packed("test.pf.fail_big", ins[0], outs[0]), name="B")
+    C = te.compute(A.shape, lambda i: B[i] + 1.0, name="C")
+    f = tvm.build(te.create_schedule(C.op), [A, C])
+    assert f.get_source().count("@free(") >= 2  # the normal exit and the failure exit
+    with pytest.raises(PackedFuncError, match="ZeroDivisionError"):
+        f(np.zeros(1 << 19, "float32"), np.zeros(1 << 19, "float32"))

@@ -27,7 +27,7 @@ from .llvm_exprs import ExprMixin
 from .llvm_memory import MemoryMixin
 from .llvm_packed import PackedCallMixin
 from .llvm_parallel import ParallelMixin
-from .llvm_types import I32, value_type
+from .llvm_types import I32, PTR, value_type
 from .nonneg import is_const, is_nonneg
 
 
@@ -45,6 +45,7 @@ class FunctionCodegen(ExprMixin, MemoryMixin, ParallelMixin, CallsMixin, PackedC
         self.noalias: set = set(noalias or ())  # pointer vars that alias no other buffer
         self.flags = mcg.float_flags
         self.call_flags = mcg.call_flags
+        self.heap: list = []  # heap allocations live at the current point: freed on an early return
         entry = fn.append_basic_block("entry")
         self.alloca_b = ir.IRBuilder(entry)  # static allocas gather here, ahead of the body
         self.b = ir.IRBuilder(fn.append_basic_block("body"))
@@ -86,6 +87,8 @@ class FunctionCodegen(ExprMixin, MemoryMixin, ParallelMixin, CallsMixin, PackedC
         fail = self.fn.append_basic_block(f"{label}.fail")
         self.b.cbranch(cond, ok, fail)
         self.b.position_at_end(fail)
+        for ptr in reversed(self.heap):  # a failed assert or packed call must not leak buffers
+            self.b.call(self.mcg.declare("free", ir.VoidType(), [PTR]), [ptr])
         self.b.ret(ir.Constant(I32, -1))
         self.b.position_at_end(ok)
 

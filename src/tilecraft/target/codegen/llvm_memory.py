@@ -155,6 +155,8 @@ class MemoryMixin:
         ptr = self.b.load(slot, typ=PTR)
         old = self.bind(buf.data, ptr)
         self.noalias.add(buf.data)
+        self.heap.append(ptr)
         self.stmt(s.body)
+        self.heap.pop()
         self.unbind(buf.data, old)
         self.b.call(self.mcg.declare("free", ir.VoidType(), [PTR]), [ptr])
