@@ -251,11 +251,16 @@ def test_parametrize_targets_without_plugin(tmp_path):
         import tilecraft as tvm
         import tilecraft.testing
 
+        dev = "a module variable that must survive"
+
         @tvm.testing.parametrize_targets("llvm")
         def test_llvm(target, dev):
             assert target == "llvm" and dev == tvm.cpu(0)
+
+        def test_module_variable_kept():
+            assert globals()["dev"] == "a module variable that must survive"
         """, "-m", "pytest", "-q", "-p", "no:cacheprovider")
-    assert res.returncode == 0 and "1 passed" in res.stdout, res.stdout + res.stderr
+    assert res.returncode == 0 and "2 passed" in res.stdout, res.stdout + res.stderr
 
 
 def test_import_does_not_load_pytest_or_torch():

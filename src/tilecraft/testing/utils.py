@@ -364,19 +364,20 @@ def target_params(func, targets=None) -> list:
 
 
 def _install_dev_fixture(func) -> None:
-    """A `dev` fixture (the target's device) in the test's module, unless it has one (or a plugin
-    provides it): tests taking `target, dev` then work without a conftest."""
+    """A `dev` fixture (the target's device) in the test's module, so tests taking `target, dev`
+    work without the plugin.  It sits under a private name (a module variable `dev` stays as it
+    is), and a `dev` fixture the module defines itself sorts after it, so that one wins."""
     import pytest
 
     module = getattr(func, "__globals__", None)
-    if module is None or "dev" in module:
+    if module is None or "_tilecraft_dev_fixture" in module:
         return
 
     @pytest.fixture(name="dev")
-    def _dev(target):
+    def _tilecraft_dev_fixture(target):
         return _device_of(target)
 
-    module["dev"] = _dev
+    module["_tilecraft_dev_fixture"] = _tilecraft_dev_fixture
 
 
 def _apply_targets(func):
