@@ -524,5 +524,30 @@ def test_more_classic_markers_and_helpers():
     assert tvm.testing.utils.parameter is tvm.testing.parameter
 
 
+
+def test_slicing_and_gather_references_against_topi():
+    import tilecraft.topi.testing as ref
+    from tilecraft import topi
+
+    a = _rand(5, 6, 7)
+    for begin, end, strides, axes in [((1, 0, 6), (4, 6, 0), (1, 2, -2), None), ((2,), (-1,), None, (2,)),
+                                      ((-4, 1), (5, 3), (2, 1), (0, 1))]:
+        got = _topi_run(lambda A, b=begin, e=end, s=strides, x=axes: topi.strided_slice(A, b, e, s, axes=x), a)
+        tvm.testing.assert_allclose(got, ref.strided_slice_python(a, begin, end, strides, axes=axes))
+    got = _topi_run(lambda A: topi.strided_slice(A, (1, 2), (3, -1), slice_mode="size"), a)
+    want = ref.strided_slice_python(a, (1, 2), (3, -1), None, slice_mode="size")
+    assert want.shape == (3, 4, 7)
+    tvm.testing.assert_allclose(got, want)
+    tvm.testing.assert_allclose(ref.slice_axis_python(a, 1, 2, 5), a[:, 2:5])
+    idx = RNG.integers(0, 6, size=(5, 3, 7)).astype("int32")
+    tvm.testing.assert_allclose(_topi_run(lambda A, I: topi.gather(A, 1, I), a, idx), ref.gather_python(a, 1, idx))
+    nd = np.stack([RNG.integers(0, 5, size=(4,)), RNG.integers(0, 6, size=(4,))]).astype("int32")
+    tvm.testing.assert_allclose(_topi_run(lambda A, I: topi.gather_nd(A, I), a, nd), ref.gather_nd_python(a, nd))
+    x, g, b = _rand(2, 3, 5, 4), _rand(3), _rand(3)
+    got = _topi_run(lambda X, G, B: topi.nn.instance_norm(X, G, B, 1, (2, 3)), x, g, b)
+    tvm.testing.assert_allclose(got, ref.instance_norm_python(x, g.reshape(3, 1, 1), b.reshape(3, 1, 1), (2, 3)),
+                                rtol=1e-4, atol=1e-5)
+
+
 if __name__ == "__main__":
     tvm.testing.main()

@@ -38,6 +38,8 @@ from .nn import (  # noqa: F401
     one_hot,
     pool2d_python,
     poolnd_python,
+    slice_axis_python,
     softmax_python,
+    strided_slice_python,
 )
 from .resize import resize2d_python, upsampling_python  # noqa: F401

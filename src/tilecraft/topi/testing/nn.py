@@ -174,3 +174,26 @@ def gather_python(data, axis, indices):
 
 def gather_nd_python(a_np, indices_np):
     return a_np[tuple(indices_np)]
+
+
+def strided_slice_python(data, begin, end, strides, slice_mode="end", axes=None):
+    """numpy slicing from per-axis begin / end / strides (`axes` names the axes they refer to).
+    slice_mode="size": `end` holds sizes (-1: to the end) and strides are ignored."""
+    axes = list(range(len(begin))) if axes is None else list(axes)
+    strides = list(strides or [])
+    index = [slice(None)] * data.ndim
+    for i, axis in enumerate(axes):
+        b = begin[i]
+        if slice_mode == "size":
+            size = end[i] if i < len(end) else -1
+            index[axis] = slice(b, None if size < 0 else b + size)
+        else:
+            index[axis] = slice(b, end[i] if i < len(end) else None, strides[i] if i < len(strides) else None)
+    return data[tuple(index)]
+
+
+def slice_axis_python(data, axis, begin, end=None):
+    """data[..., begin:end, ...] along `axis` (end None: to the end)."""
+    index = [slice(None)] * data.ndim
+    index[axis] = slice(begin, end)
+    return data[tuple(index)]
