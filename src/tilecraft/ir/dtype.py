@@ -21,7 +21,7 @@ class DType(NamedTuple):
 
     @property
     def scalar(self) -> str:
-        return "bool" if self.code == "bool" else f"{self.code}{self.bits}"
+        return self.code if self.code in ("bool", "handle") else f"{self.code}{self.bits}"
 
     def with_lanes(self, lanes: int) -> str:
         return self.scalar if lanes == 1 else f"{self.scalar}x{lanes}"

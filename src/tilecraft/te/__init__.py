@@ -73,3 +73,4 @@ from .tensor import (  # noqa: F401
     thread_axis,
     var,
 )
+from .tensor_intrin import TensorIntrin, decl_tensor_intrin  # noqa: E402,F401

@@ -13,6 +13,7 @@ from .inline import InlinedBodies
 from .reduce import identity_of
 from .schedule import ScheduleError, Stage
 from .storage import allocate
+from .tensorize import plan as tensorize_plan
 
 
 class LoopNests:
@@ -38,9 +39,13 @@ class LoopNests:
         guard_at: dict = {}
         for g in b.guards:
             guard_at.setdefault(_depth(g, leaves), []).append(g)
-        body = self._provide(st)
-        init = self._init_nest(st, r) if is_reduce else None
-        for k in reversed(range(len(leaves))):
+        tz = tensorize_plan(self, st)  # the loops from tz.point down become an intrinsic's statement
+        body = self._provide(st) if tz is None else tz.body
+        if tz is None:
+            init = self._init_nest(st, r) if is_reduce else None
+        else:
+            init = None if tz.init is None else self._init_nest(st, r, tz.point, tz.init)
+        for k in reversed(range(len(leaves) if tz is None else tz.point)):
             parts = [self.nest(c) for c in attached[k]]
             if init is not None and k == r - 1:
                 parts.append(init)
@@ -59,22 +64,27 @@ class LoopNests:
         tag = attr.thread_tag if attr and kind == ForKind.THREAD_BINDING else ""
         return For(iv.var, const(0, iv.var.dtype), self.bounds[st].ext[iv], kind, body, tag, ann)
 
-    def _init_nest(self, st: Stage, r):
+    def _init_nest(self, st: Stage, r, stop=None, stmt=None):
+        """The reduction's init over the data-parallel loops after leaf r (up to leaf `stop`): identity
+        stores, or `stmt` (a tensorize intrinsic's reduce_init)."""
         b, buffers = self.bounds[st], self.storage[st].buffers
         leaves = st.leaf_iter_vars
         inner = [iv for k, iv in enumerate(leaves) if k > (r if r is not None else len(leaves))
-                 and iv.iter_type != IterType.COMM_REDUCE]
+                 and iv.iter_type != IterType.COMM_REDUCE and (stop is None or k < stop)]
         reduce_vars = {iv.var for iv in leaves if iv.iter_type == IterType.COMM_REDUCE}
         guards = [g for g in b.guards if not set(free_vars(g)) & reduce_vars
                   and _depth(g, leaves) >= (r if r is not None else 0)]
         guard_at: dict = {}
         for g in guards:
             guard_at.setdefault(_depth(g, inner), []).append(g)
-        idx = self._index(st)
-        body = seq(*[BufferStore(buffers[i], identity_of(x), idx) for i, x in enumerate(st.op.body)])
-        pred = self._store_predicate(st)
-        if pred is not None and not set(free_vars(pred)) & reduce_vars:  # else: only the update (classic)
-            body = IfThenElse(pred, body)
+        if stmt is not None:
+            body = stmt
+        else:
+            idx = self._index(st)
+            body = seq(*[BufferStore(buffers[i], identity_of(x), idx) for i, x in enumerate(st.op.body)])
+            pred = self._store_predicate(st)
+            if pred is not None and not set(free_vars(pred)) & reduce_vars:  # else: only the update (classic)
+                body = IfThenElse(pred, body)
         for k in reversed(range(len(inner))):
             body = self._for(st, inner[k], _guard(guard_at.get(k, []), body))
         return _guard(guard_at.get(-1, []), body)

@@ -54,9 +54,10 @@ class IterAttr:
     thread_tag: str = ""
     thread_iv: IterVar | None = None
     pragmas: list = field(default_factory=list)
+    tensor_intrin: object = None  # a te.TensorIntrin replacing the loops from this one down (tensorize)
 
     def copy(self) -> IterAttr:
-        return IterAttr(self.kind, self.thread_tag, self.thread_iv, list(self.pragmas))
+        return IterAttr(self.kind, self.thread_tag, self.thread_iv, list(self.pragmas), self.tensor_intrin)
 
 
 def _is_reduce(iv: IterVar) -> bool:
@@ -273,6 +274,26 @@ class Stage:
         self._annotate(iv, "thread_binding", "bind")
         a = self._attr(iv)
         a.thread_tag, a.thread_iv = thread_iv.thread_tag, thread_iv
+
+    @primitive
+    def tensorize(self, var, tensor_intrin):
+        """Replace the loops from `var` down with `tensor_intrin` (te.decl_tensor_intrin), bound to
+        the regions of the tensors they cover; lowering checks that those loops compute what the
+        intrinsic declares (te/tensorize.py)."""
+        from .tensorize import check_now, check_tensorize  # (same layer; tensorize needs the schedule)
+
+        self._check_leaf(var, "tensorize")
+        check_tensorize(self, var, tensor_intrin)
+        before = {iv: a.tensor_intrin for iv, a in self.iter_var_attrs.items()}
+        for a in self.iter_var_attrs.values():
+            a.tensor_intrin = None  # one tensorized point per stage; the latest wins
+        self._attr(var).tensor_intrin = tensor_intrin
+        try:
+            check_now(self)
+        except ScheduleError:
+            for iv, a in self.iter_var_attrs.items():
+                a.tensor_intrin = before.get(iv)
+            raise
 
     @primitive
     def pragma(self, iv, pragma_type: str, pragma_value=1):

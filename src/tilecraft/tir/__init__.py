@@ -99,7 +99,8 @@ from ..ir.op import (  # noqa: F401
     tanh,
     trunc,
 )
-from . import stmt_functor, transform  # noqa: F401
+from . import ir_builder, stmt_functor, transform  # noqa: F401
+from .call import call_extern, call_intrin, call_pure_extern  # noqa: F401
 from .packed import call_packed, call_packed_lowered  # noqa: F401
 from .stmt import (  # noqa: F401
     Allocate,

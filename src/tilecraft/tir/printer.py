@@ -20,7 +20,7 @@ class StmtPrinter(Printer):
                     "unroll": "unroll", "thread_binding": "thread_binding"}[s.kind]
             rng = self.expr(s.extent) if is_zero(s.min) else f"{self.expr(s.min)}, {self.expr(s.min + s.extent)}"
             extra = f", thread={s.thread_tag!r}" if s.thread_tag else ""
-            ann = "".join(f", {k}={v}" for k, v in s.annotations)
+            ann = "".join(f", {k}={v!r}" if isinstance(v, str) else f", {k}={v}" for k, v in s.annotations)
             fn = "range" if kind == "serial" and not extra and not ann else f"T.{kind}"
             out.append(f"{pad}for {self.name(s.loop_var)} in {fn}({rng}{extra}{ann}):")
             self.stmt(s.body, ind + 1, out)

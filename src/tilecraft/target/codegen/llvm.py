@@ -29,6 +29,7 @@ from ...runtime.artifact import Artifact, FuncInfo
 from ...tir.stmt import IRModule, PrimFunc
 from ..target import Target
 from .llvm_func import FunctionCodegen
+from .llvm_import import imported_ir, link_imported
 from .llvm_packed import packed_buffer_vars
 from .llvm_types import I8, I32, PTR, FunctionAttributes, LoopID, value_type
 from .signature import func_info, shape_vars
@@ -185,6 +186,7 @@ def codegen_llvm(mod, target=None, optimize: bool = True) -> Artifact:
     mcg = ModuleCodegen(target)
     funcs = [mcg.add_function(name, f) for name, f in mod.items()]
     llmod = llvm.parse_assembly(str(mcg.module))
+    link_imported(llmod, imported_ir(f for _, f in mod.items()))  # pragma import_llvm
     llmod.verify()
     if optimize:
         _optimize(llmod, target)

@@ -28,6 +28,18 @@ class MemoryMixin:
                              f"{buf.data.name!r} is unbound)")
         return p
 
+    def call_tvm_access_ptr(self, e):
+        """buffer.access_ptr(...): tvm_access_ptr(type_annotation, data, offset, extent, mask) is the
+        address of element `offset` of `data` (what an external function receives)."""
+        if len(e.args) != 5:
+            raise ValueError(f"tvm_access_ptr takes (type_annotation, data, offset, extent, mask), got `{e}`")
+        ann, data, offset = e.args[:3]
+        ptr = self.vars.get(data)
+        if ptr is None:
+            raise ValueError(f"access_ptr of {getattr(data, 'name', data)!r} in function {self.name!r}: the buffer "
+                             "is neither a parameter nor allocated")
+        return self._addr(ptr, memory_type(ann.dtype), offset)
+
     def _index(self, buf, indices, what):
         if len(indices) != 1:
             raise ValueError(f"{what} of buffer {buf.name!r} has {len(indices)} indices; the LLVM "

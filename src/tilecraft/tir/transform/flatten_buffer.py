@@ -94,7 +94,8 @@ class _Flattener(Mutator):
         """The 1-D twin of `buf`; a compact 1-D buffer already is its own twin."""
         f = self.flat.get(buf)
         if f is None:
-            if len(buf.shape) == 1 and not buf.strides and buf.elem_offset is None:
+            off = buf.elem_offset
+            if len(buf.shape) == 1 and not buf.strides and (off is None or isinstance(off, IntImm) and off.value == 0):
                 f = buf
             else:
                 f = Buffer(buf.data, buf.name, (flat_size(buf),), buf.dtype, (), buf.scope)
