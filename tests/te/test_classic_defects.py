@@ -353,3 +353,21 @@ def test_container_names_for_isinstance_checks():
     s = te.create_schedule(te.compute((4,), lambda i: A[i], name="B").op)
     assert isinstance(tvm.te.schedule.InferBound(s), tvm.container.Map)
     assert isinstance(s.outputs, tvm.ir.container.Array)
+
+
+def test_split_beyond_the_extent_is_the_extent():
+    A = te.placeholder((8,), name="A")
+    B = te.compute((8,), lambda i: A[i] + 1.0, name="B")
+    s = te.create_schedule(B.op)
+    xo, xi = s[B].split(B.op.axis[0], factor=32)
+    bounds = tvm.te.schedule.InferBound(s)
+    assert (bounds[xo].extent.value, bounds[xi].extent.value) == (1, 8)
+    s2 = te.create_schedule(B.op)
+    yo, yi = s2[B].split(B.op.axis[0], nparts=32)
+    bounds = tvm.te.schedule.InferBound(s2)
+    assert (bounds[yo].extent.value, bounds[yi].extent.value) == (8, 1)
+    f = tvm.build(s2, [A, B], "llvm")
+    a = np.random.default_rng(6).standard_normal(8).astype("float32")
+    b = tvm.nd.empty((8,))
+    f(tvm.nd.array(a), b)
+    np.testing.assert_allclose(b.numpy(), a + 1, rtol=1e-6)

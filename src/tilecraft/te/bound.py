@@ -15,18 +15,22 @@ def _simplify(e, analyzer):
     return analyzer.simplify(e) if analyzer is not None else e
 
 
+def _below(extent, limit) -> bool:
+    return isinstance(extent, IntImm) and isinstance(limit, IntImm) and extent.value < limit.value
+
+
 def leaf_extents(stage: Stage, root_ext: dict, analyzer=None) -> dict:
     """Extent of every iter var of stage, given its root axes' extents."""
     ext = dict(root_ext)
     for r in stage.relations:
         if isinstance(r, Split):
             pe = ext[r.parent]
-            if r.factor is not None:
-                ext[r.inner] = r.factor
-                ext[r.outer] = _simplify(ceildiv(pe, r.factor), analyzer)
+            if r.factor is not None:  # a factor above a known extent is the extent (as classic TVM)
+                ext[r.inner] = pe if _below(pe, r.factor) else r.factor
+                ext[r.outer] = _simplify(ceildiv(pe, ext[r.inner]), analyzer)
             else:
-                ext[r.outer] = r.nparts
-                ext[r.inner] = _simplify(ceildiv(pe, r.nparts), analyzer)
+                ext[r.outer] = pe if _below(pe, r.nparts) else r.nparts
+                ext[r.inner] = _simplify(ceildiv(pe, ext[r.outer]), analyzer)
         elif isinstance(r, Singleton):
             ext[r.iter_var] = const(1, r.iter_var.var.dtype)
         else:
