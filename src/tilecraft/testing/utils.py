@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 DEFAULT_TEST_TARGETS = ("llvm", "cuda")
-SUPPORTED_TARGET_KINDS = ("llvm", "c", "cuda", "nvptx")
+SUPPORTED_TARGET_KINDS = ("llvm", "c", "cuda")
 
 
 # ----------------------------------------------------------------------------- numerical checks
@@ -119,7 +119,7 @@ def _target_runnable(target) -> tuple[bool, str]:
     kind = _kind(target)
     if kind in ("llvm", "c"):
         return True, ""
-    if kind in ("cuda", "nvptx"):
+    if kind == "cuda":
         return (True, "") if _gpu_exists() else (False, f"no CUDA GPU here for target {kind!r}")
     return False, f"tilecraft does not support target kind {kind!r} (it has {', '.join(SUPPORTED_TARGET_KINDS)})"
 
@@ -214,10 +214,11 @@ requires_llvm = Feature("llvm", "LLVM", check=_llvm_ok, compile_check=_llvm_ok)
 requires_gpu = Feature("gpu", "GPU", check=_gpu_check, compile_check=lambda: True)
 uses_gpu = requires_gpu(support_required="optional")
 requires_cuda = Feature("cuda", "CUDA", check=_gpu_check, compile_check=lambda: True, parents=("gpu",))
-requires_nvptx = Feature("nvptx", "NVPTX", check=_gpu_check, compile_check=lambda: True, parents=("gpu",))
 requires_x86 = Feature("x86", "x86", check=lambda: _cpu_arch() in ("x86_64", "AMD64", "i686"))
 requires_multi_gpu = Feature("multi_gpu", "multiple GPUs", check=lambda: _gpu_count() > 1, parents=("gpu",))
 uses_multi_gpu = requires_multi_gpu(support_required="optional")
+_no_nvptx = lambda: "tilecraft has no NVPTX backend (it generates CUDA C for GPUs: use target 'cuda')"
+requires_nvptx = Feature("nvptx", "NVPTX", check=_no_nvptx, compile_check=_no_nvptx)
 for _name, _long in (("tensorcore", "Tensor Cores"), ("cudnn", "cuDNN"), ("cublas", "cuBLAS"), ("nccl", "NCCL"),
                      ("cudagraph", "CUDA graphs"), ("cutlass", "CUTLASS"), ("opencl", "OpenCL"), ("rocm", "ROCm"),
                      ("vulkan", "Vulkan"), ("metal", "Metal"), ("hexagon", "Hexagon"), ("micro", "microTVM"),
