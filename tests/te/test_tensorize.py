@@ -330,3 +330,52 @@ def test_create_llvm_output_links_through_import_llvm(tmp_path):
     s[C].tensorize(yi, intrin_extern(16, 16, split_reduction=True))
     s[C].pragma(yo, "import_llvm", ll)
     run(s, A, B, C)
+
+
+# ---------------------------------------------------------------------------------------- classic test shapes
+
+def vadd_intrin(n, guard=None):
+    vx = te.placeholder((n,), name="vx")
+    vy = te.placeholder((n,), name="vy")
+    if guard is None:
+        vz = te.compute((n,), lambda i: vx[i] + vy[i], name="vz")
+    else:  # classic intrinsics declare a tail guard with Select over the outer loop
+        xo, m = guard
+        vz = te.compute((n,), lambda i: tvm.tir.Select(xo * n + i < m, vx[i] + vy[i], tvm.tir.const(0, "float32")),
+                        name="vz")
+    return te.decl_tensor_intrin(vz.op, lambda ins, outs: tvm.tir.call_packed("test_tensorize.vadd", *ins, outs[0]),
+                                 default_buffer_params={"offset_factor": 16})
+
+
+@tvm.register_func("test_tensorize.vadd", override=True)
+def _vadd(a, b, c):
+    c.copyfrom(a.numpy() + b.numpy())
+
+
+def test_vadd_intrinsic_through_call_packed_sees_the_regions():
+    m = 128
+    x = te.placeholder((m,), name="x")
+    y = te.placeholder((m,), name="y")
+    z = te.compute((m,), lambda i: x[i] + y[i], name="z")
+    s = te.create_schedule(z.op)
+    xo, xi = s[z].split(z.op.axis[0], factor=16)
+    s[z].tensorize(xi, vadd_intrin(16))
+    f = tvm.build(s, [x, y, z], "llvm")
+    a, b = (RNG.uniform(size=m).astype("float32") for _ in range(2))
+    c = tvm.nd.array(np.zeros(m, "float32"))
+    f(tvm.nd.array(a), tvm.nd.array(b), c)
+    np.testing.assert_allclose(c.numpy(), a + b, rtol=1e-6)
+
+
+def test_cache_write_tail_guard_matches_a_select_declaration():
+    m = 129
+    x = te.placeholder((m,), name="x")
+    y = te.placeholder((m,), name="y")
+    z = te.compute((m,), lambda i: x[i] + y[i], name="z")
+    s = te.create_schedule(z.op)
+    s[z].split(z.op.axis[0], factor=16)
+    zg = s.cache_write(z, "global")
+    xo, xi = zg.op.axis
+    s[zg].tensorize(xi, vadd_intrin(16, guard=(xo, m)))
+    text = str(tvm.lower(s, [x, y, z], simple_mode=True))
+    assert "test_tensorize.vadd" in text and "i_outer_c * 16" in text

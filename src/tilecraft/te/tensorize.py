@@ -34,6 +34,7 @@ from ..ir.expr import (
     ProducerLoad,
     Range,
     Reduce,
+    Select,
     Var,
     const,
     logical_and,
@@ -320,6 +321,14 @@ class _Remap(Mutator):
         tensor, mins, lead = entry
         return ProducerLoad(tensor, tuple(self.ana.simplify(i - mn) for i, mn in zip(idx[lead:], mins[lead:])),
                             n.dtype)
+
+    def visit_Call(self, c):
+        """if_then_else(c, a, b) reads as Select(c, a, b): the same values (cache_write guards with
+        the one, classic intrinsics are declared with the other)."""
+        if c.op in ("if_then_else", "tir.if_then_else") and len(c.args) == 3:
+            cond, t, f = (self.visit(x) for x in c.args)
+            return Select(cond, t, f, c.dtype)
+        return self.generic_visit(c)
 
     def visit_Reduce(self, r):
         axis = tuple(self.axis_map[iv] for iv in r.axis if iv in self.axis_map) if self.rename_axes else r.axis
