@@ -379,3 +379,11 @@ def test_cache_write_tail_guard_matches_a_select_declaration():
     s[zg].tensorize(xi, vadd_intrin(16, guard=(xo, m)))
     text = str(tvm.lower(s, [x, y, z], simple_mode=True))
     assert "test_tensorize.vadd" in text and "i_outer_c * 16" in text
+
+
+def test_import_llvm_on_a_loop_that_lowering_removes():
+    A, B, C, s, x, yo, yi = gemv_schedule()
+    s[C].tensorize(yi, intrin_extern(16, L))
+    one, _ = s[C].split(x, nparts=1)  # a loop of extent 1: simplification drops it, the import stays
+    s[C].pragma(one, "import_llvm", GEMV_LL)
+    run(s, A, B, C)

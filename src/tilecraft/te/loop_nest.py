@@ -4,9 +4,9 @@ loop, and the stages attached to each loop (with their allocations) inside it.""
 
 from __future__ import annotations
 
-from ..ir.expr import BufferLoad, IntImm, IterType, Reduce, Var, const, logical_and
+from ..ir.expr import BufferLoad, IntImm, IterType, Reduce, StringImm, Var, const, logical_and
 from ..ir.functor import Mutator, free_vars, substitute
-from ..tir.stmt import BufferStore, For, ForKind, IfThenElse, LetStmt, seq
+from ..tir.stmt import AttrStmt, BufferStore, For, ForKind, IfThenElse, LetStmt, seq
 from .attachment import attach_leaf
 from .extern import ExternOp, extern_body
 from .inline import InlinedBodies
@@ -62,7 +62,12 @@ class LoopNests:
         kind = attr.kind if attr else ForKind.SERIAL
         ann = tuple(attr.pragmas) if attr else ()
         tag = attr.thread_tag if attr and kind == ForKind.THREAD_BINDING else ""
-        return For(iv.var, const(0, iv.var.dtype), self.bounds[st].ext[iv], kind, body, tag, ann)
+        imports = [v for k, v in ann if k == "pragma_import_llvm"]  # an AttrStmt outlives the loop (extent 1,
+        ann = tuple(a for a in ann if a[0] != "pragma_import_llvm")  # unrolled) for codegen to find
+        loop = For(iv.var, const(0, iv.var.dtype), self.bounds[st].ext[iv], kind, body, tag, ann)
+        for code in reversed(imports):
+            loop = AttrStmt(iv.var, "pragma_import_llvm", StringImm(code) if isinstance(code, str) else code, loop)
+        return loop
 
     def _init_nest(self, st: Stage, r, stop=None, stmt=None):
         """The reduction's init over the data-parallel loops after leaf r (up to leaf `stop`): identity
