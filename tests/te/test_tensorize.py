@@ -387,3 +387,10 @@ def test_import_llvm_on_a_loop_that_lowering_removes():
     one, _ = s[C].split(x, nparts=1)  # a loop of extent 1: simplification drops it, the import stays
     s[C].pragma(one, "import_llvm", GEMV_LL)
     run(s, A, B, C)
+
+
+def test_calling_an_undefined_external_function_is_an_error_not_a_crash():
+    A, B, C, s, x, yo, yi = gemv_schedule()
+    s[C].tensorize(yi, intrin_extern(16, L))  # no import_llvm: gemv_update is defined nowhere
+    with pytest.raises(ValueError, match=r"calls 'gemv_reset', 'gemv_update', defined neither.*import_llvm"):
+        run(s, A, B, C)

@@ -113,9 +113,23 @@ def jit(art):
         cpu=cpu, features=features, opt=3)  # code model "jitdefault", as MCJIT needs
     mod = llvm.parse_assembly(art.source)
     mod.verify()
-    engine = llvm.create_mcjit_compiler(mod, machine)
+    engine = llvm.create_mcjit_compiler(mod, machine)  # also makes the process's symbols visible
+    _check_resolved(mod)
     engine.finalize_object()
     return engine
+
+
+def _check_resolved(mod) -> None:
+    """Raise instead of letting a call of an undefined external function jump to address 0."""
+    import llvmlite.binding as llvm
+
+    missing = [f.name for f in mod.functions if f.is_declaration and not f.name.startswith("llvm.")
+               and not llvm.address_of_symbol(f.name)]
+    if missing:
+        raise ValueError(f"the compiled code calls {', '.join(repr(m) for m in missing)}, defined neither in the "
+                         "module nor in this process; give its LLVM IR to the loop with "
+                         "s[C].pragma(axis, \"import_llvm\", ll_code) (contrib.clang.create_llvm makes it from C), "
+                         "or load a shared library that defines it with ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)")
 
 
 def _module_and_machine(art):
