@@ -394,3 +394,16 @@ def test_calling_an_undefined_external_function_is_an_error_not_a_crash():
     s[C].tensorize(yi, intrin_extern(16, L))  # no import_llvm: gemv_update is defined nowhere
     with pytest.raises(ValueError, match=r"calls 'gemv_reset', 'gemv_update', defined neither.*import_llvm"):
         run(s, A, B, C)
+
+
+@pytest.mark.parametrize("with_reset", [True, False])
+def test_reset_nest_over_data_parallel_loops_between_reduction_and_axis(with_reset):
+    A, B, C = matmul_bt()
+    s = te.create_schedule(C.op)
+    x, y = C.op.axis
+    (z,) = C.op.reduce_axis
+    yo, yi = s[C].split(y, factor=16)
+    zo, zi = s[C].split(z, factor=16)
+    s[C].reorder(x, zo, yo, yi, zi)  # the reset runs over yo before the zo loop
+    s[C].tensorize(yi, intrin_tir(16, 16, split_reduction=True, with_reset=with_reset))
+    run(s, A, B, C)

@@ -43,7 +43,7 @@ from ..ir.expr import (
     node_fields,
 )
 from ..ir.functor import Mutator, free_vars, substitute
-from ..tir.stmt import AssertStmt, BufferStore, IfThenElse
+from ..tir.stmt import AssertStmt, BufferStore, For, IfThenElse, LetStmt
 from ..tir.transform.flatten_buffer import compact_strides
 from .bound_inference import infer_stage_bounds
 from .inline import InlinedBodies
@@ -356,6 +356,21 @@ class _Rebind(Mutator):
             raise ScheduleError(f"tensor intrinsic accesses buffer {buf.name!r} with {len(indices)} indices; it has "
                                 f"{len(mins) - lead} dimensions")
         return real, tuple(mins[:lead]) + tuple(mn + i for mn, i in zip(mins[lead:], indices))
+
+    def _fresh(self, v: Var) -> Var:
+        """Each instance of the statement defines its own loop and let variables (TIR stays SSA)."""
+        new = Var(v.name, v.dtype)
+        self.vmap[v] = new
+        return new
+
+    def visit_For(self, s):
+        var = self._fresh(s.loop_var)
+        return For(var, self.visit(s.min), self.visit(s.extent), s.kind, self.visit(s.body), s.thread_tag,
+                   s.annotations)
+
+    def visit_LetStmt(self, s):
+        value = self.visit(s.value)
+        return LetStmt(self._fresh(s.var), value, self.visit(s.body))
 
     def visit_BufferLoad(self, n):
         buf, idx = self._at(n.buffer, n.indices)
