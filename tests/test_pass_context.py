@@ -298,3 +298,55 @@ def test_print_ir_switch_prints_relay_and_tir_passes(monkeypatch, capsys):
     assert "# after Simplify" in printed and "# after VectorizeLoop" in printed
     relay.optimize(tvm.IRModule.from_expr(_tiny_relay()))
     assert "# after FuseOps" in capsys.readouterr().out
+
+
+def test_override_instruments_and_failing_enter_exit_as_classic():
+    log = []
+
+    @tvm.instrument.pass_instrument
+    class Named:
+        def __init__(self, name, bad=""):
+            self.label, self.bad = name, bad
+
+        def enter_pass_ctx(self):
+            log.append(("enter", self.label))
+            if self.bad == "enter":
+                raise ValueError(f"{self.label} bad enter")
+
+        def exit_pass_ctx(self):
+            log.append(("exit", self.label))
+            if self.bad == "exit":
+                raise ValueError(f"{self.label} bad exit")
+
+    cur = tvm.transform.PassContext.current()
+    cur.override_instruments([Named("a")])
+    cur.override_instruments([])
+    assert log == [("enter", "a"), ("exit", "a")] and cur.instruments == ()
+    log.clear()
+    ctx = tvm.transform.PassContext(instruments=[Named("0"), Named("bad", "enter"), Named("1")])
+    with pytest.raises(ValueError, match="bad enter"):
+        with ctx:
+            pass
+    assert log == [("enter", "0"), ("enter", "bad"), ("exit", "0")] and ctx.instruments == ()
+    log.clear()
+    ctx = tvm.transform.PassContext(instruments=[Named("0"), Named("bad", "exit"), Named("1")])
+    with pytest.raises(ValueError, match="bad exit"):
+        with ctx:
+            pass
+    assert log[-2:] == [("exit", "0"), ("exit", "bad")] and ctx.instruments == ()
+
+
+def test_instruments_see_the_users_passes_not_fold_constants_inner_build():
+    seen = []
+
+    @tvm.instrument.pass_instrument
+    class Names:
+        def run_before_pass(self, mod, info):
+            seen.append(info.name)
+
+    x = relay.var("x", shape=(2, 2))
+    c = relay.add(relay.const(np.ones((2, 2), "float32")), relay.const(np.ones((2, 2), "float32")))
+    mod = tvm.IRModule.from_expr(relay.Function([x], relay.add(x, c)))
+    with tvm.transform.PassContext(opt_level=3, instruments=[Names()]):
+        relay.transform.FoldConstant()(mod)
+    assert seen == ["FoldConstant"]

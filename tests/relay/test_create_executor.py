@@ -52,3 +52,11 @@ def test_function_with_attr_is_a_copy():
     f = relay.Function([x], relay.exp(x))
     g = f.with_attr("Primitive", 1).with_attr({"Compiler": "none"})
     assert g.attrs == {"Primitive": 1, "Compiler": "none"} and f.attrs == {} and g.body is f.body
+
+
+def test_post_order_visit_sees_each_node_once_producers_first():
+    x = relay.var("x", shape=(2,))
+    y = relay.exp(x)
+    seen = []
+    relay.analysis.post_order_visit(relay.add(y, y), seen.append)
+    assert seen[0] is x and seen[1] is y and len(seen) == 3

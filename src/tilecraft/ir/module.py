@@ -50,5 +50,6 @@ class IRModule:
     def script(self) -> str:
         return repr(self)
 
-    def astext(self) -> str:
+    def astext(self, show_meta_data: bool = True) -> str:
+        """The module as text (constants are printed inline, so show_meta_data changes nothing)."""
         return repr(self)

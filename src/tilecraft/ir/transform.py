@@ -70,6 +70,15 @@ def _check_config(config) -> dict:
     return dict(config)
 
 
+def _instruments(instruments) -> tuple:
+    instruments = tuple(instruments or ())
+    for i in instruments:
+        if not isinstance(i, PassInstrument):
+            raise TypeError(f"PassContext(instruments=...): {i!r} is not a PassInstrument; subclass "
+                            "tvm.ir.instrument.PassInstrument or decorate its class with @pass_instrument")
+    return instruments
+
+
 def _pass_names(names, what: str) -> frozenset:
     if names is None:
         return frozenset()
@@ -104,24 +113,46 @@ class PassContext:
         self.opt_level = opt_level
         self.required_pass = _pass_names(required_pass, "required_pass")
         self.disabled_pass = _pass_names(disabled_pass, "disabled_pass")
-        instruments = tuple(instruments or ())
-        for i in instruments:
-            if not isinstance(i, PassInstrument):
-                raise TypeError(f"PassContext(instruments=...): {i!r} is not a PassInstrument; subclass "
-                                "tvm.ir.instrument.PassInstrument or decorate its class with @pass_instrument")
-        self.instruments = instruments
+        self.instruments = _instruments(instruments)
         self.config = MappingProxyType(_check_config(config))
 
     def __enter__(self) -> PassContext:
-        for i in self.instruments:
-            i.enter_pass_ctx()
+        self._enter_instruments()
         _STACK.contexts.append(self)
         return self
 
     def __exit__(self, *exc) -> None:
         _STACK.contexts.pop()
-        for i in self.instruments:
-            i.exit_pass_ctx()
+        self._exit_instruments()
+
+    # As classic TVM: an instrument whose enter fails has the ones entered before it exited; one whose
+    # exit fails stops the exits after it; either way the context keeps no instruments.
+    def _enter_instruments(self) -> None:
+        entered = []
+        try:
+            for i in self.instruments:
+                i.enter_pass_ctx()
+                entered.append(i)
+        except Exception:
+            self.instruments = ()
+            for i in entered:
+                i.exit_pass_ctx()
+            raise
+
+    def _exit_instruments(self) -> None:
+        try:
+            for i in self.instruments:
+                i.exit_pass_ctx()
+        except Exception:
+            self.instruments = ()
+            raise
+
+    def override_instruments(self, instruments) -> None:
+        """Exit this context's instruments and enter `instruments` in their place (classic API)."""
+        new = _instruments(instruments)
+        self._exit_instruments()
+        self.instruments = new
+        self._enter_instruments()
 
     @staticmethod
     def current() -> PassContext:

@@ -28,4 +28,10 @@ def free_vars(expr) -> list:
     return [v for v in all_vars(expr) if id(v) not in bound]
 
 
-__all__ = ["all_vars", "bound_vars", "free_vars"]
+def post_order_visit(expr, fvisit) -> None:
+    """Call `fvisit` on every node of `expr`, producers before consumers, each once."""
+    for n in post_order(expr):
+        fvisit(n)
+
+
+__all__ = ["all_vars", "bound_vars", "free_vars", "post_order_visit"]

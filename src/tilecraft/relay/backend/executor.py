@@ -10,6 +10,7 @@ another pass.
 from __future__ import annotations
 
 from ...driver.build_module import build
+from ...ir.transform import PassContext
 from ...tir.stmt import IRModule
 from ..expr import Function, Tuple, TupleGetItem
 from ..transform.fuse_ops import fuse_ops
@@ -40,7 +41,9 @@ def evaluate_closed(exprs: list) -> list:
             arity.append(None)
             flat.append(e)
     main = fuse_ops(Function((), Tuple(tuple(flat))))
-    graph_json, lib, consts = compile_fused(main, Target("llvm"))
+    ctx = PassContext.current()
+    with PassContext(opt_level=ctx.opt_level, config=dict(ctx.config)):  # the user's instruments watch the
+        graph_json, lib, consts = compile_fused(main, Target("llvm"))  # user's passes, not this inner build
     ex = GraphExecutor(graph_json, lib, cpu(0))
     ex.set_input(**consts)
     ex.run()

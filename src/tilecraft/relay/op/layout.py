@@ -6,6 +6,7 @@ Layouts are classic TVM strings; the ones supported here are the CPU's blocked f
     "NCHW"  <->  "NCHW16c"      data:   [N, C, H, W]  <->  [N, C/16, H, W, 16]
     "OIHW"   ->  "OIHW16i16o"   kernel: [O, I, KH, KW] ->  [O/16, I/16, KH, KW, 16, 16]
     "NC"     ->  "NC16n"        dense weight: [N, K]   ->  [N/16, K, 16]
+    "NCHW"  <->  "NHWC", "OIHW" -> "HWIO", ...   any re-ordering of the same axes (a transpose)
 
 A kernel or dense weight that is a constant is packed once, at compile time, by FoldConstant.
 """
@@ -39,17 +40,21 @@ def _transform_kind(src: str, dst: str):
     m = _BLOCKED_DENSE.match(dst)
     if src == "NC" and m:
         return "dense", int(m.group(1))
+    if src.isalpha() and len(set(src)) == len(src) and sorted(src) == sorted(dst):
+        return "permute", tuple(src.index(a) for a in dst)
     raise ValueError(f"layout_transform from {src!r} to {dst!r} is not supported; supported: NCHW <-> NCHW<c>c, "
-                     "OIHW -> OIHW<i>i<o>o, NC -> NC<n>n")
+                     "OIHW -> OIHW<i>i<o>o, NC -> NC<n>n, and re-orderings of the same axes (NCHW -> NHWC)")
 
 
 def _layout_transform_rel(types, attrs):
     t = tensor_arg(types, 0, "data")
     kind, b = _transform_kind(attrs["src_layout"], attrs["dst_layout"])
     s = t.shape
-    want = {"to_nchwc": 4, "from_nchwc": 5, "kernel": 4, "dense": 2}[kind]
+    want = {"to_nchwc": 4, "from_nchwc": 5, "kernel": 4, "dense": 2, "permute": len(attrs["src_layout"])}[kind]
     if t.ndim != want:
         raise ValueError(f"layout {attrs['src_layout']} needs a {want}-D tensor, got shape {s}")
+    if kind == "permute":
+        return TensorType(tuple(s[a] for a in b), t.dtype)
     if kind == "to_nchwc":
         if s[1] % b:
             raise ValueError(f"{s[1]} channels are not a multiple of the block {b}")
@@ -79,6 +84,8 @@ def _layout_transform_compute(attrs, ins, out):
         return topi.nn.nchwc_to_nchw(x)
     if kind == "kernel":
         return topi.nn.pack_conv_kernel(x, b[0], b[1])
+    if kind == "permute":
+        return topi.transpose(x, b)
     return topi.nn.dense_pack_weight(x, b)
 
 

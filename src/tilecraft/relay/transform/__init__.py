@@ -3,6 +3,7 @@
 from ...ir.transform import function_pass_decorator, register_pass
 from ..expr import Function
 from .alter_op_layout import AlterOpLayout  # noqa: F401
+from .convert_layout import ConvertLayout  # noqa: F401
 from .dead_code_elimination import DeadCodeElimination  # noqa: F401
 from .eliminate_common_subexpr import EliminateCommonSubexpr  # noqa: F401
 from .fold_constant import FoldConstant  # noqa: F401
