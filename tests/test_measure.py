@@ -109,3 +109,17 @@ def test_export_result_has_inputs_stages_and_an_embedding_model_verifies():
         ExportConfig()
     with pytest.raises(ValueError, match="CPU"):
         export_pytorch_module(model, ExportConfig(input_shapes={"x": (2, 5)}, target="cuda"))
+
+
+def test_max_seconds_bounds_a_slow_callable():
+    import time as _time
+
+    from tilecraft.measure import LatencyMeasurer
+
+    stats = LatencyMeasurer(warmup_iter=5, repeats=1000, max_seconds=0.2).measure_callable(lambda: _time.sleep(0.02))
+    assert 3 <= stats["repeats"] < 1000 and stats["time_limited"] is True and stats["warmup"] <= 5
+    assert stats["min"] >= 19.0  # milliseconds: every call was timed whole
+    fast = LatencyMeasurer(warmup_iter=2, repeats=5, max_seconds=60).measure_callable(lambda: None)
+    assert fast["repeats"] == 5 and fast["warmup"] == 2 and "time_limited" not in fast
+    with pytest.raises(ValueError, match="max_seconds"):
+        LatencyMeasurer(max_seconds=0)

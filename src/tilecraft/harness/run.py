@@ -13,6 +13,8 @@ The configuration (JSON) names the model and how to measure it:
                  "tvm_import_path": "trace"},
      "out": "runs/bert"}
 
+`max_seconds` (default 120, null for none) bounds how long each baseline is timed: a slow system
+(Apache TVM's untuned relax build takes seconds per call) gets fewer repeats, marked `time_limited`.
 Other top-level sections are kept in metrics.json untouched; a misspelt `measure` key is an error.
 """
 
@@ -28,7 +30,8 @@ from .artifacts import host, now, read_json, version, write_json
 from .export import export_model, load_factory, reference_outputs
 
 SYSTEMS = ("pytorch_eager", "torch_compile", "onnxruntime", "apache_tvm")
-MEASURE_DEFAULTS = {"repeats": 50, "warmup": 10, "baselines": list(SYSTEMS), "atol": 1e-3, "rtol": 1e-3,
+MEASURE_DEFAULTS = {"repeats": 50, "warmup": 10, "max_seconds": 120, "baselines": list(SYSTEMS), "atol": 1e-3,
+                    "rtol": 1e-3,
                     "tvm_enable": True, "tvm_target": "llvm", "tvm_trials": 0, "tvm_use_ansor": False,
                     "tvm_repeats": None, "tvm_warmup": None, "tvm_log": None, "tvm_artifacts_dir": None,
                     "tvm_import_path": "trace"}
@@ -123,7 +126,7 @@ def run(config: dict, out_dir=None, progress=None, config_path=None) -> dict:
     os.makedirs(out_dir, exist_ok=True)
     say("PyTorch reference outputs")
     reference = reference_outputs(model, [t.numpy() for t in tensors])
-    measurer = LatencyMeasurer(m["warmup"], m["repeats"])
+    measurer = LatencyMeasurer(m["warmup"], m["repeats"], m["max_seconds"])
     baselines = measure_baselines(model, tensors, measurer, systems=tuple(m["baselines"]), reference=reference,
                                   workdir=os.path.join(out_dir, "baselines"), atol=m["atol"], rtol=m["rtol"],
                                   progress=say)

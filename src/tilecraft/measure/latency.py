@@ -69,29 +69,39 @@ def set_graph_inputs(module, example_input) -> None:
 
 
 class LatencyMeasurer:
-    """Time a model: `warmup_iter` untimed calls, then `repeats` timed calls, one at a time."""
+    """Time a model: `warmup_iter` untimed calls, then `repeats` timed calls, one at a time.
 
-    def __init__(self, warmup_iter: int = 10, repeats: int = 100):
+    With `max_seconds`, a slow model is measured in about that long: warm-up stops after a fifth of
+    it, and the timed calls after all of it once there are 3 (the statistics say how many ran and
+    `time_limited`), so one slow system cannot hold a side-by-side run for hours."""
+
+    def __init__(self, warmup_iter: int = 10, repeats: int = 100, max_seconds: float | None = None):
         for name, value, low in (("warmup_iter", warmup_iter, 0), ("repeats", repeats, 1)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
                 raise ValueError(f"LatencyMeasurer: {name} must be an int >= {low}, got {value!r}")
-        self.warmup_iter, self.repeats = int(warmup_iter), int(repeats)
+        if max_seconds is not None and (isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float))
+                                        or max_seconds <= 0):
+            raise ValueError(f"LatencyMeasurer: max_seconds must be a positive number or None, got {max_seconds!r}")
+        self.warmup_iter, self.repeats, self.max_seconds = int(warmup_iter), int(repeats), max_seconds
 
     def measure_callable(self, fn, sync=None) -> dict:
         """Statistics of `fn()` in milliseconds; `sync()` (if given) runs before each clock read."""
         if not callable(fn):
             raise TypeError(f"LatencyMeasurer.measure_callable needs a callable, got {type(fn).__name__}")
         sync = sync or (lambda: None)
-        for _ in range(self.warmup_iter):
+        clock, samples, warm, budget = time.perf_counter, [], 0, self.max_seconds
+        start = clock()
+        while warm < self.warmup_iter and not (budget and clock() - start > budget / 5):
             fn()
+            warm += 1
         sync()
-        clock, samples = time.perf_counter, []
-        for _ in range(self.repeats):
+        while len(samples) < self.repeats and not (budget and len(samples) >= 3 and clock() - start > budget):
             t0 = clock()
             fn()
             sync()
             samples.append(clock() - t0)
-        return {**latency_statistics(samples), "warmup": self.warmup_iter}
+        limited = {"time_limited": True} if len(samples) < self.repeats or warm < self.warmup_iter else {}
+        return {**latency_statistics(samples), "warmup": warm, **limited}
 
     def measure(self, module, example_input) -> dict:
         """Time a graph module's `run()` on `example_input`, a torch module, or any callable model."""
