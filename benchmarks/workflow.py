@@ -5,6 +5,7 @@ every system's mean latency (ms, one LatencyMeasurer for all) and the run's wall
 
     python benchmarks/workflow.py [--models bert_base bert_large mamba_130m] [--repeats 30]
                                   [--trials 0] [--use-ansor] [--out runs/workflow] [--no-torch-compile]
+                                  [--skip apache_tvm ...]
 """
 
 from __future__ import annotations
@@ -35,13 +36,15 @@ def main() -> int:
     p.add_argument("--trials", type=int, default=0, help="tilecraft tuning trials (0: untuned)")
     p.add_argument("--use-ansor", action="store_true")
     p.add_argument("--no-torch-compile", action="store_true")
+    p.add_argument("--skip", nargs="*", default=[], choices=SYSTEMS[:4], help="baselines to leave out")
     p.add_argument("--out", default=os.path.join("runs", "workflow"))
     args = p.parse_args()
     rows = []
     for name in args.models:
         out = os.path.join(args.out, name)
         os.makedirs(out, exist_ok=True)
-        baselines = [s for s in SYSTEMS[:4] if not (args.no_torch_compile and s == "torch_compile")]
+        baselines = [s for s in SYSTEMS[:4] if not (args.no_torch_compile and s == "torch_compile")
+                     and s not in args.skip]
         config = {"graph": {"loader": f"tilecraft.models:{name}"},
                   "measure": {"repeats": args.repeats, "warmup": args.warmup, "baselines": baselines,
                               "tvm_trials": args.trials, "tvm_use_ansor": args.use_ansor}}
