@@ -33,11 +33,11 @@ def run_file(src: str, timeout: int) -> tuple[collections.Counter, list]:
         path = os.path.join(tmp, "test_" + os.path.basename(src).removeprefix("test_"))
         with open(path, "w") as f:
             f.write(text)
+        # tilecraft.testing.plugin does for these files what tvm.testing.plugin does in apache/tvm's conftest
+        cmd = [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", "-p", "tilecraft.testing.plugin",
+               path, *(["--timeout", str(timeout)] if _has_timeout() else [])]
         try:
-            proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", path,
-                                   "--timeout", str(timeout)] if _has_timeout() else
-                                  [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", path],
-                                  cwd=tmp, capture_output=True, text=True, timeout=timeout * 20)
+            proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=timeout * 20)
             out = proc.stdout
         except subprocess.TimeoutExpired as err:
             out = (err.stdout or b"").decode() if isinstance(err.stdout, bytes) else (err.stdout or "")

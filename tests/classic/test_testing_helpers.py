@@ -551,3 +551,22 @@ def test_slicing_and_gather_references_against_topi():
 
 if __name__ == "__main__":
     tvm.testing.main()
+
+
+def test_cpu_feature_markers_follow_the_host():
+    import llvmlite.binding as llvm
+
+    have = llvm.get_host_cpu_features()
+
+    @tvm.testing.requires_x86_avx512
+    def needs_avx512():
+        pass
+
+    @tvm.testing.requires_x86_vnni
+    def needs_vnni():
+        pass
+
+    for f, present in ((needs_avx512, bool(have.get("avx512f"))),
+                       (needs_vnni, bool(have.get("avx512vnni") or have.get("avxvnni")))):
+        reasons = [r for skip, r in _skip_reason(f) if skip]
+        assert (not reasons) == present, reasons

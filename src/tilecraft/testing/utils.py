@@ -215,6 +215,22 @@ requires_gpu = Feature("gpu", "GPU", check=_gpu_check, compile_check=lambda: Tru
 uses_gpu = requires_gpu(support_required="optional")
 requires_cuda = Feature("cuda", "CUDA", check=_gpu_check, compile_check=lambda: True, parents=("gpu",))
 requires_x86 = Feature("x86", "x86", check=lambda: _cpu_arch() in ("x86_64", "AMD64", "i686"))
+
+
+def _host_has(*features):
+    def check():
+        import llvmlite.binding as llvm
+
+        have = llvm.get_host_cpu_features()
+        return True if any(have.get(f) for f in features) else f"this CPU has no {' / '.join(features)}"
+
+    return check
+
+
+requires_x86_vnni = Feature("x86_vnni", "x86 VNNI", check=_host_has("avx512vnni", "avxvnni"), parents=("x86",))
+requires_x86_avx512 = Feature("x86_avx512", "x86 AVX-512", check=_host_has("avx512f"), parents=("x86",))
+requires_aarch64 = Feature("aarch64", "AArch64", check=lambda: _cpu_arch() in ("aarch64", "arm64") or
+                           "this CPU is not AArch64")
 requires_multi_gpu = Feature("multi_gpu", "multiple GPUs", check=lambda: _gpu_count() > 1, parents=("gpu",))
 uses_multi_gpu = requires_multi_gpu(support_required="optional")
 _no_nvptx = lambda: "tilecraft has no NVPTX backend (it generates CUDA C for GPUs: use target 'cuda')"
