@@ -60,3 +60,11 @@ def test_post_order_visit_sees_each_node_once_producers_first():
     seen = []
     relay.analysis.post_order_visit(relay.add(y, y), seen.append)
     assert seen[0] is x and seen[1] is y and len(seen) == 3
+
+
+def test_classic_spellings_tupletype_from_a_list_constant_value_and_contrib_attribute():
+    t = relay.TensorType((2,), "float32")
+    assert relay.TupleType([t, t]) == relay.TupleType((t, t))
+    value = relay.create_executor().evaluate(relay.const(np.float32(2.5)))
+    assert float(value.numpy()) == 2.5
+    assert tvm.contrib.graph_executor.GraphModule is not None  # reachable after `import tvm.relay`

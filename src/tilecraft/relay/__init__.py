@@ -1,5 +1,6 @@
 """Relay: the graph IR, its operators, passes, importers, and relay.build."""
 
+from ..contrib import graph_executor as _graph_executor  # noqa: F401,E402  (tvm.contrib.graph_executor after import tvm.relay, as classic)
 from . import (  # noqa: F401
                            analysis,  # noqa: F401
                            frontend,

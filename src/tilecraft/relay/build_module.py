@@ -101,7 +101,9 @@ class _Executor:
         from .analysis import free_vars
 
         if isinstance(expr, Constant):
-            return expr.data
+            from ..runtime.ndarray import array
+
+            return array(expr.data)
         func = self.mod["main"] if expr is None else expr
         if binds:
             func = _bind(func, binds)

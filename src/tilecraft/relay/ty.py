@@ -26,6 +26,10 @@ class TensorType:
 class TupleType:
     fields: tuple
 
+    def __post_init__(self):  # relay.TupleType([t1, t2]) as classic code writes it
+        if not isinstance(self.fields, tuple):
+            object.__setattr__(self, "fields", tuple(self.fields))
+
     def __str__(self) -> str:
         return f"({', '.join(str(f) for f in self.fields)})"
 
