@@ -24,3 +24,28 @@ def resize2d(data, size, roi=None, layout="NCHW", method="linear", coordinate_tr
                      method=method, coordinate_transformation_mode=coordinate_transformation_mode,
                      rounding_method=rounding_method, cubic_alpha=cubic_alpha, cubic_exclude=cubic_exclude,
                      extrapolation_value=extrapolation_value, out_dtype=out_dtype)
+
+
+# nn.upsampling (classic relay.nn.upsampling): a resize by scale factors, in relay.nn's namespace.
+_UPSAMPLING_METHOD = {"nearest_neighbor": "nearest_neighbor", "bilinear": "linear", "bicubic": "cubic"}
+
+
+def _upsampling_compute(a, ins, o):
+    x, layout = ins[0], a["layout"]
+    h, w = (int(x.shape[layout.index(d)]) for d in "HW")
+    size = (int(round(h * a["scale_h"])), int(round(w * a["scale_w"])))
+    mode = "align_corners" if a["align_corners"] else "asymmetric"
+    return _topi("image.resize2d")(x, None, size, layout, _UPSAMPLING_METHOD[a["method"]], mode, "")
+
+
+register_op("nn.upsampling", te_rel(_upsampling_compute), _upsampling_compute, OpPattern.INJECTIVE,
+            {"scale_h": 1.0, "scale_w": 1.0, "layout": "NCHW", "method": "nearest_neighbor", "align_corners": False})
+
+
+def upsampling(data, scale_h=1, scale_w=1, layout="NCHW", method="nearest_neighbor", align_corners=False):
+    if method not in _UPSAMPLING_METHOD:
+        raise ValueError(f"upsampling: method {method!r} is not one of {sorted(_UPSAMPLING_METHOD)}")
+    if layout not in ("NCHW", "NHWC"):
+        raise ValueError(f"upsampling: layout {layout!r} is not NCHW or NHWC")
+    return make_call("nn.upsampling", (data,), scale_h=float(scale_h), scale_w=float(scale_w), layout=layout,
+                     method=method, align_corners=bool(align_corners))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..ty import TensorType, TupleType
 from ._rel import identity_rel, normalize_axis, tensor_arg
+from .image import upsampling  # noqa: F401  (relay.nn.upsampling)
 from .registry import OpPattern, make_call, register_op
 from .tensor import _topi
 from .transform import batch_flatten, pad, te_rel  # noqa: F401  (relay.nn.batch_flatten, relay.nn.pad)
