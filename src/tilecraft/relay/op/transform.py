@@ -52,6 +52,8 @@ _register("strided_slice", lambda a, ins, o: _topi("strided_slice")(ins[0], a["b
 _register("take", lambda a, ins, o: _topi("take")(ins[0], ins[1], a["axis"], a["mode"]),
           {"axis": None, "mode": "clip"})
 _register("gather", lambda a, ins, o: _topi("gather")(ins[0], a["axis"], ins[1]), {"axis": 0})
+_register("gather_nd", lambda a, ins, o: _topi("gather_nd")(ins[0], ins[1]), {})
+_register("reverse", lambda a, ins, o: _topi("flip")(ins[0], a["axis"]), {"axis": 0})
 _register("nn.batch_flatten", lambda a, ins, o: _topi("flatten")(ins[0]), {})
 _register("tile", lambda a, ins, o: _topi("tile")(ins[0], a["reps"]), {"reps": None})
 _register("repeat", lambda a, ins, o: _topi("repeat")(ins[0], a["repeats"], a["axis"]), {"repeats": 1, "axis": 0})
@@ -110,6 +112,15 @@ def take(data, indices, axis=None, mode="clip"):
 
 def gather(data, axis, indices):
     return make_call("gather", (data, indices), axis=int(axis))
+
+
+def gather_nd(data, indices):
+    """out[y...] = data[indices[0, y...], ..., indices[m-1, y...], x...] (the index tuple is indices' first axis)."""
+    return make_call("gather_nd", (data, indices))
+
+
+def reverse(data, axis):
+    return make_call("reverse", (data,), axis=int(axis))
 
 
 def tile(data, reps):
