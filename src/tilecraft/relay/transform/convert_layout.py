@@ -20,7 +20,7 @@ import logging
 from ...transform import module_pass
 from ..expr import Call, Function
 from ..op.layout import layout_transform
-from ..op.registry import get
+from ..op.registry import Op, get
 from ..visitor import ExprMutator
 from .infer_type import infer_type
 
@@ -62,7 +62,7 @@ def convert_layout(func: Function, desired: dict) -> Function:
     class Convert(ExprMutator):
         def visit_call(self, c):
             new = super().visit_call(c)
-            if not isinstance(new.op, type(get("nn.conv2d"))) or new.op.name not in wanted:
+            if not isinstance(new.op, Op) or new.op.name not in wanted:
                 return new
             data, kernel = wanted[new.op.name]
             a = new.attrs
