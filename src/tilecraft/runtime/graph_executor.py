@@ -208,7 +208,8 @@ class GraphExecutorFactoryModule:
 
     def _create(self, dev):
         ex = GraphExecutor(self.graph_json, self.lib, dev)
-        ex.set_input(**self.params)
+        for name, value in self.params.items():  # by name: a parameter may be called "key" or "value"
+            ex.set_input(name, value)
         return ex
 
     def export_library(self, path, fcompile=None, **kwargs) -> None:
