@@ -13,21 +13,6 @@ from tilecraft.error import TVMError
 from tilecraft.runtime import PackedFuncError
 
 
-@pytest.fixture
-def registered():
-    names = []
-
-    def register(name, f):
-        tvm.register_func(name, f, override=True)
-        names.append(name)
-        return f
-
-    yield register
-    for name in names:
-        if tvm.get_global_func(name, allow_missing=True) is not None:
-            tvm.runtime.remove_global_func(name)
-
-
 # ---------------------------------------------------------------------------- the registry
 def test_register_forms_and_override_rules():
     @tvm.register_func("test.pf.one")

@@ -17,21 +17,6 @@ def rng():
     return np.random.default_rng()
 
 
-@pytest.fixture
-def registered():
-    """Register Python functions for one test: registered(name, f); all removed afterwards."""
-    names = []
-
-    def register(name, f):
-        tvm.register_func(name, f, override=True)
-        names.append(name)
-        return f
-
-    yield register
-    for name in names:
-        tvm.runtime.remove_global_func(name)
-
-
 def test_cblas_is_registered():
     assert tvm.get_global_func("tvm.contrib.cblas.matmul", allow_missing=True)
 
