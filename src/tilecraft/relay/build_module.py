@@ -25,17 +25,21 @@ def bind_params_by_name(func: Function, params: dict) -> Function:
     unknown = [k for k in params if k not in names]
     if unknown:
         raise KeyError(f"params {unknown} are not inputs of the function; its inputs are {list(names)}")
-    consts = {}
-    for k, v in params.items():
-        arr = np.asarray(v.numpy() if hasattr(v, "numpy") else v, order="C")  # 0-d stays 0-d
-        consts[id(names[k])] = Constant(arr)
+    bound = {names[k] for k in params}
+    body = bind_vars(func.body, {names[k]: v for k, v in params.items()})
+    return Function(tuple(p for p in func.params if p not in bound), body, None, func.attrs)
+
+
+def bind_vars(expr, values: dict):
+    """`expr` with each variable of `values` ({Var: array or NDArray}) replaced by a Constant."""
+    consts = {id(var): Constant(np.asarray(v.numpy() if hasattr(v, "numpy") else v, order="C"))  # 0-d stays 0-d
+              for var, v in values.items()}
 
     class Bind(ExprMutator):
         def visit_var(self, v):
             return consts.get(id(v), v)
 
-    body = Bind().visit(func.body)
-    return Function(tuple(p for p in func.params if id(p) not in consts), body, None, func.attrs)
+    return Bind().visit(expr)
 
 
 def load_deployed(directory, dev=None):
@@ -106,7 +110,7 @@ class _Executor:
             return array(expr.data)
         func = self.mod["main"] if expr is None else expr
         if binds:
-            func = _bind(func, binds)
+            func = bind_vars(func, binds)
         if not isinstance(func, Function):  # a closed expression: its value, now
             if free_vars(func):
                 names = [v.name_hint for v in free_vars(func)]
@@ -134,16 +138,6 @@ class _Executor:
             return outs[0] if len(outs) == 1 else tuple(outs)
 
         return run
-
-
-def _bind(expr, binds: dict):
-    values = {id(k): Constant(np.asarray(v.numpy() if hasattr(v, "numpy") else v)) for k, v in binds.items()}
-
-    class Bind(ExprMutator):
-        def visit_var(self, v):
-            return values.get(id(v), v)
-
-    return Bind().visit(expr)
 
 
 def create_executor(kind: str = "debug", mod=None, device=None, target="llvm", params=None) -> _Executor:
