@@ -140,3 +140,37 @@ def test_classic_constructors():
     assert pi.mtriple == "armv7l-linux-gnueabihf" and pi.keys[0] == "arm_cpu" and "+neon" in pi.mattr
     with pytest.raises(ValueError, match="unknown board 'rasp9'.*rasp3b"):
         tvm.target.arm_cpu("rasp9")
+
+
+def test_native_cpu_is_this_machine():
+    t = Target("llvm -mcpu=native")
+    assert t.mcpu == llvm.get_host_cpu_name()
+    assert t.mattr == Target("llvm").mattr
+
+
+@pytest.mark.parametrize("text, named, suggestion", [
+    ("llvm -mcpu=skylakx", "'skylakx'", "'skylake'"),
+    ("llvm -mattr=+avx9", "'+avx9'", "'+avx2'"),
+    ("llvm -mcpu=skylake -mattr=+avx2,+fmaa", "'+fmaa'", "'+fma'"),
+    ("llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a7x", "'cortex-a7x'", "'cortex-a72'"),
+])
+def test_unknown_cpu_or_feature_is_refused_with_close_matches(text, named, suggestion):
+    with pytest.raises(ValueError) as info:
+        Target(text)
+    msg = str(info.value)
+    assert named in msg and suggestion in msg and text in msg
+
+
+def test_unknown_cpu_in_a_build_does_not_kill_the_process():
+    """LLVM kills the process on x86-64 for a CPU it does not know ('64-bit code requested ...')."""
+    import subprocess
+    import sys
+
+    code = ("import tilecraft as tvm\nfrom tilecraft import te\n"
+            "A = te.placeholder((8,), name='A'); B = te.compute((8,), lambda i: A[i] * 2, name='B')\n"
+            "try:\n    tvm.build(te.create_schedule(B.op), [A, B], target='llvm -mcpu=notacpu')\n"
+            "except ValueError as e:\n    print('refused:', e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "refused:" in out.stdout and "'notacpu'" in out.stdout
+    assert "LLVM ERROR" not in out.stderr

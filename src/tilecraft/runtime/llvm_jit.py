@@ -15,7 +15,9 @@ llvmlite is imported on first use, so importing the runtime does not load LLVM.
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import threading
 from functools import lru_cache
 
@@ -63,17 +65,61 @@ def _init_all() -> None:
     llvm.initialize_all_asmprinters()
 
 
-@lru_cache(maxsize=16)
-def target_machine(triple: str, cpu: str, features: str, opt: int, abi: str):
-    """The (cached) position-independent TargetMachine for a CPU, any triple LLVM knows."""
+_probe_lock = threading.Lock()
+_UNRECOGNIZED = re.compile(r"'([^']*)' is not a recognized (processor|feature)")
+
+
+@lru_cache(maxsize=64)
+def unrecognized(triple: str, cpu: str, features: str) -> tuple[str, ...]:
+    """The CPU name and features among `cpu`/`features` that LLVM does not know for `triple`.
+
+    LLVM only prints a warning for these and goes on with a CPU that has no features; on x86-64
+    that CPU cannot make 64-bit code and LLVM then kills the process.  So the question is asked
+    on a throw-away subtarget that is told it is 64-bit, with LLVM's stderr read from a file.
+    """
     import llvmlite.binding as llvm
 
     _init_all()
+    target = _llvm_target(triple)
+    safe = ",".join(f for f in (features, "+64bit" if triple.startswith("x86_64") else "") if f)
+    with _probe_lock, tempfile.TemporaryFile() as log:
+        saved = os.dup(2)
+        os.dup2(log.fileno(), 2)
+        try:
+            machine = target.create_target_machine(cpu=cpu, features=safe, opt=0, reloc="pic")
+            probe = llvm.parse_assembly(f'target triple = "{triple}"\ndefine void @probe() {{\n  ret void\n}}\n')
+            machine.emit_object(probe)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        log.seek(0)
+        said = log.read().decode(errors="replace")
+    return tuple(dict.fromkeys(name for name, _ in _UNRECOGNIZED.findall(said)))
+
+
+def check_machine(triple: str, cpu: str, features: str) -> None:
+    """Raise ValueError naming what LLVM does not know, before a target machine is made for it."""
+    bad = unrecognized(triple, cpu, features)
+    if bad:
+        what = [f"CPU {b!r}" if b == cpu else f"feature {b!r}" for b in bad]
+        raise ValueError(f"LLVM does not know the {' or '.join(what)} for {triple}; "
+                         "check -mcpu and -mattr of the target (-mcpu=native means this machine)")
+
+
+def _llvm_target(triple: str):
+    import llvmlite.binding as llvm
+
     try:
-        t = llvm.Target.from_triple(triple)
+        return llvm.Target.from_triple(triple)
     except RuntimeError as err:
         raise ValueError(f"LLVM cannot generate code for the triple {triple!r}: {err}") from None
-    return t.create_target_machine(cpu=cpu, features=features, opt=min(3, max(0, opt)),
+
+
+@lru_cache(maxsize=16)
+def target_machine(triple: str, cpu: str, features: str, opt: int, abi: str):
+    """The (cached) position-independent TargetMachine for a CPU, any triple LLVM knows."""
+    check_machine(triple, cpu, features)
+    return _llvm_target(triple).create_target_machine(cpu=cpu, features=features, opt=min(3, max(0, opt)),
                                    reloc="pic", codemodel="default", abiname=abi)
 
 
@@ -109,6 +155,7 @@ def jit(art):
 
     _init()
     triple, cpu, features, _, _ = machine_of(art)
+    check_machine(triple, cpu, features)
     machine = llvm.Target.from_triple(triple).create_target_machine(
         cpu=cpu, features=features, opt=3)  # code model "jitdefault", as MCJIT needs
     mod = llvm.parse_assembly(art.source)

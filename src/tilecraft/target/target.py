@@ -14,6 +14,7 @@ ones, instead of being silently ignored.
 from __future__ import annotations
 
 import threading
+from difflib import get_close_matches
 from functools import lru_cache
 
 # Options each kind accepts; a flag (no value) is marked True in the value.
@@ -68,6 +69,43 @@ def _host() -> tuple[str, str, tuple[str, ...]]:
 
     feats = tuple(f"+{k}" for k, v in sorted(llvm.get_host_cpu_features().items()) if v)
     return llvm.get_process_triple(), llvm.get_host_cpu_name(), feats
+
+
+# CPU names offered as close matches for a mistyped -mcpu (each is checked with LLVM first).
+_SUGGESTED_CPUS = (*_AVX512_CPUS, *_AVX_CPUS, "x86-64", "x86-64-v2", "nehalem", "westmere", "core2",
+                   "generic", "cortex-a53", "cortex-a55", "cortex-a57", "cortex-a72", "cortex-a76",
+                   "cortex-a78", "cortex-x1", "neoverse-n1", "neoverse-n2", "neoverse-v1", "apple-m1")
+
+
+def _check_cpu_and_features(target: Target) -> None:
+    """Refuse an -mcpu or -mattr entry LLVM does not know (it would warn, then make wrong code or
+    kill the process), naming close matches."""
+    from ..runtime.llvm_jit import unrecognized
+
+    bad = unrecognized(target.mtriple, target.mcpu, target.features)
+    if not bad:
+        return
+    name = bad[0]
+    if name == target.mcpu:
+        near = [c for c in get_close_matches(name, _SUGGESTED_CPUS, n=3, cutoff=0.6)
+                if not unrecognized(target.mtriple, c, "")]
+        what = f"-mcpu={name!r} is not a CPU LLVM knows for {target.mtriple}"
+    else:
+        same_arch = target.mtriple.split("-")[0] == _host()[0].split("-")[0]
+        names = _host_feature_names() if same_arch else ()
+        near = ["+" + c for c in get_close_matches(name.lstrip("+-"), names, n=3, cutoff=0.6)]
+        what = f"-mattr entry {name!r} is not a feature LLVM knows for {target.mtriple}"
+    hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+    raise ValueError(f"target {str(target)!r}: {what}{hint} (-mcpu=native means this machine, "
+                     f"{_host()[1]})")
+
+
+@lru_cache(maxsize=1)
+def _host_feature_names() -> tuple[str, ...]:
+    """Every feature name LLVM lists for this machine's architecture, enabled or not."""
+    import llvmlite.binding as llvm
+
+    return tuple(llvm.get_host_cpu_features())
 
 
 def _split_attrs(text: str) -> list[str]:
@@ -200,16 +238,18 @@ class Target:
         h_triple, h_cpu, h_feats = _host()
         self.mtriple = opts.get("mtriple", h_triple)
         native = self.mtriple == h_triple or self.mtriple.split("-")[0] == h_triple.split("-")[0]
-        if "mcpu" in opts:
-            self.mcpu = opts["mcpu"]
-        else:
-            self.mcpu = h_cpu if native else "generic"
+        given_cpu = opts.get("mcpu")
+        if given_cpu == "native":  # this machine's CPU, as classic TVM resolves it
+            given_cpu = h_cpu
+        self.mcpu = given_cpu or (h_cpu if native else "generic")
         if "mattr" in opts:
             self.mattr = _split_attrs(opts["mattr"])
-        elif native and "mcpu" not in opts:
+        elif native and given_cpu in (None, h_cpu):
             self.mattr = list(h_feats)
         else:
             self.mattr = []
+        if kind == "llvm" and ("mcpu" in opts or "mattr" in opts):
+            _check_cpu_and_features(self)
 
     # ------------------------------------------------------------------ derived facts
     @property
