@@ -5,6 +5,7 @@ deployed library needs only this package, numpy and llvmlite.
 """
 
 from . import builtin_funcs, ndarray  # noqa: F401  (builtin_funcs registers tvm.contrib.cblas.*)
+from .artifact import ArtifactError
 from .device import Device, cpu, cuda, device, gpu
 from .export import export_library, load_module
 from .function import Function
@@ -27,5 +28,5 @@ __all__ = [
     "Device", "cpu", "cuda", "gpu", "device", "ndarray", "NDArray", "Module", "LLVMModule",
     "LibraryModule", "SourceModule", "Function", "PackedFunc", "load_module", "export_library",
     "ProfileResult", "load_openmp", "num_threads", "set_num_threads", "register_func", "get_global_func",
-    "list_global_func_names", "remove_global_func", "convert", "PackedFuncError",
+    "list_global_func_names", "remove_global_func", "convert", "PackedFuncError", "ArtifactError",
 ]

@@ -20,6 +20,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from ..error import TVMError
+
+
+class ArtifactError(ValueError, TVMError):
+    """A file tilecraft reads back (library, graph JSON, parameters, model) is malformed or was edited
+    after it was written.  The message names the file and the field: a bad artifact must stop with an
+    error before any kernel runs on it, never with a crash.  A ValueError for code that checks its
+    inputs, a TVMError (RuntimeError) for classic TVM code."""
+
+    def __init__(self, where: str, what: str, why: str):
+        super().__init__(f"{where}: {what}: {why}" if what else f"{where}: {why}")
+        self.where, self.what = where, what
+
 
 @dataclass(frozen=True)
 class ParamInfo:
@@ -58,11 +71,69 @@ class Artifact:
         })
 
     @staticmethod
-    def from_meta_json(text: str, source: str) -> Artifact:
-        m = json.loads(text)
-        funcs = tuple(
-            FuncInfo(f["name"], tuple(ParamInfo(k, n, d, tuple(s)) for k, n, d, s in f["params"]),
-                     tuple(tuple(v) for v in f["shape_vars"]),
-                     None if f.get("writes") is None else tuple(f["writes"]))
-            for f in m["functions"])
-        return Artifact(m["kind"], source, funcs, m["target"], m["entry"], m.get("extra", {}))
+    def from_meta_json(text: str, source: str, where: str = "metadata") -> Artifact:
+        """The artifact `meta_json` describes; any malformed field is an ArtifactError naming `where`."""
+        try:
+            m = json.loads(text)
+        except ValueError as err:
+            raise ArtifactError(where, "", f"not valid JSON ({err})") from None
+        get = _Fields(where)
+        m = get.obj(m, "metadata", dict)
+        funcs = tuple(_func_info(get, f, f"functions[{i}]")
+                      for i, f in enumerate(get.field(m, "functions", list, "metadata")))
+        extra = m.get("extra", {})
+        get.obj(extra, "extra", dict)
+        return Artifact(get.field(m, "kind", str, "metadata"), source, funcs, get.field(m, "target", str, "metadata"),
+                        get.field(m, "entry", str, "metadata"), extra)
+
+
+class _Fields:
+    """Typed reads of a parsed JSON document, each failure an ArtifactError naming the field."""
+
+    def __init__(self, where: str):
+        self.where = where
+
+    def obj(self, value, what: str, kind):
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ArtifactError(self.where, what, f"expected a {_NAMES.get(kind, kind.__name__)}, "
+                                f"got {json.dumps(value)[:80]}")
+        return value
+
+    def field(self, parent: dict, key: str, kind, what: str):
+        if key not in parent:
+            raise ArtifactError(self.where, f"{what}.{key}", "missing")
+        return self.obj(parent[key], f"{what}.{key}", kind)
+
+
+_NAMES = {dict: "JSON object", list: "JSON list", str: "string", int: "integer"}
+
+
+def _func_info(get: _Fields, f, what: str) -> FuncInfo:
+    get.obj(f, what, dict)
+    name = get.field(f, "name", str, what)
+    shape_vars = []
+    for i, v in enumerate(get.field(f, "shape_vars", list, what)):
+        v = get.obj(v, f"{what}.shape_vars[{i}]", list)
+        if len(v) != 2 or not all(isinstance(x, str) for x in v):
+            raise ArtifactError(get.where, f"{what}.shape_vars[{i}]", "expected [name, dtype]")
+        shape_vars.append(tuple(v))
+    known = {v for v, _ in shape_vars}
+    params = []
+    for i, p in enumerate(get.field(f, "params", list, what)):
+        at = f"{what}.params[{i}]"
+        p = get.obj(p, at, list)
+        if len(p) != 4 or p[0] not in ("buffer", "scalar") or not all(isinstance(x, str) for x in p[1:3]):
+            raise ArtifactError(get.where, at, "expected [\"buffer\" or \"scalar\", name, dtype, shape]")
+        for d in get.obj(p[3], f"{at}.shape", list):
+            ok = d in known if isinstance(d, str) else isinstance(d, int) and not isinstance(d, bool) and d >= 0
+            if not ok:
+                raise ArtifactError(get.where, f"{at}.shape", f"dimension {json.dumps(d)} is neither a "
+                                    f"non-negative integer nor one of the shape variables {sorted(known)}")
+        params.append(ParamInfo(p[0], p[1], p[2], tuple(p[3])))
+    writes = f.get("writes")
+    if writes is not None:
+        ok = isinstance(writes, list) and all(isinstance(w, int) and 0 <= w < len(params) for w in writes)
+        if not ok:
+            raise ArtifactError(get.where, f"{what}.writes", f"expected parameter indices, got {writes!r}")
+        writes = tuple(writes)
+    return FuncInfo(name, tuple(params), tuple(shape_vars), writes)

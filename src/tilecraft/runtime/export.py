@@ -7,7 +7,11 @@ complete module: `load_module` opens it with ctypes, calls that function, and wr
 functions it lists.
 
 ".tar": lib.ll (LLVM IR), lib.o (object code) and metadata.json.  Loading JIT-compiles lib.ll,
-so it needs no C compiler on the machine that loads it.
+so it needs no C compiler on the machine that loads it.  The metadata says how to call the code
+(shapes, dtypes), so trusting an edited metadata.json would let a kernel run past its buffers:
+lib.ll ends with the same embedded string as a .so, holding the metadata and the sha256 of every
+other member, and `load_module` refuses a tar whose members disagree with it.  The tar is read
+in memory, never extracted; a member that is not a plain file with a plain name is refused.
 
 Either kind may carry named blobs besides the code: a graph executor factory exports its graph
 and parameters that way (runtime/graph_executor.py), and `load_module` then returns the factory.
@@ -21,16 +25,18 @@ error never leaves a half-written library behind.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
 import tempfile
 
 from . import llvm_jit
-from .artifact import Artifact
+from .artifact import Artifact, ArtifactError
 from .fileio import atomic_output
 from .module import CrossModule, LibraryModule, LLVMModule
 from .openmp import load_openmp
@@ -41,15 +47,40 @@ _FORMAT = 1
 
 def _with_embedded_metadata(art: Artifact, blob_names=()) -> Artifact:
     """The artifact with its metadata and IR appended to the IR as a getter-returned string."""
-    blob = json.dumps({"tilecraft_library": _FORMAT, "metadata": art.meta_json(), "source": art.source,
-                       "blobs": list(blob_names)})
+    return _with_embedded(art, {"tilecraft_library": _FORMAT, "metadata": art.meta_json(), "source": art.source,
+                                "blobs": list(blob_names)})
+
+
+def _with_embedded(art: Artifact, info: dict) -> Artifact:
+    blob = json.dumps(info)
     # json.dumps output is ASCII without control characters; only '"' and '\' need escaping in IR.
     text = blob.replace("\\", "\\5C").replace('"', "\\22")
     n = len(blob) + 1
-    ir = (f"{art.source}\n"
-          f"@__tilecraft_library_blob = private unnamed_addr constant [{n} x i8] c\"{text}\\00\", align 1\n"
+    ir = (f"{art.source}{_EMBED_HEAD}[{n} x i8] c\"{text}\\00\", align 1\n"
           f"define ptr @{_INFO_SYMBOL}() {{\n  ret ptr @__tilecraft_library_blob\n}}\n")
     return Artifact(art.kind, ir, art.functions, art.target, art.entry, dict(art.extra))
+
+
+_EMBED_HEAD = "\n@__tilecraft_library_blob = private unnamed_addr constant "
+_EMBED_TAIL = re.compile(r'\[(\d+) x i8\] c"([^"\n]*)\\00", align 1\ndefine ptr @' + _INFO_SYMBOL
+                         + r'\(\) \{\n  ret ptr @__tilecraft_library_blob\n\}\n')
+
+
+def _split_embedded(text: str):
+    """(the IR before the embedded string, the string's JSON), or None when `text` does not end with one."""
+    at = text.rfind(_EMBED_HEAD)
+    m = _EMBED_TAIL.fullmatch(text, at + len(_EMBED_HEAD)) if at >= 0 else None
+    if m is None:
+        return None
+    blob = re.sub(r"\\([0-9A-Fa-f]{2})", lambda h: chr(int(h.group(1), 16)), m.group(2))
+    try:
+        return text[:at], json.loads(blob)
+    except ValueError:
+        return None
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def find_cc(cc) -> str:
@@ -119,14 +150,26 @@ def _export_tar(art: Artifact, path: str, blobs: dict) -> None:
     clash = sorted(set(blobs) & set(_TAR_CODE))
     if clash:
         raise ValueError(f"export_library: blob names {clash} are taken by the library's own members")
-    members = {"lib.ll": art.source.encode(), "lib.o": llvm_jit.emit_object(art),
-               "metadata.json": art.meta_json().encode(), **blobs}
+    bad = [n for n in blobs if not _plain_name(n)]
+    if bad:
+        raise ValueError(f"export_library: blob names {bad} are not plain file names")
+    obj = llvm_jit.emit_object(art)
+    meta = art.meta_json()
+    digests = {"lib.ll": _sha256(art.source.encode()), "lib.o": _sha256(obj),
+               **{n: _sha256(d) for n, d in blobs.items()}}
+    bound = _with_embedded(art, {"tilecraft_library": _FORMAT, "metadata": meta, "sha256": digests})
+    members = {"lib.ll": bound.source.encode(), "lib.o": obj, "metadata.json": meta.encode(), **blobs}
     with atomic_output(path) as out, tarfile.open(out, "w") as tar:
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             info.mode = 0o644
             tar.addfile(info, io.BytesIO(data))
+
+
+def _plain_name(name: str) -> bool:
+    return bool(name) and not os.path.isabs(name) and os.path.normpath(name) == name and \
+        not name.startswith("..") and "\\" not in name
 
 
 def export_library(module, path, fcompile=None, cc=None, options=(), blobs=None, **kwargs) -> None:
@@ -194,9 +237,8 @@ def load_module(path):
                      "written by export_library")
 
 
-def _not_ours(path: str, why: str) -> ValueError:
-    return ValueError(f"load_module: {path} is not a tilecraft library ({why}); "
-                      "it must be written by mod.export_library")
+def _not_ours(path: str, why: str) -> ArtifactError:
+    return ArtifactError(path, "", f"not a tilecraft library ({why}); it must be written by mod.export_library")
 
 
 def _dlopen_fresh(path: str) -> ctypes.CDLL:
@@ -223,27 +265,86 @@ def _load_shared(path: str):
         raise _not_ours(path, f"it does not export {_INFO_SYMBOL}") from None
     info.restype = ctypes.c_char_p
     info.argtypes = []
-    blob = json.loads(info().decode())
-    if blob.get("tilecraft_library") != _FORMAT:
-        raise _not_ours(path, f"unknown format version {blob.get('tilecraft_library')!r}")
-    art = Artifact.from_meta_json(blob["metadata"], blob["source"])
+    try:
+        blob = json.loads(info().decode())
+    except ValueError as err:
+        raise ArtifactError(path, _INFO_SYMBOL, f"the embedded metadata is not valid JSON ({err})") from None
+    if not isinstance(blob, dict) or blob.get("tilecraft_library") != _FORMAT:
+        version = blob.get("tilecraft_library") if isinstance(blob, dict) else blob
+        raise _not_ours(path, f"unknown format version {version!r}")
+    if not isinstance(blob.get("metadata"), str) or not isinstance(blob.get("source"), str) or \
+            not isinstance(blob.get("blobs", []), list):
+        raise ArtifactError(path, _INFO_SYMBOL, "the embedded string lacks its metadata, source or blob list")
+    art = Artifact.from_meta_json(blob["metadata"], blob["source"], f"{path} (embedded metadata)")
     blobs = {}
     for i, name in enumerate(blob.get("blobs", ())):
-        start = ctypes.addressof(ctypes.c_char.in_dll(lib, _blob_symbol(i)))
-        end = ctypes.addressof(ctypes.c_char.in_dll(lib, _blob_symbol(i) + "_end"))
+        try:
+            start = ctypes.addressof(ctypes.c_char.in_dll(lib, _blob_symbol(i)))
+            end = ctypes.addressof(ctypes.c_char.in_dll(lib, _blob_symbol(i) + "_end"))
+        except ValueError:
+            raise ArtifactError(path, f"blob {name!r}", "listed in the metadata but not in the library") from None
         blobs[name] = ctypes.string_at(start, end - start)
     return LibraryModule(art, lib, path), blobs
 
 
-def _load_tar(path: str):
+def _read_tar(path: str) -> dict:
+    """{name: bytes} of every member; anything but uniquely named plain files is refused (nothing is extracted)."""
+    members = {}
     try:
         with tarfile.open(path, "r") as tar:
-            names = set(tar.getnames())
-            if not {"lib.ll", "metadata.json"} <= names:
-                raise _not_ours(path, f"it lacks lib.ll or metadata.json; it holds {sorted(names)}")
-            source = tar.extractfile("lib.ll").read().decode()
-            meta = tar.extractfile("metadata.json").read().decode()
-            blobs = {n: tar.extractfile(n).read() for n in sorted(names - set(_TAR_CODE))}
-    except tarfile.TarError as err:
+            for m in tar.getmembers():
+                if not _plain_name(m.name):
+                    raise ArtifactError(path, f"member {m.name!r}", "not a plain relative file name")
+                if not m.isfile():
+                    kind = "symbolic link" if m.issym() else "hard link" if m.islnk() else \
+                        "directory" if m.isdir() else "device or special file"
+                    raise ArtifactError(path, f"member {m.name!r}", f"a {kind}; a tilecraft library holds "
+                                        "plain files only")
+                if m.name in members:
+                    raise ArtifactError(path, f"member {m.name!r}", "appears twice")
+                members[m.name] = tar.extractfile(m).read()
+    except (tarfile.TarError, EOFError, OSError) as err:
         raise _not_ours(path, f"not a readable tar archive: {err}") from None
-    return LLVMModule(Artifact.from_meta_json(meta, source)), blobs
+    return members
+
+
+def _load_tar(path: str):
+    members = _read_tar(path)
+    if not {"lib.ll", "metadata.json"} <= set(members):
+        raise _not_ours(path, f"it lacks lib.ll or metadata.json; it holds {sorted(members)}")
+    try:
+        text = members["lib.ll"].decode()
+    except UnicodeDecodeError:
+        raise ArtifactError(path, "lib.ll", "not LLVM IR text (not UTF-8)") from None
+    split = _split_embedded(text)
+    if split is None or not isinstance(split[1], dict) or split[1].get("tilecraft_library") != _FORMAT:
+        raise ArtifactError(path, "lib.ll", "it does not end with the metadata string export_library "
+                            "appends: the file was edited, or written by an older tilecraft (export it again)")
+    source, info = split
+    digests = info.get("sha256") if isinstance(info.get("sha256"), dict) else {}
+    embedded = info.get("metadata")
+    if not isinstance(embedded, str) or "lib.ll" not in digests:
+        raise ArtifactError(path, "lib.ll", "its embedded metadata string lacks the metadata or the checksums")
+    art = Artifact.from_meta_json(members["metadata.json"].decode(errors="replace"), source,
+                                  f"{path}: metadata.json")
+    if Artifact.from_meta_json(embedded, source, f"{path}: lib.ll (embedded metadata)") != art:
+        raise ArtifactError(path, "metadata.json", "differs from the metadata embedded in lib.ll when the "
+                            "library was exported; it was edited, and the code would run with the wrong shapes")
+    actual = {n: _sha256(d) for n, d in members.items() if n not in ("lib.ll", "metadata.json")}
+    actual["lib.ll"] = _sha256(source.encode())
+    for name in sorted(set(actual) | set(digests)):
+        if name not in actual:
+            raise ArtifactError(path, name, "missing from the archive, though the library was exported with it")
+        if digests.get(name) != actual[name]:
+            why = "not part of the exported library" if name not in digests else \
+                "its sha256 differs from the one recorded at export: the file was modified"
+            raise ArtifactError(path, name, why)
+    if art.kind != "llvm":
+        raise ArtifactError(path, "metadata.json", f"kind {art.kind!r}; a .tar library holds LLVM code")
+    if llvm_jit.needs_openmp(art):
+        load_openmp()  # (its own error, not one about lib.ll)
+    try:
+        lib = LLVMModule(art)
+    except RuntimeError as err:  # llvmlite: LLVM IR parsing or verification error
+        raise ArtifactError(path, "lib.ll", f"the LLVM IR does not compile ({str(err).strip()})") from None
+    return lib, {n: d for n, d in members.items() if n not in _TAR_CODE}
