@@ -263,8 +263,10 @@ class Function:
         err = take_packed_error(self.name)
         if err is not None:  # callers that cannot chain exceptions (timing, graph executor)
             return str(err)
+        if rc <= -2 and -rc - 2 < len(self._asserts):  # the code of one check (codegen's assert_code)
+            return f"{self.name}: {self._asserts[-rc - 2]}"
         msg = f"{self.name} failed: the compiled function returned error code {rc}"
-        if rc == -1 and self._asserts:
+        if rc == -1 and self._asserts:  # modules built before checks had codes of their own
             msg += "; a runtime assertion failed: " + " | ".join(self._asserts)
         return msg
 

@@ -134,8 +134,10 @@ class ModuleCodegen:
     def unique_name(self, base: str) -> str:
         return f"{base}.{next(self._names)}"
 
-    def note_assert(self, message: str) -> None:
+    def assert_code(self, message: str) -> int:
+        """The return code (-2, -3, ...) of a failed check with `message`: the runtime names it."""
         self.asserts.append(message)
+        return -1 - len(self.asserts)
 
     # ------------------------------------------------------------------ functions
     def add_function(self, name: str, f: PrimFunc) -> FuncInfo:

@@ -112,12 +112,35 @@ class ExprMixin:
     def expr_Mul(self, e):
         return self._arith(e, "fmul", "mul")
 
+    def _int_operands(self, e):
+        """The operands of an integer division or remainder, checked: a zero divisor returns an
+        error from the function (the CPU would raise SIGFPE), and MIN / -1, which also traps,
+        divides by 1 instead (the wrapped result, as numpy gives)."""
+        a, b = self._operands(e)
+        divisor = e.b.value if isinstance(e.b, E.Broadcast) else e.b
+        if isinstance(divisor, E.IntImm) and divisor.value not in (0, -1):
+            return a, b
+        zero, d = const(e.dtype, 0), dt.parse(e.dtype)
+        nonzero = self.b.icmp_unsigned("!=", b, zero)
+        if d.lanes > 1:  # all lanes nonzero: no bit set in the mask of zero lanes
+            zero_lanes = self.b.bitcast(self.b.not_(nonzero), ir.IntType(d.lanes))
+            nonzero = self.b.icmp_unsigned("==", zero_lanes, ir.Constant(ir.IntType(d.lanes), 0))
+        text = str(e)
+        where = text if len(text) <= 160 else text[:157] + "..."
+        self.fail_unless(nonzero, "div.nonzero", self.mcg.assert_code(f"integer division by zero in `{where}`"))
+        if d.code == "int" and not self.is_nonneg(e.b):
+            overflow = self.b.and_(self.b.icmp_signed("==", b, const(e.dtype, -1)),
+                                   self.b.icmp_signed("==", a, const(e.dtype, -(1 << (d.bits - 1)))))
+            b = self.b.select(overflow, const(e.dtype, 1), b)
+        return a, b
+
     def _truncating(self, e, fop, uop, sop):
         """Truncated division or remainder: `fop` on floats, the unsigned `uop` when both sides are
         unsigned or known to be >= 0, else the signed `sop`."""
-        a, b = self._operands(e)
         if dt.parse(e.dtype).code == "float":
+            a, b = self._operands(e)
             return getattr(self.b, fop)(a, b, flags=self.flags)
+        a, b = self._int_operands(e)
         if self._floor_fast(e):
             return getattr(self.b, uop)(a, b)
         return getattr(self.b, sop)(a, b)
@@ -130,7 +153,7 @@ class ExprMixin:
 
     def _floor_parts(self, e):
         """(a, b, q, r, adjust) with truncated q, r and adjust = lanes where q must drop by one."""
-        a, b = self._operands(e)
+        a, b = self._int_operands(e)
         q, r = self.b.sdiv(a, b), self.b.srem(a, b)
         zero = const(e.dtype, 0)
         if positive_const(e.b):
@@ -151,7 +174,7 @@ class ExprMixin:
             q = self.b.fdiv(a, b, flags=self.flags)
             return self._intrinsic("floor", q.type, [q])
         if self._floor_fast(e):
-            return self.b.udiv(*self._operands(e))
+            return self.b.udiv(*self._int_operands(e))
         _, _, q, _, adjust = self._floor_parts(e)
         return self.b.sub(q, self.b.zext(adjust, q.type))
 
@@ -162,7 +185,7 @@ class ExprMixin:
             q = self._intrinsic("floor", a.type, [self.b.fdiv(a, b, flags=self.flags)])
             return self.b.fsub(a, self.b.fmul(q, b, flags=self.flags), flags=self.flags)
         if self._floor_fast(e):
-            return self.b.urem(*self._operands(e))
+            return self.b.urem(*self._int_operands(e))
         _, b, _, r, adjust = self._floor_parts(e)
         return self.b.select(adjust, self.b.add(r, b), r)
 

@@ -80,16 +80,16 @@ class FunctionCodegen(ExprMixin, MemoryMixin, ParallelMixin, CallsMixin, PackedC
         else:
             self.nonneg.discard(var)
 
-    def fail_unless(self, cond, label: str) -> None:
-        """Return -1 from the function unless `cond` holds; code after this runs in the `<label>.ok`
-        block."""
+    def fail_unless(self, cond, label: str, code=-1) -> None:
+        """Return `code` (-1, an assertion's code, or an i32 value) from the function unless `cond`
+        holds; code after this runs in the `<label>.ok` block."""
         ok = self.fn.append_basic_block(f"{label}.ok")
         fail = self.fn.append_basic_block(f"{label}.fail")
         self.b.cbranch(cond, ok, fail)
         self.b.position_at_end(fail)
         for ptr in reversed(self.heap):  # a failed assert or packed call must not leak buffers
             self.b.call(self.mcg.declare("free", ir.VoidType(), [PTR]), [ptr])
-        self.b.ret(ir.Constant(I32, -1))
+        self.b.ret(code if isinstance(code, ir.Value) else ir.Constant(I32, code))
         self.b.position_at_end(ok)
 
     def is_nonneg(self, e) -> bool:
@@ -142,8 +142,7 @@ class FunctionCodegen(ExprMixin, MemoryMixin, ParallelMixin, CallsMixin, PackedC
         if isinstance(cond, ir.Constant) and cond.constant:
             self.stmt(s.body)
             return
-        self.mcg.note_assert(s.message)
-        self.fail_unless(cond, "assert")
+        self.fail_unless(cond, "assert", self.mcg.assert_code(s.message))
         self.stmt(s.body)
 
     def stmt_IfThenElse(self, s):

@@ -21,8 +21,8 @@ class ParallelMixin:
         `kernel(captured..., begin, end)` runs iterations [begin, end) with the buffers as
         noalias parameters (so the loop still vectorizes without runtime alias checks);
         `body(closure)` unpacks the captured values, takes this thread's static chunk and
-        calls the kernel; the caller packs the closure on its stack.  A failed assert in any
-        thread sets the closure's error flag, and the caller returns -1.
+        calls the kernel; the caller packs the closure on its stack.  A failed check in any
+        thread stores its code in the closure, and the caller returns it.
         """
         mcg = self.mcg
         vt = value_type(s.loop_var.dtype)
@@ -78,7 +78,7 @@ class ParallelMixin:
         done = wfn.append_basic_block("done")
         wb.cbranch(wb.icmp_signed("!=", rc, ir.Constant(I32, 0)), fail, done)
         wb.position_at_end(fail)
-        wb.store(ir.Constant(I32, 1), field(wb, cl, len(fields) - 1))
+        wb.store(rc, field(wb, cl, len(fields) - 1))  # the code of one failing thread
         wb.branch(done)
         wb.position_at_end(done)
         w.finish(None)
@@ -91,7 +91,7 @@ class ParallelMixin:
         self.b.call(gomp, [wfn, slot, ir.Constant(I32, mcg.num_threads), ir.Constant(I32, 0)])
         mcg.uses_openmp = True
         err = self.b.load(field(self.b, slot, len(fields) - 1), typ=I32)
-        self.fail_unless(self.b.icmp_signed("==", err, ir.Constant(I32, 0)), "parallel")
+        self.fail_unless(self.b.icmp_signed("==", err, ir.Constant(I32, 0)), "parallel", err)
 
 
 class _UsedVars(Visitor):
