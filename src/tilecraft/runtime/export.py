@@ -230,9 +230,9 @@ def load_module(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"load_module: {path} does not exist")
     if path.endswith(".so"):
-        return factory_from_blobs(*_load_shared(path))
+        return factory_from_blobs(*_load_shared(path), where=path)
     if path.endswith(".tar"):
-        return factory_from_blobs(*_load_tar(path))
+        return factory_from_blobs(*_load_tar(path), where=path)
     raise ValueError(f"load_module: unknown file type for {path!r}; tilecraft loads .so and .tar files "
                      "written by export_library")
 

@@ -1,7 +1,9 @@
 """The graph executor: run a compiled graph (graph JSON + kernels + parameters).
 
-Each value lives in a storage block chosen by the memory planner; every kernel call is checked
-once when the executor is created, then `run()` calls the kernels directly, in order.
+Each value lives in a storage block chosen by the memory planner; the graph JSON (graph_json.py)
+and every kernel call are checked once when the executor is created, then `run()` calls the
+kernels directly, in order.  It refuses to run while an input was never set: the kernels would
+read whatever the fresh storage held.
 
 GraphExecutorFactoryModule is what relay.build returns and what `load_module` gives back for a
 library exported from it: the graph, the kernels and the parameters together, so that
@@ -17,14 +19,17 @@ import warnings
 
 import numpy as np
 
+from ..error import TVMError
+from .artifact import ArtifactError
 from .fileio import write_atomic
+from .graph_json import PARAM_NAME, check_params, parse_graph
 from .ndarray import NDArray, array, empty
 from .params import load_param_dict, save_param_dict
 
 
 class GraphExecutor:
-    def __init__(self, graph_json: str, lib, dev):
-        self.graph = json.loads(graph_json)
+    def __init__(self, graph_json: str, lib, dev, where: str = "graph JSON"):
+        self.graph = parse_graph(graph_json, where)
         self.lib, self.device = lib, dev
         g = self.graph
         self.nodes, self.row_ptr = g["nodes"], g["node_row_ptr"]
@@ -43,15 +48,25 @@ class GraphExecutor:
             view = raw[: n * np.dtype(dtype).itemsize].view(dtype).reshape(shape)
             self.entries.append(NDArray(view, dev))
         self.input_names = {n["name"]: i for i, n in enumerate(self.nodes) if n["op"] == "null"}
-        self.outputs = [self.row_ptr[nid] + idx for nid, idx, _ in g["heads"]]
+        self._unset = set(self.input_names)  # inputs run() would read uninitialised
+        self._name_of_entry = {self.row_ptr[nid]: name for name, nid in self.input_names.items()}
+        self.outputs = [self.row_ptr[nid] + idx for nid, idx, *_ in g["heads"]]
         self._calls = []
         for nid, node in enumerate(self.nodes):
             if node["op"] != "tvm_op":
                 continue
-            fn = lib[node["attrs"]["func_name"]]
-            args = [self.entries[self.row_ptr[s] + i] for s, i, _ in node["inputs"]]
+            func = node["attrs"]["func_name"]
+            if func not in lib:
+                raise ArtifactError(where, f"nodes[{nid}] ({node['name']})", f"calls kernel {func!r}, which the "
+                                    f"library does not have; it has {lib.function_names}")
+            fn = lib[func]
+            args = [self.entries[self.row_ptr[s] + i] for s, i, *_ in node["inputs"]]
             args += [self.entries[e] for e in range(self.row_ptr[nid], self.row_ptr[nid + 1])]
-            native = fn._check(tuple(args))
+            try:
+                native = fn._check(tuple(args))
+            except (TypeError, ValueError) as err:
+                raise ArtifactError(where, f"nodes[{nid}] ({node['name']})", "its inputs and outputs do not fit "
+                                    f"kernel {func!r}: {err}") from None
             self._calls.append((node["name"], fn._cfunc, native, fn))
 
     # ------------------------------------------------------------------ inputs and outputs
@@ -74,19 +89,28 @@ class GraphExecutor:
             self._set(k, v)
 
     def _set(self, key, value):
-        e = self.entries[self._entry_of_input(key)]
+        entry = self._entry_of_input(key)
+        e = self.entries[entry]
         src = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
         if tuple(src.shape) != tuple(e.shape):
             raise ValueError(f"input {key!r}: expected shape {tuple(e.shape)}, got {tuple(src.shape)}")
         if str(src.dtype) != e.dtype:
             raise TypeError(f"input {key!r}: expected dtype {e.dtype}, got {src.dtype}")
         e.copyfrom(src)
+        self._unset.discard(self._name_of_entry[entry])
 
     def get_input(self, key) -> NDArray:
-        return self.entries[self._entry_of_input(key)]
+        """The input's array; counts as set, since classic code fills it in place (`get_input(k).copyfrom(x)`)."""
+        entry = self._entry_of_input(key)
+        self._unset.discard(self._name_of_entry[entry])
+        return self.entries[entry]
 
-    def load_params(self, data: bytes) -> None:
-        for k, v in load_param_dict(data).items():
+    def load_params(self, data: bytes, where: str = "parameter file") -> None:
+        """Set the parameters saved by save_param_dict: all that the graph needs (its inputs p0, p1, ...),
+        and no name that is not an input of the graph."""
+        params = load_param_dict(data, where)
+        check_params(self.graph, params, where)
+        for k, v in params.items():
             self._set(k, v)
 
     def get_num_outputs(self) -> int:
@@ -108,10 +132,19 @@ class GraphExecutor:
     def run(self, **inputs) -> None:
         for k, v in inputs.items():
             self._set(k, v)
+        if self._unset:
+            self._refuse_unset()
         for name, cfunc, native, fn in self._calls:
             rc = cfunc(*native)
             if rc != 0:
                 raise RuntimeError(f"kernel {name}: " + fn.failure_message(rc))
+
+    def _refuse_unset(self):
+        params = sorted(k for k in self._unset if PARAM_NAME.fullmatch(k))
+        inputs = sorted(self._unset - set(params))
+        why = [f"input(s) {inputs} were never set (set_input(name, value))"] if inputs else []
+        why += [f"parameter(s) {params} were never loaded (load_params)"] if params else []
+        raise TVMError(f"run(): {' and '.join(why)}; the graph would read uninitialised memory")
 
     def benchmark(self, device=None, func_name="run", repeat=5, number=5, min_repeat_ms=None, end_to_end=False,
                   **kwargs):
@@ -154,8 +187,8 @@ class GraphModule:
         return getattr(self.module, name)
 
 
-def create(graph_json: str, lib, device) -> GraphModule:
-    return GraphModule(GraphExecutor(graph_json, lib, device))
+def create(graph_json: str, lib, device, where: str = "graph JSON") -> GraphModule:
+    return GraphModule(GraphExecutor(graph_json, lib, device, where))
 
 
 class GraphExecutorFactoryModule:
@@ -234,10 +267,19 @@ class GraphExecutorFactoryModule:
         return f"GraphExecutorFactoryModule({self.mod_name!r}, kernels={len(self.lib.function_names)})"
 
 
-def factory_from_blobs(lib, blobs: dict):
-    """The factory a library exported by GraphExecutorFactoryModule.export_library carries, else `lib`."""
+def factory_from_blobs(lib, blobs: dict, where: str = "library"):
+    """The factory a library exported by GraphExecutorFactoryModule.export_library carries, else `lib`;
+    its graph and parameters are checked here, so a bad library fails when loaded."""
     if "graph.json" not in blobs:
         return lib
-    info = json.loads(blobs.get("factory.json", b"{}") or b"{}")
-    params = load_param_dict(blobs["params.bin"]) if "params.bin" in blobs else {}
+    info = blobs.get("factory.json") or b"{}"
+    try:
+        info = json.loads(info)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ArtifactError(where, "factory.json", f"not valid JSON ({err})") from None
+    if not isinstance(info, dict) or not isinstance(info.get("mod_name", ""), str):
+        raise ArtifactError(where, "factory.json", "expected a JSON object with a string mod_name")
+    graph = parse_graph(blobs["graph.json"], f"{where}: graph.json")
+    params = load_param_dict(blobs["params.bin"], f"{where}: params.bin") if "params.bin" in blobs else {}
+    check_params(graph, params, f"{where}: params.bin")
     return GraphExecutorFactoryModule(blobs["graph.json"].decode(), lib, params, info.get("mod_name", "default"))

@@ -8,6 +8,7 @@ import struct
 
 import numpy as np
 
+from .artifact import ArtifactError
 from .fileio import write_atomic  # noqa: F401  (re-exported for callers saving params)
 
 _TO_ST = {"float16": "F16", "float32": "F32", "float64": "F64", "int8": "I8", "int16": "I16", "int32": "I32",
@@ -33,25 +34,51 @@ def save_param_dict(params: dict) -> bytes:
     return struct.pack("<Q", len(head)) + head + b"".join(blobs)
 
 
-def load_param_dict(data: bytes) -> dict:
-    """Parse safetensors bytes into {name: numpy array}; a malformed file gets a clear error."""
+def load_param_dict(data: bytes, where: str = "parameter file") -> dict:
+    """Parse safetensors bytes into {name: numpy array}.  Anything malformed (a truncated file, a header
+    whose dtype or shape disagrees with its bytes) is an ArtifactError naming `where` and the parameter."""
     if len(data) < 8:
-        raise ValueError("not a safetensors parameter file: too short")
+        raise ArtifactError(where, "header", f"not a safetensors parameter file: {len(data)} bytes, too short")
     (n,) = struct.unpack("<Q", data[:8])
     if n > len(data) - 8:
-        raise ValueError("not a safetensors parameter file: header length exceeds the file")
+        raise ArtifactError(where, "header", f"not a safetensors parameter file (or truncated): the header "
+                            f"length {n} exceeds the {len(data) - 8} bytes that follow")
     try:
-        header = json.loads(data[8:8 + n])
+        header = json.loads(bytes(data[8:8 + n]))
     except ValueError as err:
-        raise ValueError(f"not a safetensors parameter file: bad header ({err})") from None
+        raise ArtifactError(where, "header", f"not a safetensors parameter file: bad header ({err})") from None
+    if not isinstance(header, dict):
+        raise ArtifactError(where, "header", "not a safetensors parameter file: the header is not a JSON object")
     body = memoryview(data)[8 + n:]
     out = {}
     for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = info["data_offsets"]
-        if info["dtype"] not in _FROM_ST or not 0 <= start <= end <= len(body):
-            raise ValueError(f"parameter {name!r}: bad dtype or offsets in the safetensors header")
-        arr = np.frombuffer(body[start:end], dtype=_FROM_ST[info["dtype"]]).reshape(info["shape"])
-        out[name] = arr.copy()
+        if name != "__metadata__":
+            out[name] = _array(where, name, info, body)
     return out
+
+
+def _array(where: str, name: str, info, body) -> np.ndarray:
+    what = f"parameter {name!r}"
+    if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= set(info):
+        raise ArtifactError(where, what, "the header entry needs dtype, shape and data_offsets")
+    dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+    if dtype not in _FROM_ST:
+        raise ArtifactError(where, what, f"unknown dtype {dtype!r}; known: {sorted(_FROM_ST)}")
+    if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
+        raise ArtifactError(where, what, f"shape {shape!r} is not a list of non-negative integers")
+    if not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_int(o) for o in offsets) \
+            or not 0 <= offsets[0] <= offsets[1]:
+        raise ArtifactError(where, what, f"data_offsets {offsets!r} are not [start, end]")
+    start, end = offsets
+    if end > len(body):
+        raise ArtifactError(where, what, f"its bytes [{start}, {end}) run past the end of the data "
+                            f"({len(body)} bytes): the file is truncated")
+    need = int(np.prod(shape, dtype=object)) * np.dtype(_FROM_ST[dtype]).itemsize
+    if end - start != need:
+        raise ArtifactError(where, what, f"dtype {dtype} and shape {shape} need {need} bytes, the header gives "
+                            f"{end - start}")
+    return np.frombuffer(body[start:end], dtype=_FROM_ST[dtype]).reshape(shape).copy()
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)

@@ -137,14 +137,12 @@ class GraphProto:
         return np.asarray(v)
 
     # -- the import
-    def from_onnx(self, graph, opset: int):
-        from onnx import numpy_helper
-
+    def from_onnx(self, graph, opset: int, where: str = "ONNX model"):
         self.opset = opset
         for init in graph.initializer:
             if init.name in self.shape_dict:
                 continue  # the user declared it an input
-            arr = numpy_helper.to_array(init)
+            arr = _initializer_array(init, where)
             self.values[init.name] = arr
             self.initializer_names[id(arr)] = init.name
         inputs = []
@@ -343,6 +341,54 @@ def _axes(g, ins, a, k=1):
 
 # ---------------------------------------------------------------------------- entry point
 
+def _load_model(path: str):
+    """onnx.load, with a file that is not ONNX, or is truncated, reported as an ArtifactError naming it."""
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    from ...runtime.artifact import ArtifactError
+
+    try:
+        model = onnx.load(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"from_onnx: {path} does not exist") from None
+    except (DecodeError, ValueError, RuntimeError, OSError, UnicodeDecodeError) as err:
+        raise ArtifactError(path, "", f"not an ONNX model, or truncated ({type(err).__name__}: {err})") from None
+    if not model.ir_version or not model.HasField("graph"):
+        raise ArtifactError(path, "", "not an ONNX model: it has no ir_version or no graph (an empty or foreign "
+                            "protobuf file)")
+    return model
+
+
+def _initializer_array(init, where: str) -> np.ndarray:
+    """The initializer as a numpy array; a dtype onnx does not know, or data that does not fill its dims,
+    is an ArtifactError naming the initializer (numpy_helper would fail with a bare reshape error)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from ...runtime.artifact import ArtifactError
+
+    what = f"initializer {init.name!r}"
+    if init.data_type in (TensorProto.UNDEFINED, TensorProto.STRING) or \
+            init.data_type not in TensorProto.DataType.values():
+        raise ArtifactError(where, what, f"unsupported data type {init.data_type}")
+    if any(d < 0 for d in init.dims):
+        raise ArtifactError(where, what, f"negative dimension in dims {list(init.dims)}")
+    if init.HasField("raw_data") and init.data_location != TensorProto.EXTERNAL:
+        name = TensorProto.DataType.Name(init.data_type)
+        if name in ("INT4", "UINT4", "FLOAT4E2M1"):  # two values a byte
+            need = (_prod(init.dims) + 1) // 2
+        else:
+            need = _prod(init.dims) * np.dtype(helper.tensor_dtype_to_np_dtype(init.data_type)).itemsize
+        if len(init.raw_data) != need:
+            raise ArtifactError(where, what, f"raw_data holds {len(init.raw_data)} bytes, but dims {list(init.dims)} "
+                                f"of {TensorProto.DataType.Name(init.data_type)} need {need}")
+    try:
+        return numpy_helper.to_array(init)
+    except (ValueError, TypeError, KeyError) as err:
+        raise ArtifactError(where, what, f"its data does not match its dims {list(init.dims)} and data type "
+                            f"{TensorProto.DataType.Name(init.data_type)} ({err})") from None
+
+
 def from_onnx(model, shape=None, dtype="float32", opset=None, freeze_params=False, convert_config=None, *,
               shape_dict=None):
     """Import an ONNX model into relay.
@@ -364,8 +410,10 @@ def from_onnx(model, shape=None, dtype="float32", opset=None, freeze_params=Fals
     shape = shape if shape is not None else shape_dict
     if convert_config:
         raise TypeError(f"from_onnx: convert_config is not supported ({convert_config})")
+    where = "ONNX model"
     if isinstance(model, (str, os.PathLike)):
-        model = onnx.load(os.fspath(model))
+        where = os.fspath(model)
+        model = _load_model(where)
     if not isinstance(model, onnx.ModelProto):
         raise TypeError(f"from_onnx expects an onnx.ModelProto or a path, got {type(model).__name__}")
     if model.functions:
@@ -374,7 +422,7 @@ def from_onnx(model, shape=None, dtype="float32", opset=None, freeze_params=Fals
         model = inliner.inline_local_functions(model)
     if opset is None:
         opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 17)
-    return GraphProto(shape, dtype, freeze_params).from_onnx(model.graph, int(opset))
+    return GraphProto(shape, dtype, freeze_params).from_onnx(model.graph, int(opset), where)
 
 
 # The converters live in one module per operator family; importing them registers every converter
