@@ -14,6 +14,7 @@ from .expr import Constant, Function
 from .transform import optimization_passes
 from .transform.fuse_ops import FuseOps
 from .transform.infer_type import InferType
+from .ty import TensorType
 from .visitor import ExprMutator
 
 
@@ -31,15 +32,35 @@ def bind_params_by_name(func: Function, params: dict) -> Function:
 
 
 def bind_vars(expr, values: dict):
-    """`expr` with each variable of `values` ({Var: array or NDArray}) replaced by a Constant."""
-    consts = {id(var): Constant(np.asarray(v.numpy() if hasattr(v, "numpy") else v, order="C"))  # 0-d stays 0-d
-              for var, v in values.items()}
+    """`expr` with each variable of `values` ({Var: array or NDArray}) replaced by a Constant.
+
+    Each value must have its variable's annotated shape and dtype: a float64 array bound to a
+    float32 weight would otherwise compile as a float64 graph (or be read as the wrong bits)."""
+    consts = {}
+    for var, v in values.items():
+        arr = np.asarray(v.numpy() if hasattr(v, "numpy") else v, order="C")  # 0-d stays 0-d
+        _check_binding(var, arr)
+        consts[id(var)] = Constant(arr)
 
     class Bind(ExprMutator):
         def visit_var(self, v):
             return consts.get(id(v), v)
 
     return Bind().visit(expr)
+
+
+def _check_binding(var, arr) -> None:
+    """TypeError for a dtype, ValueError for a shape that differs from var's annotation."""
+    t = getattr(var, "type_annotation", None)
+    if not isinstance(t, TensorType):
+        return
+    got = f"Tensor[{tuple(arr.shape)}, {arr.dtype}]"
+    if str(arr.dtype) != t.dtype:
+        raise TypeError(f"param {var.name_hint!r} is {t} but the value bound to it is {got} "
+                        f"(dtype {arr.dtype}, expected {t.dtype}); cast it before binding")
+    if len(t.shape) != arr.ndim or any(isinstance(d, int) and d != n for d, n in zip(t.shape, arr.shape)):
+        raise ValueError(f"param {var.name_hint!r} is {t} but the value bound to it is {got} "
+                         f"(shape {tuple(arr.shape)}, expected {tuple(t.shape)})")
 
 
 def load_deployed(directory, dev=None):

@@ -83,6 +83,13 @@ def apply_reducer(combiner: CommReducer, *args):
 sum = comm_reducer(lambda x, y: x + y, lambda t: const(0, t), name="sum")  # noqa: A001
 max = comm_reducer(max_, min_value, name="max")  # noqa: A001
 min = comm_reducer(min_, max_value, name="min")  # noqa: A001
+max.__doc__ = """Max reduction (or te.max(a, b, ...) of values), classic TVM's semantics on purpose.
+
+Each step is tir.Max, `acc > x ? acc : x` with an ordered compare (as classic TVM's codegen):
+a NaN in x passes on but a NaN in acc is dropped, so a reduction keeps a NaN only in the last
+position, and the identity is the lowest finite value, not -inf.  relay's and topi's max-like
+operators propagate NaN as PyTorch does instead (topi/minmax.py)."""
+min.__doc__ = """Min reduction (or te.min(a, b, ...)); NaN as te.max (classic TVM), see its docstring."""
 
 
 prod = comm_reducer(lambda x, y: x * y, lambda t: const(1, t), name="prod")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from .. import te
 from ..ir import dtype as dt
 from ..ir import expr as E
-from ..ir.expr import Call, IntImm, PrimExpr, const, convert, max_, min_, select, truncdiv, truncmod
+from ..ir.expr import Call, IntImm, PrimExpr, const, convert, select, truncdiv, truncmod
+from .minmax import max_nan, min_nan
 from .tag import BROADCAST, ELEMWISE
 
 
@@ -142,8 +143,8 @@ mod = _binary(lambda a, b: truncmod(*_both(a, b)), "mod",
 floor_mod = _binary(_floor_mod, "floor_mod", "lhs - floor(lhs / rhs) * rhs, as numpy's %.")
 truncate_divide = _binary(lambda a, b: truncdiv(*_both(a, b)), "truncate_divide", "C integer division.")
 power = _binary(_power, "power", "lhs ** rhs (float).")
-maximum = _binary(lambda a, b: max_(a, b), "maximum", "Element-wise max with broadcasting.")
-minimum = _binary(lambda a, b: min_(a, b), "minimum", "Element-wise min with broadcasting.")
+maximum = _binary(max_nan, "maximum", "Element-wise max with broadcasting; NaN wins (torch.maximum).")
+minimum = _binary(min_nan, "minimum", "Element-wise min with broadcasting; NaN wins (torch.minimum).")
 equal = _binary(lambda a, b: _cmp(a, b, "eq"), "equal", "lhs == rhs (bool).")
 not_equal = _binary(lambda a, b: _cmp(a, b, "ne"), "not_equal", "lhs != rhs (bool).")
 less = _binary(lambda a, b: _cmp_lt(a, b), "less", "lhs < rhs (bool).")

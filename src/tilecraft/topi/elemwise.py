@@ -10,8 +10,9 @@ import math
 
 from .. import te
 from ..ir import dtype as dt
-from ..ir.expr import Call, PrimExpr, const, convert, max_, min_, select
+from ..ir.expr import Call, PrimExpr, const, convert, select
 from ..ir.expr import cast as _cast_expr
+from .minmax import clamp, is_nan
 from .tag import BROADCAST, ELEMWISE
 
 
@@ -110,7 +111,7 @@ def sign(x):
 
 
 def isnan(x):
-    return _map(x, lambda v: v != v if dt.is_float(v.dtype) else const(False), "isnan")
+    return _map(x, is_nan, "isnan")
 
 
 def isinf(x):
@@ -132,11 +133,8 @@ def isfinite(x):
 
 
 def clip(x, a_min, a_max):
-    """min(max(x, a_min), a_max), the bounds converted to x's dtype."""
-    def f(v):
-        return min_(max_(v, const(a_min, v.dtype)), const(a_max, v.dtype))
-
-    return _map(x, f, "clip")
+    """x limited to [a_min, a_max] (bounds in x's dtype); NaN stays NaN, as torch.clamp."""
+    return _map(x, lambda v: clamp(v, a_min, a_max), "clip")
 
 
 def cast(x, dtype: str):
@@ -186,8 +184,8 @@ def elemwise_sum(xs):
 # ----------------------------------------------------------------------------- activations
 
 def relu(x):
-    """max(x, 0) (topi.nn.relu)."""
-    return _map(x, lambda v: max_(v, _c(0, v)), "relu")
+    """max(x, 0) (topi.nn.relu); relu(NaN) is NaN, as in PyTorch."""
+    return _map(x, lambda v: clamp(v, lo=0), "relu")
 
 
 def leaky_relu(x, alpha: float = 0.01):
@@ -250,12 +248,12 @@ swish = silu
 
 def hardsigmoid(x):
     """clip(x / 6 + 1/2, 0, 1), as PyTorch."""
-    return _map(x, lambda v: min_(max_(v * _c(1 / 6, v) + _c(0.5, v), _c(0, v)), _c(1, v)), "hardsigmoid")
+    return _map(x, lambda v: clamp(v * _c(1 / 6, v) + _c(0.5, v), 0, 1), "hardsigmoid")
 
 
 def hardswish(x):
     """x * clip(x + 3, 0, 6) / 6, as PyTorch."""
-    return _map(x, lambda v: v * min_(max_(v + _c(3, v), _c(0, v)), _c(6, v)) * _c(1 / 6, v), "hardswish")
+    return _map(x, lambda v: v * clamp(v + _c(3, v), 0, 6) * _c(1 / 6, v), "hardswish")
 
 
 def relu6(x):

@@ -13,7 +13,9 @@ import builtins
 
 from .. import te
 from ..ir import dtype as dt
-from ..ir.expr import IntImm, const, logical_and, logical_or, select
+from ..ir.expr import IntImm, const, logical_and, logical_not, logical_or, select
+from ..ir.op import max_value
+from .minmax import highest, is_nan, lowest, max_reduce, min_reduce
 from .tag import COMM_REDUCE, ELEMWISE
 
 
@@ -90,11 +92,13 @@ def sum(data: te.Tensor, axis=None, keepdims: bool = False):  # noqa: A001
 
 
 def max(data: te.Tensor, axis=None, keepdims: bool = False):  # noqa: A001
-    return _reduce(data, axis, keepdims, te.max, "T_max")
+    """The largest value; NaN where any value is NaN (torch.amax, not te.max's classic meaning)."""
+    return _reduce(data, axis, keepdims, max_reduce, "T_max")
 
 
 def min(data: te.Tensor, axis=None, keepdims: bool = False):  # noqa: A001
-    return _reduce(data, axis, keepdims, te.min, "T_min")
+    """The smallest value; NaN where any value is NaN (torch.amin)."""
+    return _reduce(data, axis, keepdims, min_reduce, "T_min")
 
 
 def prod(data: te.Tensor, axis=None, keepdims: bool = False):
@@ -152,18 +156,20 @@ def std(data: te.Tensor, axis=None, keepdims: bool = False, unbiased: bool = Fal
 
 
 def _arg_reducer(better, name, last: bool = False):
-    """(index, value) reducer; ties go to the smallest index (or the largest, with last=True)."""
+    """(index, value) reducer; ties go to the smallest index (or the largest, with last=True).
+
+    A NaN beats every number and ties with another NaN, as torch.argmax / argmin rank it."""
 
     def fcombine(i0, v0, i1, v1):
         tie = i0 > i1 if last else i0 < i1
-        take0 = logical_or(better(v0, v1), logical_and(v0 == v1, tie))
+        n0, n1 = is_nan(v0), is_nan(v1)
+        wins = logical_or(better(v0, v1), logical_and(n0, logical_not(n1)))
+        same = logical_or(v0 == v1, logical_and(n0, n1))
+        take0 = logical_or(wins, logical_and(same, tie))
         return select(take0, i0, i1), select(take0, v0, v1)
 
-    def fidentity(t0, t1):
-        from ..ir.op import max_value, min_value
-
-        worst = min_value(t1) if name == "argmax" else max_value(t1)
-        return const(-1, t0), worst
+    def fidentity(t0, t1):  # the identity's index loses every tie (all values -inf, say)
+        return (const(-1, t0) if last else max_value(t0)), (lowest(t1) if name == "argmax" else highest(t1))
 
     return te.comm_reducer(fcombine, fidentity, name=name)
 

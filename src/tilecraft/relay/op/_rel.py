@@ -12,6 +12,29 @@ def tensor_arg(types, i: int, what: str) -> TensorType:
     return t
 
 
+def same_dtype(*named) -> None:
+    """Raise TypeError unless the (name, TensorType) pairs share a dtype where it matters.
+
+    For operators that compute in their inputs' dtype (dense, conv, bias_add, the norms): a
+    float64 weight beside float32 data would otherwise be read as float32 bits or silently
+    narrowed.  Differing integer dtypes pass (int8 x uint8 quantized kernels, which name their
+    out_dtype); a float with anything else does not."""
+    dtypes = {n: t.dtype for n, t in named}
+    if len(set(dtypes.values())) > 1 and any(d.startswith(("float", "bfloat")) for d in dtypes.values()):
+        listed = ", ".join(f"{n} is {d}" for n, d in dtypes.items())
+        raise TypeError(f"input dtypes differ ({listed}); insert a cast")
+
+
+def same_dtype_rel(rel, *names):
+    """`rel` after same_dtype on the first len(names) inputs, called `names` in the message."""
+
+    def checked(types, attrs):
+        same_dtype(*((n, tensor_arg(types, i, n)) for i, n in enumerate(names)))
+        return rel(types, attrs)
+
+    return checked
+
+
 def broadcast_shapes(a: tuple, b: tuple) -> tuple:
     """numpy broadcasting."""
     out = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..ty import TensorType, TupleType
-from ._rel import identity_rel, normalize_axis, tensor_arg
+from ._rel import identity_rel, normalize_axis, same_dtype_rel, tensor_arg
 from .image import upsampling  # noqa: F401  (relay.nn.upsampling)
 from .registry import OpPattern, make_call, register_op
 from .tensor import _topi
@@ -101,7 +101,7 @@ def _dense_compute(attrs, ins, out):
     return on_rows(data, lambda rows: topi.nn.dense(rows, weight, out_dtype=attrs.get("out_dtype")))
 
 
-register_op("nn.dense", _dense_rel, _dense_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
+register_op("nn.dense", same_dtype_rel(_dense_rel, "data", "weight"), _dense_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
             {"units": None, "out_dtype": None})
 
 
@@ -124,7 +124,7 @@ def _batch_matmul_rel(types, attrs):
     return TensorType((b, m, n), attrs.get("out_dtype") or x.dtype)
 
 
-register_op("nn.batch_matmul", _batch_matmul_rel,
+register_op("nn.batch_matmul", same_dtype_rel(_batch_matmul_rel, "x", "y"),
             lambda attrs, ins, out: _topi("nn.batch_matmul")(ins[0], ins[1], transpose_a=attrs["transpose_a"],
                                                               transpose_b=attrs["transpose_b"]),
             OpPattern.OUT_ELEMWISE_FUSABLE, {"transpose_a": False, "transpose_b": True, "out_dtype": None})
@@ -153,7 +153,7 @@ def _bias_add_compute(attrs, ins, out):
     return topi.add(d, topi.reshape(b, tuple(shape)))
 
 
-register_op("nn.bias_add", _bias_add_rel, _bias_add_compute, OpPattern.BROADCAST, {"axis": 1})
+register_op("nn.bias_add", same_dtype_rel(_bias_add_rel, "data", "bias"), _bias_add_compute, OpPattern.BROADCAST, {"axis": 1})
 
 
 def bias_add(data, bias, axis=1):
@@ -187,7 +187,7 @@ def _layer_norm_rel(types, attrs):
     return d
 
 
-register_op("nn.layer_norm", _layer_norm_rel,
+register_op("nn.layer_norm", same_dtype_rel(_layer_norm_rel, "data", "gamma", "beta"),
             lambda attrs, ins, out: _topi("nn.layer_norm")(ins[0], ins[1], ins[2], attrs["axis"], attrs["epsilon"]),
             OpPattern.OPAQUE,
             {"axis": -1, "epsilon": 1e-5, "center": True, "scale": True})
@@ -218,7 +218,8 @@ def _batch_norm_compute(attrs, ins, out):
     return [y, topi.identity(ins[3]), topi.identity(ins[4])]
 
 
-register_op("nn.batch_norm", _batch_norm_rel, _batch_norm_compute, OpPattern.OPAQUE,
+register_op("nn.batch_norm", same_dtype_rel(_batch_norm_rel, "data", "gamma", "beta", "moving_mean",
+                                                  "moving_var"), _batch_norm_compute, OpPattern.OPAQUE,
             {"axis": 1, "epsilon": 1e-5, "center": True, "scale": True})
 
 
@@ -316,7 +317,7 @@ def _conv2d_compute(attrs, ins, out):
 _CONV_DEFAULTS = {"strides": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1, "channels": None,
                   "kernel_size": None, "data_layout": "NCHW", "kernel_layout": "OIHW", "out_layout": "",
                   "out_dtype": None}
-register_op("nn.conv2d", _conv2d_rel, _conv2d_compute, OpPattern.OUT_ELEMWISE_FUSABLE, _CONV_DEFAULTS)
+register_op("nn.conv2d", same_dtype_rel(_conv2d_rel, "data", "weight"), _conv2d_compute, OpPattern.OUT_ELEMWISE_FUSABLE, _CONV_DEFAULTS)
 
 
 def conv2d(data, weight, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, channels=None,
@@ -394,7 +395,7 @@ def _group_norm_compute(a, ins, o):
     return _topi("nn.group_norm")(ins[0], ins[1], ins[2], a["num_groups"], a["axis"], epsilon=a["epsilon"])
 
 
-register_op("nn.group_norm", te_rel(_group_norm_compute), _group_norm_compute, OpPattern.OPAQUE,
+register_op("nn.group_norm", same_dtype_rel(te_rel(_group_norm_compute), "data", "gamma", "beta"), _group_norm_compute, OpPattern.OPAQUE,
             {"num_groups": 1, "axis": 1, "epsilon": 1e-5, "center": True, "scale": True})
 
 
@@ -408,7 +409,7 @@ def _conv_t_compute(a, ins, o):
                                              a["output_padding"])
 
 
-register_op("nn.conv2d_transpose", te_rel(_conv_t_compute), _conv_t_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
+register_op("nn.conv2d_transpose", same_dtype_rel(te_rel(_conv_t_compute), "data", "weight"), _conv_t_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
             {"strides": (1, 1), "padding": (0, 0, 0, 0), "output_padding": (0, 0), "dilation": (1, 1), "groups": 1,
              "channels": None, "kernel_size": None, "data_layout": "NCHW", "kernel_layout": "IOHW",
              "out_dtype": None})
@@ -429,7 +430,7 @@ def _matmul_compute(a, ins, o):
     return _topi("nn.matmul")(ins[0], ins[1], transpose_a=a["transpose_a"], transpose_b=a["transpose_b"])
 
 
-register_op("nn.matmul", te_rel(_matmul_compute), _matmul_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
+register_op("nn.matmul", same_dtype_rel(te_rel(_matmul_compute), "tensor_a", "tensor_b"), _matmul_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
             {"transpose_a": False, "transpose_b": False, "units": None,
                                         "out_dtype": None})
 

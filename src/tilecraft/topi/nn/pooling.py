@@ -6,6 +6,8 @@ Output sizes and average divisors follow PyTorch: with ceil_mode the last window
 input but must start inside it (or inside the left padding); with count_include_pad the divisor
 counts padded positions but never the ceil_mode overhang beyond the padding.
 
+Max pooling propagates NaN (as PyTorch), through topi.minmax's reducer.
+
 The window reduction is tagged "pool_max" / "pool_sum" (comm_reduce kind); average pooling divides
 in a separate element-wise stage tagged "pool_avg" (as classic TVM), which the schedule owns.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from ... import te
 from ...ir.expr import const, logical_and, max_, min_, select
-from ...ir.op import min_value
+from ..minmax import lowest, max_reduce
 from ..utils import get_const_tuple
 from .pad import get_pad_tuple, pair
 
@@ -67,7 +69,7 @@ def pool2d(data: te.Tensor, kernel, stride, dilation=(1, 1), padding=(0, 0, 0, 0
     if pool_type == "max":
         def fmax(*i):
             v, inside = window(i)
-            return te.max(select(inside, v, min_value(data.dtype)) if padded else v, axis=[rh, rw])
+            return max_reduce(select(inside, v, lowest(data.dtype)) if padded else v, axis=[rh, rw])
 
         return te.compute(tuple(out_shape), fmax, name="T_pool_max", tag="pool_max")
     if pool_type != "avg":
@@ -168,7 +170,7 @@ def adaptive_pool(data: te.Tensor, output_size, pool_type: str = "avg", layout: 
         return f
 
     if pool_type == "max":
-        return te.compute(tuple(out_shape), body(te.max, min_value(data.dtype)), name="T_adaptive_pool_max",
+        return te.compute(tuple(out_shape), body(max_reduce, lowest(data.dtype)), name="T_adaptive_pool_max",
                           tag="adaptive_pool_max")
     if pool_type != "avg":
         raise ValueError(f"adaptive_pool: pool_type must be 'max' or 'avg', got {pool_type!r}")
