@@ -64,17 +64,20 @@ def _check_binding(var, arr) -> None:
 
 
 def load_deployed(directory, dev=None):
-    """Load the three deploy artifacts into a ready graph executor (no torch, no compiler needed)."""
+    """Load the three deploy artifacts into a ready graph executor (no torch, no compiler needed).
+    A malformed, truncated or tampered file, or parameters that do not cover the graph, raise
+    runtime.ArtifactError naming the file."""
     from ..runtime import cpu, load_module
     from ..runtime.graph_executor import GraphExecutor, GraphModule
 
     dev = dev or cpu(0)
     lib = load_module(os.path.join(directory, "deploy_lib.tar"))
-    with open(os.path.join(directory, "deploy_graph.json")) as f:
+    graph_path, params_path = (os.path.join(directory, f) for f in ("deploy_graph.json", "deploy_params.bin"))
+    with open(graph_path, "rb") as f:
         graph = f.read()
-    ex = GraphExecutor(graph, lib, dev)
-    with open(os.path.join(directory, "deploy_params.bin"), "rb") as f:
-        ex.load_params(f.read())
+    ex = GraphExecutor(graph, lib, dev, where=graph_path)
+    with open(params_path, "rb") as f:
+        ex.load_params(f.read(), where=params_path)
     return GraphModule(ex)
 
 
