@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..ir.expr import BufferLoad, IntImm, IterType, Reduce, StringImm, Var, const, logical_and
 from ..ir.functor import Mutator, free_vars, substitute
 from ..tir.stmt import AttrStmt, BufferStore, For, ForKind, IfThenElse, LetStmt, seq
+from .access_check import checked_body
 from .attachment import attach_leaf
 from .extern import ExternOp, extern_body
 from .inline import InlinedBodies
@@ -103,7 +104,7 @@ class LoopNests:
             return extern_body(self.sch, st, self.storage)
         buffers = self.storage[st].buffers
         conv = _ToBuffers(self, self.bounds[st].values)
-        body = self.bodies.body(st)
+        body = checked_body(st.op, self.bodies.body(st))
         idx = self._index(st)
         pred = self._store_predicate(st)
         if not st.op.reduce_axis:

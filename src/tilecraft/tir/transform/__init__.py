@@ -10,6 +10,7 @@ config and instruments reach every TIR pass; TILECRAFT_PRINT_IR=1 prints the IR 
 from __future__ import annotations
 
 from ...ir.transform import Pass, PassContext, Sequential, register_pass
+from .check_access_bounds import CheckAccessBounds, OutOfBoundsError, check_access_bounds
 from .flatten_buffer import FlattenBuffer, flatten_buffer
 from .function_pass import prim_func_pass
 from .inject_virtual_thread import InjectVirtualThread, inject_virtual_thread
@@ -19,8 +20,8 @@ from .skip_assert import SkipAssert, skip_assert
 from .unroll_loop import UnrollLoop, unroll_loop
 from .vectorize_loop import VectorizeLoop, vectorize_loop
 
-for _factory in (FlattenBuffer, InjectVirtualThread, LowerIntrinsics, Simplify, SkipAssert, UnrollLoop,
-                 VectorizeLoop):
+for _factory in (CheckAccessBounds, FlattenBuffer, InjectVirtualThread, LowerIntrinsics, Simplify, SkipAssert,
+                 UnrollLoop, VectorizeLoop):
     register_pass(_factory)
 
 
@@ -45,6 +46,7 @@ def build_pipeline() -> Sequential:
     ctx = PassContext.current()
     passes = [
         InjectVirtualThread(),  # vthread loops -> serial loops (the same values on every target)
+        CheckAccessBounds(),  # an access outside its buffer: an error, or a run-time check if unproven
         FlattenBuffer(),  # multi-dimensional buffers -> one index each (strides, storage_align)
         *_user_passes(2),
         VectorizeLoop(not ctx.get_config("tir.disable_vectorize")),  # vectorized loops -> Ramp / Broadcast
@@ -64,7 +66,8 @@ def run_passes(func, passes):
     return (passes if isinstance(passes, Pass) else Sequential(passes))(func)
 
 
-__all__ = ["FlattenBuffer", "InjectVirtualThread", "LowerIntrinsics", "Simplify", "SkipAssert", "UnrollLoop",
+__all__ = ["CheckAccessBounds", "OutOfBoundsError", "check_access_bounds",
+           "FlattenBuffer", "InjectVirtualThread", "LowerIntrinsics", "Simplify", "SkipAssert", "UnrollLoop",
            "VectorizeLoop", "build_pipeline", "flatten_buffer", "inject_virtual_thread", "lower_intrinsics",
            "lower_pipeline", "prim_func_pass",
            "run_passes", "simplify", "skip_assert", "unroll_loop", "vectorize_loop"]
