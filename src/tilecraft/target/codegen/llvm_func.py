@@ -21,6 +21,7 @@ import llvmlite.ir as ir
 
 from ...ir import dtype as dt
 from ...ir import expr as E
+from ...ir.functor import post_order_visit, uses_var
 from ...tir import stmt as S
 from .llvm_calls import CallsMixin
 from .llvm_exprs import ExprMixin
@@ -185,7 +186,9 @@ class FunctionCodegen(ExprMixin, MemoryMixin, ParallelMixin, CallsMixin, PackedC
             md.append(("llvm.loop.unroll.full",))
         elif "llvm.loop.unroll.count" in ann:
             md.append(("llvm.loop.unroll.count", int(ann["llvm.loop.unroll.count"])))
-        if kind == S.ForKind.VECTORIZED or ann.get("llvm.loop.vectorize.enable"):
+        if _power_of_two_modulo_of(s.loop_var, s.body):
+            md.append(("llvm.loop.vectorize.enable", False))  # see _power_of_two_modulo_of
+        elif kind == S.ForKind.VECTORIZED or ann.get("llvm.loop.vectorize.enable"):
             md.append(("llvm.loop.vectorize.enable", True))
         vt = value_type(s.loop_var.dtype)
         lo = self.coerce(self.expr(s.min), s.min.dtype, s.loop_var.dtype)
@@ -252,3 +255,24 @@ def _table(prefix: str, module_ns) -> dict:
 _EXPR = _table("expr_", E)
 _EXPR[E.CmpOp] = FunctionCodegen.expr_CmpOp
 _STMT = _table("stmt_", S)
+
+
+def _power_of_two_modulo_of(var, body) -> bool:
+    """Whether `body` takes its loop variable modulo a power of two (a fused loop's inner index).
+
+    LLVM 22's loop vectorizer miscompiles such loops inside another loop: it treats
+    `B[k*4 + i % 4]` as consecutive in `i` (a 16-wide load of B[k*4 : k*4+16]) and drops the
+    run-time check that would keep `i % 4 == i`.  Those loops are left to scalar code (tilecraft's
+    own VectorizeLoop has already vectorized what the schedule asked for).
+    """
+    found = False
+
+    def visit(n):
+        nonlocal found
+        if (not found and type(n) in (E.FloorMod, E.Mod) and isinstance(n.b, E.IntImm)
+                and n.b.value > 1 and n.b.value & (n.b.value - 1) == 0 and uses_var(n.a, (var,))):
+            found = True
+
+    post_order_visit(body, visit)
+    return found
+
