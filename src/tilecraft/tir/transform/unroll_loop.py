@@ -18,6 +18,10 @@ constants this exposes, so an `if i < 3` guard in an unrolled body becomes a pla
 vanishes.  To keep code size in check it is capped at `MAX_EXPLICIT_STATEMENTS` statements per
 loop, and skipped for bodies that declare memory or bind variables (a copy per iteration would
 re-declare them); those loops get the annotation instead.
+
+A nest whose full unrolling would exceed `MAX_UNROLLED_STATEMENTS` leaf statements stays a loop,
+even where the schedule asked for `unroll`: LLVM's O3 then spends minutes on a few thousand
+lines, and a tuner's candidate must build in bounded time.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from ..stmt import Allocate, For, ForKind, IfThenElse, LetStmt, PrimFunc, seq
 from .function_pass import prim_func_pass
 
 MAX_EXPLICIT_STATEMENTS = 512
+MAX_UNROLLED_STATEMENTS = 4096
 UNROLL_FULL = ("llvm.loop.unroll.full", 1)
 
 _CMP = {E.EQ: operator.eq, E.NE: operator.ne, E.LT: operator.lt, E.LE: operator.le,
@@ -148,7 +153,9 @@ class _Unroller(Mutator):
             # The pragma's budget covers the loops inside; this loop obeys the enclosing one.
             self.max_step, self.explicit = saved
         extent = _const_extent(op)
-        if op.kind == ForKind.UNROLLED:
+        if extent is not None and extent * max(self.step_count, 1) > MAX_UNROLLED_STATEMENTS:
+            unroll = False  # code size: see the module docstring
+        elif op.kind == ForKind.UNROLLED:
             unroll = extent is not None
         else:
             unroll = (op.kind == ForKind.SERIAL and extent is not None and self.normal_loop_depth == 0

@@ -1,0 +1,75 @@
+"""TightenLoopExtents: a loop whose whole body is guarded by `if x < c` runs only to c.
+
+Non-dividing splits and compute_at leave loops such as `for x in range(40): if x < 1: ...` (the
+guard of an overhanging region).  The iterations past the guard do nothing, but LLVM still sees
+forty copies' worth of control flow, and after unrolling O3 can spend minutes on it.  Here a
+serial or unrolled loop whose body is one IfThenElse without else takes, from each conjunct
+`a*x + rest < b` of the condition (a > 0 a constant, `rest` bounded below), the largest x any
+iteration can run and shortens its extent to it.  The guard stays: it still holds per iteration.
+"""
+
+from __future__ import annotations
+
+from ...arith import Analyzer
+from ...ir import expr as E
+from ...ir.functor import Mutator, substitute
+from ..stmt import For, ForKind, IfThenElse, PrimFunc
+from .function_pass import prim_func_pass
+
+
+def tighten_loop_extents(func: PrimFunc) -> PrimFunc:
+    body = _Tightener().visit(func.body)
+    return func if body is func.body else func.with_body(body)
+
+
+def _conjuncts(cond):
+    if isinstance(cond, E.And):
+        return _conjuncts(cond.a) + _conjuncts(cond.b)
+    return [cond]
+
+
+class _Tightener(Mutator):
+    def __init__(self):
+        self.ana = Analyzer()
+
+    def visit(self, node):
+        if isinstance(node, E.PrimExpr):
+            return node
+        return super().visit(node)
+
+    def visit_For(self, s):
+        with self.ana.scope():
+            self.ana.bind(s.loop_var, E.Range(s.min, s.extent))
+            body = self.visit(s.body)
+        extent = s.extent
+        if (s.kind in (ForKind.SERIAL, ForKind.UNROLLED) and isinstance(extent, E.IntImm)
+                and isinstance(s.min, E.IntImm) and isinstance(body, IfThenElse) and body.else_case is None):
+            lasts = [v for v in (self._last(s.loop_var, c) for c in _conjuncts(body.condition)) if v is not None]
+            last = min(lasts, default=None)
+            if last is not None and last - s.min.value + 1 < extent.value:
+                extent = E.IntImm(max(0, last - s.min.value + 1), extent.dtype)
+        if extent is s.extent and body is s.body:
+            return s
+        return For(s.loop_var, s.min, extent, s.kind, body, s.thread_tag, s.annotations)
+
+    def _last(self, x, cond) -> int | None:
+        """The largest x for which `cond` can hold, if it bounds x from above; else None."""
+        if not isinstance(cond, (E.LT, E.LE, E.GT, E.GE)) or not cond.a.dtype.startswith("int"):
+            return None
+        strict = isinstance(cond, (E.LT, E.GT))
+        diff = cond.a - cond.b if isinstance(cond, (E.LT, E.LE)) else cond.b - cond.a  # < 0 or <= 0
+        rest = self.ana.simplify(substitute(diff, {x: E.const(0, x.dtype)}))
+        slope = self.ana.simplify(substitute(diff, {x: E.const(1, x.dtype)}) - rest)
+        if not isinstance(slope, E.IntImm) or slope.value <= 0:
+            return None
+        if not self.ana.can_prove_equal(diff, slope * x + rest):  # linear in x
+            return None
+        low = self.ana.const_int_bound(rest).min_value
+        if low <= -(1 << 62):
+            return None
+        room = -low - (1 if strict else 0)  # slope * x <= room
+        return room // slope.value
+
+
+def TightenLoopExtents():  # noqa: N802  (a pass constructor, named like the classic ones)
+    return prim_func_pass(lambda f, mod, ctx: tighten_loop_extents(f), 0, "TightenLoopExtents")
