@@ -153,7 +153,8 @@ def _bias_add_compute(attrs, ins, out):
     return topi.add(d, topi.reshape(b, tuple(shape)))
 
 
-register_op("nn.bias_add", same_dtype_rel(_bias_add_rel, "data", "bias"), _bias_add_compute, OpPattern.BROADCAST, {"axis": 1})
+register_op("nn.bias_add", same_dtype_rel(_bias_add_rel, "data", "bias"), _bias_add_compute, OpPattern.BROADCAST,
+            {"axis": 1})
 
 
 def bias_add(data, bias, axis=1):
@@ -317,7 +318,8 @@ def _conv2d_compute(attrs, ins, out):
 _CONV_DEFAULTS = {"strides": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1, "channels": None,
                   "kernel_size": None, "data_layout": "NCHW", "kernel_layout": "OIHW", "out_layout": "",
                   "out_dtype": None}
-register_op("nn.conv2d", same_dtype_rel(_conv2d_rel, "data", "weight"), _conv2d_compute, OpPattern.OUT_ELEMWISE_FUSABLE, _CONV_DEFAULTS)
+register_op("nn.conv2d", same_dtype_rel(_conv2d_rel, "data", "weight"), _conv2d_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
+            _CONV_DEFAULTS)
 
 
 def conv2d(data, weight, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, channels=None,
@@ -395,7 +397,8 @@ def _group_norm_compute(a, ins, o):
     return _topi("nn.group_norm")(ins[0], ins[1], ins[2], a["num_groups"], a["axis"], epsilon=a["epsilon"])
 
 
-register_op("nn.group_norm", same_dtype_rel(te_rel(_group_norm_compute), "data", "gamma", "beta"), _group_norm_compute, OpPattern.OPAQUE,
+register_op("nn.group_norm", same_dtype_rel(te_rel(_group_norm_compute), "data", "gamma", "beta"),
+            _group_norm_compute, OpPattern.OPAQUE,
             {"num_groups": 1, "axis": 1, "epsilon": 1e-5, "center": True, "scale": True})
 
 
@@ -409,7 +412,8 @@ def _conv_t_compute(a, ins, o):
                                              a["output_padding"])
 
 
-register_op("nn.conv2d_transpose", same_dtype_rel(te_rel(_conv_t_compute), "data", "weight"), _conv_t_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
+register_op("nn.conv2d_transpose", same_dtype_rel(te_rel(_conv_t_compute), "data", "weight"), _conv_t_compute,
+            OpPattern.OUT_ELEMWISE_FUSABLE,
             {"strides": (1, 1), "padding": (0, 0, 0, 0), "output_padding": (0, 0), "dilation": (1, 1), "groups": 1,
              "channels": None, "kernel_size": None, "data_layout": "NCHW", "kernel_layout": "IOHW",
              "out_dtype": None})
@@ -430,7 +434,8 @@ def _matmul_compute(a, ins, o):
     return _topi("nn.matmul")(ins[0], ins[1], transpose_a=a["transpose_a"], transpose_b=a["transpose_b"])
 
 
-register_op("nn.matmul", same_dtype_rel(te_rel(_matmul_compute), "tensor_a", "tensor_b"), _matmul_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
+register_op("nn.matmul", same_dtype_rel(te_rel(_matmul_compute), "tensor_a", "tensor_b"), _matmul_compute,
+            OpPattern.OUT_ELEMWISE_FUSABLE,
             {"transpose_a": False, "transpose_b": False, "units": None,
                                         "out_dtype": None})
 
