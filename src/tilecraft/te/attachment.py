@@ -3,18 +3,13 @@ scope that placement implies.  Bound inference and loop-nest building both ask t
 
 from __future__ import annotations
 
-from .schedule import Split, Stage
-from .stage import _inputs_of
+from .schedule import Stage
 
 
 def attach_leaf(st: Stage):
     """The loop a stage is computed in.  If the axis given to compute_at was split or fused
     afterwards, that is the innermost loop made from it (still inside the original loop)."""
-    iv, parent = st.attach_ivar, st.attach_stage
-    while iv not in parent.leaf_iter_vars:
-        rel = next(r for r in parent.relations if iv in _inputs_of(r))
-        iv = rel.inner if isinstance(rel, Split) else rel.fused
-    return iv
+    return st.attach_stage._leaf_of(st.attach_ivar)
 
 
 def scope_loops(st: Stage) -> list:

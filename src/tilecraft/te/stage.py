@@ -220,8 +220,73 @@ class Stage:
         if len(set(ivs)) != len(ivs):
             raise self._err(f"reorder got an axis twice: {', '.join(v.var.name for v in ivs)}")
         pos = sorted(self.leaf_iter_vars.index(v) for v in ivs)
+        order = list(self.leaf_iter_vars)
         for p, v in zip(pos, ivs):
-            self.leaf_iter_vars[p] = v
+            order[p] = v
+        self._check_vector_nest(order)
+        self.leaf_iter_vars = order
+
+    # ------------------------------------------------------------------ vectorized loops
+    # A vectorized loop's body runs once on all lanes.  The vectorizer keeps it a serial loop when
+    # a parallel loop, or another vectorized loop of the same stage, is inside it: the user's
+    # vectorize would be dropped silently, so such a nest is refused where it is made.  Serial
+    # inner loops are fine (they stay loops around vector statements, as in classic TVM), and so
+    # is a vectorized loop of a stage computed inside it (that inner one is the one kept).
+
+    def _kind(self, iv, marking=None) -> str:
+        if marking is not None and iv is marking[0]:
+            return marking[1]
+        return self.iter_var_attrs.get(iv, IterAttr()).kind
+
+    def _leaf_of(self, iv: IterVar) -> IterVar:
+        """The leaf loop axis `iv` became: itself, or if it was split or fused since, the innermost
+        loop made from it (a stage computed at iv is computed there)."""
+        while iv not in self.leaf_iter_vars:
+            rel = next(r for r in self.relations if iv in _inputs_of(r))
+            iv = rel.inner if isinstance(rel, Split) else rel.fused
+        return iv
+
+    def _loops_inside(self, after=None) -> list:
+        """(stage, iv) of this stage's loops inside leaf `after` (all, if None), and of the stages
+        computed at them, recursively."""
+        leaves = self.leaf_iter_vars
+        own = leaves[leaves.index(after) + 1:] if after is not None else leaves
+        out = [(self, iv) for iv in own]
+        for st in self.schedule.stages:
+            if st.attach_type == "scope" and st.attach_stage is self and self._leaf_of(st.attach_ivar) in own:
+                out.extend(st._loops_inside())
+        return out
+
+    def _enclosing_vectorized(self, scope=None) -> IterVar | None:
+        """The vectorized loop around leaf `scope` of this stage (or around its attach point)."""
+        leaves = self.leaf_iter_vars
+        outer = leaves[:leaves.index(self._leaf_of(scope)) + 1] if scope is not None else []
+        hit = next((iv for iv in outer if self._kind(iv) == "vectorized"), None)
+        if hit is None and self.attach_type == "scope" and self.attach_stage is not None:
+            return self.attach_stage._enclosing_vectorized(self.attach_ivar)
+        return hit
+
+    def _check_vector_nest(self, order, marking=None, where: str = "") -> None:
+        """Refuse a loop nest (leaf order `order`, `marking` = (iv, kind) about to be set) with a
+        parallel loop, or a second vectorized loop of one stage, inside a vectorized loop."""
+        saved, self.leaf_iter_vars = self.leaf_iter_vars, order
+        try:
+            vec = self._enclosing_vectorized()
+            if vec is not None:
+                owner, loops = self.schedule._owner_of(vec), self._loops_inside()
+            else:
+                vec = next((iv for iv in order if self._kind(iv, marking) == "vectorized"), None)
+                owner, loops = self, self._loops_inside(vec) if vec is not None else []
+            for st, iv in loops:
+                kind = st._kind(iv, marking if st is self else None)
+                if kind == "parallel" or (kind == "vectorized" and st is owner):
+                    place = iv.var.name if st is self else f"{st.op.name}.{iv.var.name}"
+                    vplace = vec.var.name if owner is self else f"{owner.op.name}.{vec.var.name}"
+                    raise self._err(f"{kind} loop {place} would be inside vectorized loop {vplace}"
+                                    f"{' (' + where + ')' if where else ''}; the vectorize would be dropped. "
+                                    "Vectorize the innermost loop and parallelize an outer one (reorder them)")
+        finally:
+            self.leaf_iter_vars = saved
 
     # ------------------------------------------------------------------ loop annotations
     def _annotate(self, iv, kind: str, what: str):
@@ -239,6 +304,7 @@ class Stage:
             raise self._err(f"cannot vectorize {iv.var.name}: it is a reduction axis, and its iterations "
                             "accumulate into the same element; vectorize a data-parallel axis (e.g. the "
                             "innermost output axis) and reorder the reduction outside it")
+        self._check_vector_nest(self.leaf_iter_vars, (iv, "vectorized"))
         self._annotate(iv, "vectorized", "vectorize")
 
     @primitive
@@ -248,6 +314,7 @@ class Stage:
         if _is_reduce(iv):
             raise self._err(f"cannot parallelize {iv.var.name}: it is a reduction axis (iterations would race "
                             "on the same output); use rfactor to make the reduction parallel")
+        self._check_vector_nest(self.leaf_iter_vars, (iv, "parallel"))
         self._annotate(iv, "parallel", "parallelize")
 
     @primitive
@@ -332,7 +399,14 @@ class Stage:
         if self.schedule._consumer_chain_ok(self, parent) is False:
             raise self._err(f"cannot compute_at stage {parent.op.name}: {parent.op.name} does not consume "
                             f"{self.op.name}, directly or through other stages")
+        old = self.attach_type, self.attach_stage, self.attach_ivar
         self.attach_type, self.attach_stage, self.attach_ivar = "scope", parent, scope
+        try:
+            self._check_vector_nest(self.leaf_iter_vars,
+                                    where=f"{self.op.name} is computed at {parent.op.name}.{scope.var.name}")
+        except ScheduleError:
+            self.attach_type, self.attach_stage, self.attach_ivar = old
+            raise
 
     @primitive
     def compute_inline(self):
