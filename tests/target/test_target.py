@@ -161,6 +161,12 @@ def test_unknown_cpu_or_feature_is_refused_with_close_matches(text, named, sugge
     assert named in msg and suggestion in msg and text in msg
 
 
+def test_unsigned_feature_is_refused_before_llvm_sees_it():
+    """LLVM aborts the process on an -mattr entry without + or -."""
+    with pytest.raises(ValueError, match=r"'\+avx2' to enable"):
+        Target("llvm -mattr=avx2")
+
+
 def test_unknown_cpu_in_a_build_does_not_kill_the_process():
     """LLVM kills the process on x86-64 for a CPU it does not know ('64-bit code requested ...')."""
     import subprocess

@@ -79,6 +79,9 @@ def unrecognized(triple: str, cpu: str, features: str) -> tuple[str, ...]:
     """
     import llvmlite.binding as llvm
 
+    unsigned = tuple(f for f in features.split(",") if f and f[0] not in "+-")
+    if unsigned:  # LLVM aborts on a feature without a sign: never hand it one
+        return unsigned
     _init_all()
     target = _llvm_target(triple)
     safe = ",".join(f for f in (features, "+64bit" if triple.startswith("x86_64") else "") if f)

@@ -248,6 +248,11 @@ class Target:
             self.mattr = list(h_feats)
         else:
             self.mattr = []
+        unsigned = [f for f in self.mattr if f[0] not in "+-"]
+        if unsigned:  # LLVM aborts the process on these
+            raise ValueError(f"target {str(self)!r}: -mattr entries need a sign: "
+                             f"{', '.join(repr('+' + f) for f in unsigned)} to enable (or '-' to disable), "
+                             f"not {', '.join(map(repr, unsigned))}")
         if kind == "llvm" and ("mcpu" in opts or "mattr" in opts):
             _check_cpu_and_features(self)
 

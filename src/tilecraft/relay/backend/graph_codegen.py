@@ -41,6 +41,12 @@ class GraphCodegen:
         return out
 
     def run(self, main: Function):
+        names = [p.name_hint for p in main.params]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"the function has several parameters named {', '.join(map(repr, twice))}: the graph "
+                             "sets its inputs by name, so give each relay.var a distinct name")
+        taken = set(names)
         for p in main.params:
             self.entries[id(p)] = self._node({"op": "null", "name": p.name_hint, "inputs": []}, [p.ty])
         order = post_order(main.body)
@@ -48,7 +54,9 @@ class GraphCodegen:
             if id(n) in self.entries or isinstance(n, Function):
                 continue
             if isinstance(n, Constant):
-                name = f"p{len(self.params)}"
+                name = next(f"p{k}" for k in range(len(self.params), len(self.params) + len(taken) + 1)
+                            if f"p{k}" not in taken)
+                taken.add(name)
                 self.params[name] = n.data
                 self.entries[id(n)] = self._node({"op": "null", "name": name, "inputs": []}, [n.ty])
             elif isinstance(n, Call):

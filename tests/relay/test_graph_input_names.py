@@ -1,0 +1,27 @@
+"""The deployed graph sets inputs by name: names must be unique, lifted constants avoid users' names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tilecraft as tvm
+from tilecraft import relay
+from tilecraft.contrib import graph_executor
+
+
+def test_two_parameters_with_one_name_are_refused():
+    x, y = relay.var("x", shape=(2, 3)), relay.var("x", shape=(2, 3))
+    with pytest.raises(ValueError, match="several parameters named 'x'"):
+        relay.build(tvm.IRModule.from_expr(relay.Function([x, y], relay.subtract(x, y))), target="llvm")
+
+
+def test_a_parameter_named_like_a_lifted_constant_keeps_its_value():
+    p0 = relay.var("p0", shape=(2, 3))
+    bias = np.random.rand(2, 3).astype("float32")
+    lib = relay.build(tvm.IRModule.from_expr(relay.Function([p0], relay.add(p0, relay.const(bias)))), target="llvm")
+    m = graph_executor.GraphModule(lib["default"](tvm.cpu()))
+    x = np.random.rand(2, 3).astype("float32")
+    m.set_input("p0", x)
+    m.run()
+    np.testing.assert_allclose(m.get_output(0).numpy(), x + bias, rtol=1e-6)
