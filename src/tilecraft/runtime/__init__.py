@@ -12,6 +12,7 @@ from .function import Function
 from .module import LibraryModule, LLVMModule, Module, SourceModule
 from .ndarray import NDArray
 from .openmp import load_openmp, num_threads, set_num_threads
+from .params import load_param_dict, save_param_dict
 from .registry import (
     PackedFuncError,
     convert,
@@ -29,4 +30,5 @@ __all__ = [
     "LibraryModule", "SourceModule", "Function", "PackedFunc", "load_module", "export_library",
     "ProfileResult", "load_openmp", "num_threads", "set_num_threads", "register_func", "get_global_func",
     "list_global_func_names", "remove_global_func", "convert", "PackedFuncError", "ArtifactError",
+    "load_param_dict", "save_param_dict",
 ]

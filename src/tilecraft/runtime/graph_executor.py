@@ -120,6 +120,9 @@ class GraphExecutor:
         return len(self.input_names)
 
     def get_output(self, index: int, out=None) -> NDArray:
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise TypeError(f"get_output({index!r}): outputs are indexed by number, 0..{len(self.outputs) - 1} "
+                            f"(the graph has {len(self.outputs)} outputs)")
         if not 0 <= index < len(self.outputs):
             raise IndexError(f"output index {index} out of range; the graph has {len(self.outputs)} outputs")
         e = self.entries[self.outputs[index]]
@@ -188,6 +191,20 @@ class GraphModule:
 
 
 def create(graph_json: str, lib, device, where: str = "graph JSON") -> GraphModule:
+    """Checks the three arguments' kinds first: a parsed dict, a missing library or a device name would
+    otherwise fail deep inside with an error that names none of them."""
+    from .device import Device
+
+    if not isinstance(graph_json, (str, bytes, bytearray)):
+        raise TypeError(f"graph_executor.create: graph_json must be the graph JSON text (a str, as "
+                        f"factory.get_graph_json() returns), got {type(graph_json).__name__}"
+                        + ("; pass json.dumps(graph)" if isinstance(graph_json, dict) else ""))
+    if not hasattr(lib, "function_names"):
+        raise TypeError(f"graph_executor.create: lib must be the compiled module holding the kernels "
+                        f"(factory.get_lib() or tvm.runtime.load_module(path)), got {lib!r}")
+    if not isinstance(device, Device):
+        raise TypeError(f"graph_executor.create: device must be a Device such as tvm.cpu(0) or "
+                        f"tvm.device({device!r}), got {device!r} ({type(device).__name__})")
     return GraphModule(GraphExecutor(graph_json, lib, device, where))
 
 

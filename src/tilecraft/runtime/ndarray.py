@@ -173,12 +173,31 @@ class NDArray:
 def empty(shape, dtype="float32", device=cpu(0)) -> NDArray:  # noqa: B008 - Device is immutable
     """An uninitialised array (classic `tvm.nd.empty`)."""
     dev = _check_device(device)
-    if isinstance(shape, (int, np.integer)):
-        shape = (int(shape),)
-    shape = tuple(int(s) for s in shape)
-    if any(s < 0 for s in shape):
-        raise ValueError(f"empty: shape {shape} has a negative dimension")
-    return NDArray(_aligned_empty(shape, _np_dtype(dtype)), dev, owns_memory=True)
+    shape = _shape(shape)
+    dt = _np_dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=object)) * dt.itemsize  # Python ints: int64 would wrap to 0
+    if nbytes >= 1 << 62:
+        raise ValueError(f"empty: shape {shape} of {dt} needs {nbytes} bytes, more than any memory")
+    try:
+        return NDArray(_aligned_empty(shape, dt), dev, owns_memory=True)
+    except MemoryError:
+        raise MemoryError(f"empty: cannot allocate shape {shape} of {dt} ({nbytes} bytes)") from None
+
+
+def _shape(shape) -> tuple:
+    """`shape` as a tuple of ints: an int, or a sequence of ints (IntImm and numpy ints too);
+    a float or a string is refused rather than truncated or read digit by digit."""
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        shape = (shape,)
+    out = []
+    for s in shape:
+        if isinstance(s, (bool, np.bool_)) or not hasattr(s, "__index__"):
+            raise TypeError(f"empty: shape {tuple(shape)!r} must hold integers, got {s!r} "
+                            f"({type(s).__name__})")
+        out.append(int(s.__index__()))
+    if any(s < 0 for s in out):
+        raise ValueError(f"empty: shape {tuple(out)} has a negative dimension")
+    return tuple(out)
 
 
 def array(obj, device=cpu(0), dtype=None) -> NDArray:  # noqa: B008 - Device is immutable
@@ -193,11 +212,22 @@ def array(obj, device=cpu(0), dtype=None) -> NDArray:  # noqa: B008 - Device is 
             obj = obj.detach()  # we copy anyway, so autograd history is irrelevant
         src = dlpack_to_numpy(obj, "array")
     else:
-        src = np.asarray(obj)
+        try:
+            src = np.asarray(obj)
+        except ValueError as err:  # a ragged nested list: numpy's message names no input
+            raise ValueError(f"nd.array: the nested lists {_short(obj)} are ragged (rows of different "
+                             f"lengths); every row must have the same length ({err})") from None
+        if src.dtype == object and dtype is None:
+            raise TypeError(f"nd.array: cannot make a numeric array of {_short(obj)}")
     dt = _np_dtype(dtype if dtype is not None else src.dtype)
     out = _aligned_empty(src.shape, dt)
     np.copyto(out, src, casting="unsafe" if dtype is not None else "same_kind")
     return NDArray(out, dev, owns_memory=True)
+
+
+def _short(obj) -> str:
+    text = repr(obj)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def dlpack_to_numpy(obj, who: str) -> np.ndarray:

@@ -18,6 +18,12 @@ _FROM_ST = {v: k for k, v in _TO_ST.items()}
 
 def save_param_dict(params: dict) -> bytes:
     """Serialize {name: array} (numpy arrays or NDArrays) to safetensors bytes."""
+    if not hasattr(params, "items"):
+        raise TypeError(f"save_param_dict takes a dict {{name: array}}, got {type(params).__name__}")
+    for name in params:  # a graph input is found by its str name: 1 would be saved as "1" and never match
+        if not isinstance(name, str):
+            raise TypeError(f"save_param_dict: parameter names must be str, got {name!r} "
+                            f"({type(name).__name__}); use the graph input's name, e.g. {str(name)!r}")
     header, blobs, offset = {}, [], 0
     for name in sorted(params):
         value = params[name].numpy() if hasattr(params[name], "numpy") else params[name]
@@ -37,6 +43,11 @@ def save_param_dict(params: dict) -> bytes:
 def load_param_dict(data: bytes, where: str = "parameter file") -> dict:
     """Parse safetensors bytes into {name: numpy array}.  Anything malformed (a truncated file, a header
     whose dtype or shape disagrees with its bytes) is an ArtifactError naming `where` and the parameter."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        hint = f" (to read the file {data!r}: load_param_dict(open({data!r}, 'rb').read()))" \
+            if isinstance(data, str) else ""
+        raise TypeError(f"load_param_dict takes the bytes of a parameter file, e.g. open(path, 'rb').read(); "
+                        f"got {type(data).__name__}{hint}")
     if len(data) < 8:
         raise ArtifactError(where, "header", f"not a safetensors parameter file: {len(data)} bytes, too short")
     (n,) = struct.unpack("<Q", data[:8])

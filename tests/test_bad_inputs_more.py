@@ -1,0 +1,86 @@
+"""More rows for issue 11: bad inputs that used to fail deep inside (or pass silently).
+
+Each row is (id, a zero-argument callable, the exception class, a regex the message must match);
+the regex checks that the message names the user's object and says what was expected.
+"""
+
+import functools
+import json
+
+import numpy as np
+import pytest
+
+import tilecraft as tvm
+from tilecraft import relay, te
+from tilecraft.runtime import graph_executor
+from tilecraft.runtime.params import save_param_dict
+
+
+def _dense_mod():
+    x = relay.var("x", shape=(1, 8), dtype="float32")
+    w = relay.var("weight", shape=(4, 8), dtype="float32")
+    return tvm.IRModule.from_expr(relay.Function([x, w], relay.nn.dense(x, w)))
+
+
+@functools.cache
+def _factory():
+    return relay.build(_dense_mod(), target="llvm", params={"weight": np.ones((4, 8), "float32")})
+
+
+def _create(graph=None, lib=None, dev=None, *, as_dict=False):
+    def run():
+        f = _factory()
+        g = json.loads(f.get_graph_json()) if as_dict else f.get_graph_json()
+        graph_executor.create(g, f.get_lib() if lib is None else lib, tvm.cpu(0) if dev is None else dev)
+    return run
+
+
+def _no_lib():
+    f = _factory()
+    graph_executor.create(f.get_graph_json(), None, tvm.cpu(0))
+
+
+def _get_output_by_name():
+    tvm.contrib.graph_executor.GraphModule(_factory()["default"](tvm.cpu(0))).get_output("out")
+
+
+TABLE = [
+    # ------------------------------------------------------------------ graph executor
+    ("create with a parsed graph dict", _create(as_dict=True), TypeError, r"graph_json.*got dict.*json\.dumps"),
+    ("create with lib None", _no_lib, TypeError, r"lib must be the compiled module.*got None"),
+    ("create with a device name", _create(dev="cpu"), TypeError, r"device must be a Device.*tvm\.cpu\(0\).*'cpu'"),
+    ("get_output by name", _get_output_by_name, TypeError, r"get_output\('out'\).*indexed by number, 0\.\.0"),
+    # ------------------------------------------------------------------ parameter files
+    ("load_param_dict of a path", lambda: tvm.runtime.load_param_dict("path.bin"), TypeError,
+     r"bytes of a parameter file.*open\('path.bin', 'rb'\)\.read\(\)"),
+    ("load_param_dict of None", lambda: tvm.runtime.load_param_dict(None), TypeError,
+     r"bytes of a parameter file.*got NoneType"),
+    ("save_param_dict int name", lambda: save_param_dict({1: np.ones(2)}), TypeError,
+     r"names must be str, got 1 \(int\)"),
+    # ------------------------------------------------------------------ NDArray
+    ("nd.empty of a huge shape", lambda: tvm.nd.empty((1 << 40, 1 << 30)), ValueError,
+     r"shape \(1099511627776, 1073741824\).*more than any memory"),
+    ("nd.empty of a string", lambda: tvm.nd.empty("abc"), TypeError, r"shape \('abc',\) must hold integers"),
+    ("nd.empty of a float dim", lambda: tvm.nd.empty((2.5,)), TypeError, r"shape \(2\.5,\) must hold integers"),
+    ("nd.array of ragged lists", lambda: tvm.nd.array([[1, 2], [3]]), ValueError,
+     r"nd\.array: the nested lists \[\[1, 2\], \[3\]\] are ragged"),
+]
+
+
+@pytest.mark.parametrize("cid, thing, exc, pattern", TABLE, ids=[row[0] for row in TABLE])
+def test_bad_input(cid, thing, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        thing()
+
+
+def test_legitimate_uses_still_work():
+    assert tvm.nd.empty(3).shape == (3,)
+    assert tvm.nd.empty(te.placeholder((3, 4), name="A").shape).shape == (3, 4)
+    assert tvm.nd.empty((np.int64(2), 0)).shape == (2, 0)
+    f = _factory()
+    m = graph_executor.create(f.get_graph_json(), f.get_lib(), tvm.cpu(0))
+    m.set_input("weight", np.ones((4, 8), "float32"))
+    m.set_input("x", np.ones((1, 8), "float32"))
+    m.run()
+    np.testing.assert_allclose(m.get_output(0).numpy(), np.full((1, 4), 8.0))
+    assert list(tvm.runtime.load_param_dict(save_param_dict({"w": np.ones(2)}))) == ["w"]
