@@ -79,7 +79,7 @@ def test_legitimate_uses_still_work():
     assert tvm.nd.empty((np.int64(2), 0)).shape == (2, 0)
     f = _factory()
     m = graph_executor.create(f.get_graph_json(), f.get_lib(), tvm.cpu(0))
-    m.set_input("weight", np.ones((4, 8), "float32"))
+    m.load_params(save_param_dict(f.get_params()))
     m.set_input("x", np.ones((1, 8), "float32"))
     m.run()
     np.testing.assert_allclose(m.get_output(0).numpy(), np.full((1, 4), 8.0))
