@@ -128,6 +128,9 @@ _F64 = dict(dtype="float64")
     ("nn.dense", lambda: relay.nn.dense(relay.var("a", shape=(4, 8), **_F32),
                                         relay.var("w", shape=(16, 8), dtype="int32"))),
     ("add", lambda: relay.add(relay.var("a", shape=(4,), **_F32), relay.var("b", shape=(4,), **_F64))),
+    ("concatenate", lambda: relay.concatenate([relay.var("a", shape=(2, 3), **_F32),
+                                               relay.var("b", shape=(2, 3), **_F64)], 0)),
+    ("stack", lambda: relay.stack([relay.var("a", shape=(2, 3), **_F64), relay.var("b", shape=(2, 3), **_F32)], 1)),
 ])
 def test_mixed_float_dtypes_are_refused(op, make):
     with pytest.raises(RelayTypeError) as e:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..expr import Tuple
 from ..ty import TensorType, TupleType
+from ._rel import same_dtype
 from .registry import OpPattern, make_call, register_op
 from .tensor import _topi
 
@@ -33,8 +34,21 @@ def te_rel(compute):
     return rel
 
 
-def _register(name, compute, defaults, pattern=OpPattern.INJECTIVE):
-    register_op(name, te_rel(compute), compute, pattern, defaults)
+def _join_rel(compute):
+    """te_rel of a join (concatenate, stack) that refuses tensors of different float dtypes,
+    which topi would otherwise promote to the widest silently."""
+    rel = te_rel(compute)
+
+    def checked(types, attrs):
+        fields = types[0].fields if isinstance(types[0], TupleType) else ()
+        same_dtype(*((f"tensor {i}", f) for i, f in enumerate(fields)))
+        return rel(types, attrs)
+
+    return checked
+
+
+def _register(name, compute, defaults, pattern=OpPattern.INJECTIVE, rel=te_rel):
+    register_op(name, rel(compute), compute, pattern, defaults)
 
 
 _register("reshape", lambda a, ins, o: _topi("reshape")(ins[0], a["newshape"]), {"newshape": None})
@@ -42,8 +56,8 @@ _register("transpose", lambda a, ins, o: _topi("transpose")(ins[0], a["axes"]), 
 _register("squeeze", lambda a, ins, o: _topi("squeeze")(ins[0], a["axis"]), {"axis": None})
 _register("expand_dims", lambda a, ins, o: _topi("expand_dims")(ins[0], a["axis"], a["num_newaxis"]),
           {"axis": 0, "num_newaxis": 1})
-_register("concatenate", lambda a, ins, o: _topi("concatenate")(list(ins), a["axis"]), {"axis": 0})
-_register("stack", lambda a, ins, o: _topi("stack")(list(ins), a["axis"]), {"axis": 0})
+_register("concatenate", lambda a, ins, o: _topi("concatenate")(list(ins), a["axis"]), {"axis": 0}, rel=_join_rel)
+_register("stack", lambda a, ins, o: _topi("stack")(list(ins), a["axis"]), {"axis": 0}, rel=_join_rel)
 _register("split", lambda a, ins, o: list(_topi("split")(ins[0], a["indices_or_sections"], a["axis"])),
           {"indices_or_sections": 2, "axis": 0})
 _register("strided_slice", lambda a, ins, o: _topi("strided_slice")(ins[0], a["begin"], a["end"], a["strides"],
