@@ -40,6 +40,21 @@ def _no_lib():
     graph_executor.create(f.get_graph_json(), None, tvm.cpu(0))
 
 
+@functools.cache
+def _traced():
+    import torch
+
+    class AddOne(torch.nn.Module):
+        def forward(self, x):
+            return x + 1
+
+    return torch.jit.trace(AddOne(), torch.ones(1, 4))
+
+
+def _from_pytorch(infos):
+    return lambda: relay.frontend.from_pytorch(_traced(), infos)
+
+
 def _get_output_by_name():
     tvm.contrib.graph_executor.GraphModule(_factory()["default"](tvm.cpu(0))).get_output("out")
 
@@ -64,6 +79,16 @@ TABLE = [
     ("nd.empty of a float dim", lambda: tvm.nd.empty((2.5,)), TypeError, r"shape \(2\.5,\) must hold integers"),
     ("nd.array of ragged lists", lambda: tvm.nd.array([[1, 2], [3]]), ValueError,
      r"nd\.array: the nested lists \[\[1, 2\], \[3\]\] are ragged"),
+    # ------------------------------------------------------------------ importers
+    ("from_pytorch infos None", _from_pytorch(None), TypeError, r"input_infos must be a list.*got None.*\(1, 3, 224"),
+    ("from_pytorch shape a string", _from_pytorch([("x", "abc")]), ValueError,
+     r"input_infos\[0\].*shape of 'x'.*got 'abc'.*\(\"name\", \(1, 3, 224, 224\)\)"),
+    ("from_pytorch entry without a name", _from_pytorch([(1, 4)]), ValueError,
+     r"input_infos\[0\] = \(1, 4\): each entry is a \(name, shape\) pair"),
+    ("from_pytorch negative dim", _from_pytorch([("x", (1, -4))]), ValueError,
+     r"shape of 'x' must be a tuple of non-negative ints, got \(1, -4\)"),
+    ("from_pytorch unknown dtype", _from_pytorch([("x", ((1, 4), "float33"))]), ValueError,
+     r"dtype of 'x': unknown dtype 'float33'.*\(\"name\", \(\(1, 128\), \"int64\"\)\)"),
 ]
 
 
@@ -84,3 +109,6 @@ def test_legitimate_uses_still_work():
     m.run()
     np.testing.assert_allclose(m.get_output(0).numpy(), np.full((1, 4), 8.0))
     assert list(tvm.runtime.load_param_dict(save_param_dict({"w": np.ones(2)}))) == ["w"]
+    for infos in ([("x", (1, 4))], [("x", ((1, 4), "float32"))], {"x": [1, 4]}):
+        mod, _ = relay.frontend.from_pytorch(_traced(), infos)
+        assert int(mod["main"].params[0].type_annotation.shape[1]) == 4

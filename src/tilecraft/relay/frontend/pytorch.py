@@ -92,23 +92,45 @@ def _location(node) -> str:
     return where
 
 
+_SPELLING = 'expected [("name", (1, 3, 224, 224))] or [("name", ((1, 128), "int64"))], one entry per input'
+
+
 def _normalize_input_infos(input_infos, default_dtype: str) -> list:
+    """[(name, shape, dtype)], every entry checked here once: a bad entry would otherwise fail deep in
+    the importer (or build a graph of negative shapes) with an error that names no input."""
+    from ...ir.dtype import canonical
+
     if isinstance(input_infos, dict):
         input_infos = list(input_infos.items())
+    if not isinstance(input_infos, (list, tuple)):
+        raise TypeError(f"input_infos must be a list of (name, shape) pairs, got {input_infos!r}; {_SPELLING}")
     out = []
     for i, info in enumerate(input_infos):
-        if isinstance(info, str):
-            raise ValueError(f"input_infos[{i}] = {info!r}: give (name, shape) or (name, (shape, dtype))")
+        def bad(why, info=info, i=i):
+            return ValueError(f"input_infos[{i}] = {info!r}: {why}; {_SPELLING}")
+
+        if not isinstance(info, (tuple, list)) or len(info) != 2 or not isinstance(info[0], str):
+            raise bad("each entry is a (name, shape) pair whose name is a str")
         name, spec = info
         if isinstance(spec, TensorType):
             shape, dtype = spec.shape, spec.dtype
-        elif (isinstance(spec, (tuple, list)) and len(spec) == 2 and isinstance(spec[1], str)
+        elif (isinstance(spec, (tuple, list)) and len(spec) == 2 and not _is_dim(spec[1])
               and isinstance(spec[0], (tuple, list))):
             shape, dtype = spec
         else:
             shape, dtype = spec, default_dtype
-        out.append((str(name), tuple(int(s) for s in shape), dtype_str(dtype, demote=False)))
+        if not isinstance(shape, (tuple, list)) or not all(_is_dim(d) for d in shape):
+            raise bad(f"the shape of {name!r} must be a tuple of non-negative ints, got {shape!r}")
+        try:
+            dtype = canonical(dtype_str(default_dtype if dtype is None else dtype, demote=False))
+        except (TypeError, ValueError) as err:
+            raise bad(f"the dtype of {name!r}: {err}") from None
+        out.append((name, tuple(int(d) for d in shape), dtype))
     return out
+
+
+def _is_dim(d) -> bool:
+    return hasattr(d, "__index__") and not isinstance(d, bool) and int(d.__index__()) >= 0
 
 
 class TorchScriptImporter(AtenContext):
