@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tilecraft as tvm
-from tilecraft import relay, te
+from tilecraft import auto_scheduler, autotvm, relay, te
 from tilecraft.runtime import graph_executor
 from tilecraft.runtime.params import save_param_dict
 
@@ -89,6 +89,21 @@ TABLE = [
      r"shape of 'x' must be a tuple of non-negative ints, got \(1, -4\)"),
     ("from_pytorch unknown dtype", _from_pytorch([("x", ((1, 4), "float33"))]), ValueError,
      r"dtype of 'x': unknown dtype 'float33'.*\(\"name\", \(\(1, 128\), \"int64\"\)\)"),
+    # ------------------------------------------------------------------ tuning
+    ("autotvm task of ints", lambda: autotvm.task.create("dense_nopack.x86", args=(1, 2), target="llvm"), TypeError,
+     r"argument 0 \('data'\) of the template must be a tensor.*\('TENSOR', shape, dtype\).*got 1"),
+    ("SketchPolicy of a string", lambda: auto_scheduler.SketchPolicy("task"), TypeError,
+     r"takes an auto_scheduler\.SearchTask, got 'task'"),
+    ("load_records of a missing file", lambda: auto_scheduler.load_records("/nonexistent/x.json"), FileNotFoundError,
+     r"load_records: no tuning log at '/nonexistent/x\.json'"),
+    ("load_best_record of a missing file", lambda: auto_scheduler.load_best_record("/nonexistent/x.json"),
+     FileNotFoundError, r"load_best_record: no tuning log at '/nonexistent/x\.json'"),
+    ("LocalBuilder n_parallel=0", lambda: autotvm.LocalBuilder(n_parallel=0), ValueError,
+     r"n_parallel must be a positive.*got 0"),
+    ("HardwareParams num_cores=-1", lambda: auto_scheduler.HardwareParams(num_cores=-1), ValueError,
+     r"num_cores must be positive, got -1"),
+    ("HardwareParams num_cores=0 for cuda", lambda: auto_scheduler.HardwareParams(num_cores=0, target="cuda"),
+     ValueError, r"num_cores must be positive, got 0"),
 ]
 
 
@@ -109,6 +124,8 @@ def test_legitimate_uses_still_work():
     m.run()
     np.testing.assert_allclose(m.get_output(0).numpy(), np.full((1, 4), 8.0))
     assert list(tvm.runtime.load_param_dict(save_param_dict({"w": np.ones(2)}))) == ["w"]
+    assert auto_scheduler.HardwareParams(num_cores=-1, target="cuda").num_cores == -1  # classic's GPU value
+    assert auto_scheduler.HardwareParams.from_list([-1, 16, 64, 0, 0, 0, 0, 0]).num_cores == -1
     for infos in ([("x", (1, 4))], [("x", ((1, 4), "float32"))], {"x": [1, 4]}):
         mod, _ = relay.frontend.from_pytorch(_traced(), infos)
         assert int(mod["main"].params[0].type_annotation.shape[1]) == 4

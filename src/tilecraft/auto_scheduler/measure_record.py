@@ -115,7 +115,17 @@ class RecordReader:
 
 def load_records(filename):
     """(MeasureInput, MeasureResult) pairs of a log."""
-    return zip(*RecordReader(filename).read_lines())
+    return zip(*RecordReader(_existing(filename, "load_records")).read_lines())
+
+
+def _existing(filename, who: str) -> str:
+    """An explicit read of a log that is not there is a wrong path (autotvm raises too); RecordReader
+    itself stays lenient, since resuming reads the log that tuning is about to create."""
+    filename = os.fspath(filename)
+    if not os.path.isfile(filename):
+        raise FileNotFoundError(f"{who}: no tuning log at {filename!r}; check the path (tuning with "
+                                f"measure_callbacks=[auto_scheduler.RecordToFile(path)] writes it)")
+    return filename
 
 
 def calc_workload_dis_factor(target_key: tuple, key: tuple) -> float:
@@ -164,7 +174,7 @@ def load_best_record(filename, workload_key=None, target=None, include_compatibl
         kind = getattr(target, "kind", None) or str(target).split()[0]
         kind = getattr(kind, "name", kind)
     wanted = decode_workload_key(workload_key) if workload_key is not None else None
-    for inp, res in RecordReader(filename):
+    for inp, res in RecordReader(_existing(filename, "load_best_record")):
         if res.error_no != MeasureErrorNo.NO_ERROR or not res.costs:
             continue
         if kind is not None and inp.task.target.kind != kind:

@@ -80,6 +80,9 @@ class SketchPolicy:
                                                       for m in ("predict", "update")):
             raise TypeError(f"SketchPolicy(program_cost_model=...) takes a cost model such as "
                             f"auto_scheduler.XGBModel() or RandomModel(), got {program_cost_model!r}")
+        if task is not None and not hasattr(task, "compute_dag"):
+            raise TypeError(f"SketchPolicy(task=...) takes an auto_scheduler.SearchTask, got {task!r} "
+                            f"({type(task).__name__})")
         self.cost_model = program_cost_model if program_cost_model is not None else RandomModel()
         self.rng = random.Random(seed)
         self.verbose = verbose

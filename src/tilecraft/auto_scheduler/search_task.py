@@ -52,6 +52,7 @@ class HardwareParams:
                      max_threads_per_block=max_threads_per_block, max_vthread_extent=max_vthread_extent,
                      warp_size=warp_size)
         defaults = self.defaults(target) if target is not None else {}
+        self._check(given, target)
         for k in self.FIELDS:
             v = given[k] if given[k] is not None else defaults.get(k, 0)
             setattr(self, k, int(v))
@@ -71,9 +72,29 @@ class HardwareParams:
     def to_list(self) -> list:
         return [getattr(self, k) for k in self.FIELDS]
 
+    @staticmethod
+    def _check(given: dict, target) -> None:
+        """A count the user gives must be positive (0 for the GPU fields of a CPU target); num_cores -1 is
+        classic's value for a CUDA target, which has no CPU cores: a CPU search would never parallelise."""
+        cuda = target is not None and (target if isinstance(target, Target) else Target(str(target))).kind == "cuda"
+        for k, v in given.items():
+            if v is None:
+                continue
+            if isinstance(v, bool) or not hasattr(v, "__index__"):
+                raise TypeError(f"HardwareParams: {k} must be an int, got {v!r}")
+            low = 1 if k in ("num_cores", "vector_unit_bytes", "cache_line_bytes") else 0
+            if v < low and not (k == "num_cores" and v == -1 and cuda):
+                raise ValueError(f"HardwareParams: {k} must be {'positive' if low else '>= 0'}, got {v}"
+                                 + ("; -1 (no CPU cores) goes only with target='cuda', and leaving num_cores "
+                                    "None takes the target's default" if k == "num_cores" else ""))
+
     @classmethod
     def from_list(cls, values) -> HardwareParams:
-        return cls(*[int(v) for v in list(values)[:len(cls.FIELDS)]])
+        """From a record, as stored (a CUDA task's num_cores is -1): not re-checked."""
+        hw = cls.__new__(cls)
+        for k, v in zip(cls.FIELDS, list(values)[:len(cls.FIELDS)]):
+            setattr(hw, k, int(v))
+        return hw
 
     def __eq__(self, other):
         return isinstance(other, HardwareParams) and self.to_list() == other.to_list()

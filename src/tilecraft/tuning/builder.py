@@ -117,6 +117,10 @@ class LocalBuilder:
         if timeout is None or timeout <= 0:
             raise ValueError(f"LocalBuilder: timeout must be a positive number of seconds, got {timeout!r}")
         self.timeout = timeout
+        if n_parallel is not None and (isinstance(n_parallel, bool) or not isinstance(n_parallel, int)
+                                       or n_parallel < 1):
+            raise ValueError(f"LocalBuilder: n_parallel must be a positive number of worker processes "
+                             f"(or None for one per CPU core), got {n_parallel!r}")
         self.n_parallel = n_parallel or os.cpu_count() or 1
         self.build_func = build_func
         self._pool = WorkerPool(self.n_parallel)

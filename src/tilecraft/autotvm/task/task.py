@@ -85,7 +85,11 @@ def create(task_name: str, args, target, target_host=None) -> Task:
     task.target = Target(target) if not isinstance(target, Target) else target
     task.target_host = target_host
     with task.target:
-        space = template.space(deserialize_args(task.args))
+        try:
+            space = template.space(deserialize_args(task.args))
+        except AttributeError as err:
+            _refuse_non_tensor(task_name, template, task.args, err)
+            raise
         space.code_hash = None
         task.config_space = space
         if space.flop:
@@ -94,3 +98,24 @@ def create(task_name: str, args, target, target_host=None) -> Task:
             _, tensors = template.instantiate(space, deserialize_args(task.args))
             task.flop = _count_flop(tensors)
     return task
+
+
+def _refuse_non_tensor(task_name: str, template, args, err: AttributeError) -> None:
+    """A template reading `.shape` of a number fails with "'int' object has no attribute 'shape'":
+    name the template parameter that expected a tensor, and what it was given."""
+    import inspect
+    import re
+
+    m = re.fullmatch(r"'(\w+)' object has no attribute '(shape|dtype|op|ndim)'", str(err))
+    if m is None:
+        return
+    func = template.func or template.fcompute
+    try:
+        names = list(inspect.signature(func).parameters)[0 if template.func else 1:]
+    except (TypeError, ValueError):
+        names = []
+    for i, a in enumerate(args):
+        if type(a).__name__ == m.group(1):
+            which = f"argument {i}" + (f" ({names[i]!r})" if i < len(names) else "")
+            raise TypeError(f"autotvm.task.create({task_name!r}): {which} of the template must be a tensor "
+                            f"(te.placeholder(...) or ('TENSOR', shape, dtype)), got {a!r}") from None
