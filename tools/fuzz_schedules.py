@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SLOW_BUILD_S = 2.0
 CASES = ("matmul_case", "stencil_case", "reduction_case", "chain_case")
 
 
@@ -41,12 +42,16 @@ def run_chunk(examples: int, seed: int, max_ops: int) -> dict:
     done = [0]
     real_build = tvm.build
 
+    slow: list = []
+
     def timed_build(*args, **kwargs):
         t0 = time.perf_counter()
         try:
             return real_build(*args, **kwargs)
         finally:
             build_times.append(time.perf_counter() - t0)
+            if build_times[-1] > SLOW_BUILD_S:  # keep what made it slow
+                slow.append({"seconds": build_times[-1], "ir": str(tvm.lower(*args[:2]))[-6000:]})
 
     prop.tvm.build = timed_build
 
@@ -65,7 +70,7 @@ def run_chunk(examples: int, seed: int, max_ops: int) -> dict:
                              "log": log.getvalue()[-4000:]})
 
     one()
-    return {"examples": done[0], "build_times": build_times, "failures": failures}
+    return {"examples": done[0], "build_times": build_times, "failures": failures, "slow": slow}
 
 
 def main() -> None:
@@ -80,7 +85,7 @@ def main() -> None:
     if args.worker:
         print(json.dumps(run_chunk(args.worker[0], args.worker[1], args.max_ops)))
         return
-    total = {"examples": 0, "build_times": [], "failures": [], "crashes": []}
+    total = {"examples": 0, "build_times": [], "failures": [], "crashes": [], "slow": []}
     t0 = time.time()
     for i in range(0, args.examples, args.chunk):
         n = min(args.chunk, args.examples - i)
@@ -94,6 +99,7 @@ def main() -> None:
             total["examples"] += part["examples"]
             total["build_times"] += part["build_times"]
             total["failures"] += [{"seed": seed, **f} for f in part["failures"]]
+            total["slow"] += [{"seed": seed, **b} for b in part["slow"]]
         times = sorted(total["build_times"])
         print(f"{total['examples']:6d} examples, {len(times)} builds, {len(total['failures'])} failures, "
               f"{len(total['crashes'])} crashes, slowest build {times[-1] if times else 0:.2f} s, "
