@@ -129,3 +129,18 @@ def test_legitimate_uses_still_work():
     for infos in ([("x", (1, 4))], [("x", ((1, 4), "float32"))], {"x": [1, 4]}):
         mod, _ = relay.frontend.from_pytorch(_traced(), infos)
         assert int(mod["main"].params[0].type_annotation.shape[1]) == 4
+
+
+def test_an_unknown_pass_name_is_warned_about_with_close_matches():
+    """A warning, not an error: a user's own pass may be built after the context, and classic code
+    disables classic passes that tilecraft lacks."""
+    with pytest.warns(UserWarning, match=r"no pass is named 'FoldConstnat'.*did you mean 'FoldConstant'"):
+        tvm.transform.PassContext(disabled_pass=["FoldConstnat"])
+    with pytest.warns(UserWarning, match=r"no pass is named 'NoSuchPass'"):
+        tvm.transform.PassContext(disabled_pass=["NoSuchPass"])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tvm.transform.PassContext(disabled_pass=["AlterOpLayout", "FoldScaleAxis", "SimplifyInference",
+                                                 "VectorizeLoop", "tir.LoopPartition", "FastMath"])

@@ -17,6 +17,7 @@ import difflib
 import inspect
 import os
 import threading
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -88,7 +89,40 @@ def _pass_names(names, what: str) -> frozenset:
     bad = [n for n in names if not isinstance(n, str)]
     if bad:
         raise TypeError(f"PassContext({what}=...) takes pass names (str), got {bad[0]!r}")
+    for n in names:
+        _warn_unknown_pass(n, what)
     return frozenset(names)
+
+
+# Classic relay and tir pass names: code written for classic TVM disables or requires them by name, and
+# tilecraft lacks some of them (the name then matches nothing, as in classic TVM when a pass is absent).
+_CLASSIC_PASSES = frozenset("""
+    AlterOpLayout AnnotateSpans AnnotateTarget BackwardFoldScaleAxis BatchingOps CanonicalizeCast CanonicalizeOps
+    CombineParallelBatchMatmul CombineParallelConv2D CombineParallelDense ConvertLayout DeadCodeElimination
+    DefuseOps DynamicToStatic EliminateCommonSubexpr EtaExpand FakeQuantizationToInteger FastMath
+    FirstOrderGradient FoldConstant FoldExplicitPadding FoldScaleAxis ForwardFoldScaleAxis FuseOps InferType
+    Inline LabelOps LambdaLift LazyGradientInit Legalize ManifestAlloc MergeCompilerRegions MergeComposite
+    PartialEvaluate PartitionGraph PlanDevices QnnCanonicalize QnnLegalize RemoveUnusedFunctions SimplifyExpr
+    SimplifyInference SplitArgs ToANormalForm ToBasicBlockNormalForm ToGraphNormalForm ToMixedPrecision
+    BF16Legalize CoProcSync CombineContextCall DecorateDeviceScope HoistIfThenElse InjectCopyIntrin
+    InjectDoubleBuffer InjectPrefetch InjectVirtualThread InstrumentBoundCheckers LoopPartition LowerCustomDatatypes
+    LowerDeviceStorageAccessInfo LowerIntrin LowerThreadAllreduce LowerTVMBuiltin LowerWarpMemory MakePackedAPI
+    NarrowDataType RemoveNoOp RewriteUnsafeSelect Simplify SkipAssert SplitHostDevice StorageFlatten
+    StorageRewrite ThreadSync UnrollLoop VectorizeLoop
+""".split())
+_SEEN_PASSES: set = set()  # names of every Pass made in this process (users' own passes too)
+
+
+def _warn_unknown_pass(name: str, what: str) -> None:
+    """A misspelt pass name matches nothing and is ignored; a warning says so.  Not an error: a user's own
+    pass may be built after the context, and classic code names passes tilecraft does not have."""
+    known = _CLASSIC_PASSES | _SEEN_PASSES | set(_FACTORIES)
+    if name in known or name.split(".", 1)[-1] in known:
+        return
+    close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+    warnings.warn(f"PassContext({what}=...): no pass is named {name!r}, so it matches nothing{hint}",
+                  stacklevel=4)
 
 
 class _Stack(threading.local):
@@ -238,6 +272,7 @@ class Pass:
 
     def __init__(self, fn, opt_level: int = 0, name: str | None = None, required=None):
         name = name or fn.__name__
+        _SEEN_PASSES.add(name)
         self._fn = fn  # (mod, ctx) -> mod
         self._required = _required(required, name)
         self.info = PassInfo(opt_level, name, tuple(p.info.name for p in self._required))
