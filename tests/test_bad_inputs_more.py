@@ -89,6 +89,17 @@ TABLE = [
      r"shape of 'x' must be a tuple of non-negative ints, got \(1, -4\)"),
     ("from_pytorch unknown dtype", _from_pytorch([("x", ((1, 4), "float33"))]), ValueError,
      r"dtype of 'x': unknown dtype 'float33'.*\(\"name\", \(\(1, 128\), \"int64\"\)\)"),
+    # ------------------------------------------------------------------ targets
+    ("target -opt-level=9", lambda: tvm.target.Target("llvm -opt-level=9"), ValueError,
+     r"'-opt-level' is 0\.\.3.*not 9"),
+    ("target -max_num_threads=0", lambda: tvm.target.Target("cuda -max_num_threads=0"), ValueError,
+     r"'-max_num_threads' must be positive, not 0"),
+    ("target -arch=sm_1000", lambda: tvm.target.Target("cuda -arch=sm_1000"), ValueError,
+     r"'-arch=sm_1000' is not a CUDA architecture.*sm_80"),
+    ("target -arch without sm_", lambda: tvm.target.Target("cuda -arch=80"), ValueError,
+     r"'-arch=80' is not a CUDA architecture"),
+    ("target option given twice", lambda: tvm.target.Target("llvm -mcpu=skylake -mcpu=znver3"), ValueError,
+     r"'-mcpu' is given twice"),
     # ------------------------------------------------------------------ tuning
     ("autotvm task of ints", lambda: autotvm.task.create("dense_nopack.x86", args=(1, 2), target="llvm"), TypeError,
      r"argument 0 \('data'\) of the template must be a tensor.*\('TENSOR', shape, dtype\).*got 1"),
@@ -124,6 +135,9 @@ def test_legitimate_uses_still_work():
     m.run()
     np.testing.assert_allclose(m.get_output(0).numpy(), np.full((1, 4), 8.0))
     assert list(tvm.runtime.load_param_dict(save_param_dict({"w": np.ones(2)}))) == ["w"]
+    assert str(tvm.target.cuda(arch="sm_80", options="-arch=sm_90a")) == "cuda -model=unknown -arch=sm_90a"
+    assert tvm.target.Target("cuda -arch=compute_75").arch == "compute_75"
+    assert tvm.target.Target("llvm -opt-level=0").opt_level == 0
     assert auto_scheduler.HardwareParams(num_cores=-1, target="cuda").num_cores == -1  # classic's GPU value
     assert auto_scheduler.HardwareParams.from_list([-1, 16, 64, 0, 0, 0, 0, 0]).num_cores == -1
     for infos in ([("x", (1, 4))], [("x", ((1, 4), "float32"))], {"x": [1, 4]}):

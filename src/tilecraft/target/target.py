@@ -13,6 +13,7 @@ ones, instead of being silently ignored.
 
 from __future__ import annotations
 
+import re
 import threading
 from difflib import get_close_matches
 from functools import lru_cache
@@ -75,6 +76,12 @@ def _host() -> tuple[str, str, tuple[str, ...]]:
 _SUGGESTED_CPUS = (*_AVX512_CPUS, *_AVX_CPUS, "x86-64", "x86-64-v2", "nehalem", "westmere", "core2",
                    "generic", "cortex-a53", "cortex-a55", "cortex-a57", "cortex-a72", "cortex-a76",
                    "cortex-a78", "cortex-x1", "neoverse-n1", "neoverse-n2", "neoverse-v1", "apple-m1")
+
+
+def _valid_arch(arch: str) -> bool:
+    """sm_XX / compute_XX (with NVIDIA's a/f suffixes) for a plausible XX: sm_1000 is a typo."""
+    m = re.fullmatch(r"(?:sm|compute)_(\d+)[af]?", arch)
+    return m is not None and 20 <= int(m.group(1)) <= 129
 
 
 def _check_cpu_and_features(target: Target) -> None:
@@ -164,6 +171,8 @@ class Target:
             if not tok.startswith("-"):
                 raise ValueError(f"target {text!r}: expected an option starting with '-', got {tok!r}")
             key, eq, value = tok.lstrip("-").partition("=")
+            if key in opts:  # which one would win is a guess: refuse
+                raise ValueError(f"target {text!r}: option '-{key}' is given twice; give it once")
             spec = _OPTIONS.get(kind, {}).get(key)
             if not eq:
                 if spec is False and i + 1 < len(parts) and not parts[i + 1].startswith("-"):
@@ -202,10 +211,15 @@ class Target:
                 except (TypeError, ValueError):
                     raise ValueError(f"target {where}: option '-{key}' takes an integer, "
                                      f"not {value!r}") from None
-                if value < 0 or (key == "num-cores" and value == 0):
+                if value < 0 or (key in ("num-cores", "max_num_threads", "thread_warp_size") and value == 0):
                     raise ValueError(f"target {where}: option '-{key}' must be positive, not {value}")
+                if key == "opt-level" and value > 3:
+                    raise ValueError(f"target {where}: option '-opt-level' is 0..3 (LLVM's -O0..-O3), not {value}")
             else:
                 value = str(value)
+                if key == "arch" and not _valid_arch(value):
+                    raise ValueError(f"target {where}: '-arch={value}' is not a CUDA architecture; give "
+                                     f"sm_XX or compute_XX with XX from 20 to 129, e.g. -arch=sm_80")
             out[key] = value
         return out
 
@@ -387,8 +401,11 @@ def create(target) -> Target:
 # ---------------------------------------------------------------------- classic constructors
 
 def _with(kind: str, *flags, options=None) -> Target:
+    """The constructor's flags, each replaced by the user's option of the same name."""
     extra = options.split() if isinstance(options, str) else list(options or ())
-    return Target(" ".join([kind, *(f for f in flags if f), *extra]))
+    given = {e.lstrip("-").partition("=")[0] for e in extra}
+    flags = [f for f in flags if f and f.lstrip("-").partition("=")[0] not in given]
+    return Target(" ".join([kind, *flags, *extra]))
 
 
 def llvm(options=None) -> Target:
