@@ -165,6 +165,9 @@ def const(value, dtype: str | None = None) -> Constant:
     if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
         value = value.numpy()
     arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"relay.const takes numbers (a numpy array, NDArray, tensor or scalar), got {value!r:.80} "
+                        f"of numpy dtype {arr.dtype}")
     if dtype is not None:
         arr = arr.astype(dtype)
     elif arr.dtype == np.float64 and not isinstance(value, np.ndarray):

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from ..ir.dtype import parse as parse_dtype
+
 
 @dataclass(frozen=True)
 class TensorType:
     shape: tuple
     dtype: str = "float32"
+
+    def __post_init__(self):  # a bad dtype or a negative size fails here, not deep inside a build
+        parse_dtype(self.dtype)
+        bad = [s for s in self.shape if isinstance(s, (int, np.integer)) and s < 0]
+        if bad:
+            raise ValueError(f"tensor type with shape {tuple(self.shape)}: sizes must be >= 0")
 
     @property
     def ndim(self) -> int:

@@ -75,9 +75,10 @@ def reshape(a: te.Tensor, newshape):
 def transpose(a: te.Tensor, axes=None):
     """Permute the axes (reverse them when axes is None); out.shape[k] = a.shape[axes[k]]."""
     n = len(a.shape)
-    axes = tuple(reversed(range(n))) if axes is None else tuple(_int(x) % n for x in axes)
+    given = tuple(reversed(range(n))) if axes is None else tuple(_int(x) for x in axes)
+    axes = tuple(x % n if -n <= x < n else x for x in given)
     if sorted(axes) != list(range(n)):
-        raise ValueError(f"transpose: axes {axes} is not a permutation of 0..{n - 1}")
+        raise ValueError(f"transpose: axes {given} is not a permutation of the {n} axes 0..{n - 1} (or -{n}..-1)")
     shape = tuple(a.shape[x] for x in axes)
 
     def f(*i):

@@ -11,13 +11,14 @@ from .transform import batch_flatten, pad, te_rel  # noqa: F401  (relay.nn.batch
 
 
 def _pair(v, what="value") -> tuple:
-    if isinstance(v, int):
-        return (v, v)
-    v = tuple(int(x) for x in v)
+    """(h, w) from an int or a pair; strides, dilations and window sizes must be positive."""
+    v = (v, v) if isinstance(v, int) else tuple(int(x) for x in v)
     if len(v) == 1:
-        return (v[0], v[0])
+        v = (v[0], v[0])
     if len(v) != 2:
         raise ValueError(f"{what} must be an int or a pair, got {v}")
+    if what in ("strides", "dilation", "pool_size", "output_size") and min(v) <= 0:
+        raise ValueError(f"{what} must be positive, got {v}")
     return v
 
 
@@ -163,9 +164,17 @@ def bias_add(data, bias, axis=1):
 
 # ---------------------------------------------------------------------------- softmax / normalization
 
-register_op("nn.softmax", identity_rel, lambda attrs, ins, out: _topi("nn.softmax")(ins[0], attrs["axis"]),
+def _axis_rel(types, attrs):
+    """The input's type, once `axis` is one of its axes."""
+    t = types[0]
+    if isinstance(t, TensorType) and not -t.ndim <= attrs["axis"] < t.ndim:
+        raise ValueError(f"axis {attrs['axis']} is out of range for a {t.ndim}-D input {t}")
+    return identity_rel(types, attrs)
+
+
+register_op("nn.softmax", _axis_rel, lambda attrs, ins, out: _topi("nn.softmax")(ins[0], attrs["axis"]),
             OpPattern.OPAQUE, {"axis": -1})
-register_op("nn.log_softmax", identity_rel,
+register_op("nn.log_softmax", _axis_rel,
             lambda attrs, ins, out: _topi("nn.log_softmax")(ins[0], attrs["axis"]),
             OpPattern.OPAQUE, {"axis": -1})
 
@@ -324,8 +333,9 @@ register_op("nn.conv2d", same_dtype_rel(_conv2d_rel, "data", "weight"), _conv2d_
 
 def conv2d(data, weight, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, channels=None,
            kernel_size=None, data_layout="NCHW", kernel_layout="OIHW", out_layout="", out_dtype=None):
-    return make_call("nn.conv2d", (data, weight), strides=_pair(strides), padding=_pad4(padding),
-                     dilation=_pair(dilation), groups=int(groups), channels=channels, kernel_size=kernel_size,
+    return make_call("nn.conv2d", (data, weight), strides=_pair(strides, "strides"), padding=_pad4(padding),
+                     dilation=_pair(dilation, "dilation"), groups=int(groups), channels=channels,
+                     kernel_size=kernel_size,
                      data_layout=data_layout, kernel_layout=kernel_layout, out_layout=out_layout,
                      out_dtype=out_dtype)
 
@@ -424,7 +434,7 @@ def conv2d_transpose(data, weight, strides=(1, 1), padding=(0, 0), output_paddin
                      out_dtype=None):
     if _pair(dilation) != (1, 1) or groups != 1:
         raise ValueError("conv2d_transpose supports dilation 1 and groups 1")
-    return make_call("nn.conv2d_transpose", (data, weight), strides=_pair(strides), padding=_pad4(padding),
+    return make_call("nn.conv2d_transpose", (data, weight), strides=_pair(strides, "strides"), padding=_pad4(padding),
                      output_padding=_pair(output_padding), dilation=(1, 1), groups=1, channels=channels,
                      kernel_size=kernel_size, data_layout=data_layout, kernel_layout=kernel_layout,
                      out_dtype=out_dtype)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...ir.dtype import parse as parse_dtype
 from ..ty import TensorType
 from ._rel import broadcast_rel, compare_rel, identity_rel, reduce_rel, tensor_arg
 from .registry import OpPattern, make_call, register_op
@@ -99,6 +100,7 @@ register_op("cast", _cast_rel, lambda attrs, ins, out: _topi("cast")(ins[0], att
 
 
 def cast(data, dtype: str):
+    parse_dtype(str(dtype))  # names the unknown dtype and the valid ones
     return make_call("cast", (data,), dtype=str(dtype))
 
 

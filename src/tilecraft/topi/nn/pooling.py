@@ -48,6 +48,9 @@ def pool2d(data: te.Tensor, kernel, stride, dilation=(1, 1), padding=(0, 0, 0, 0
     H, W = shape[ha], shape[wa]
     oh = _out_size(H, kh, sh, dh, pt, pb, ceil_mode)
     ow = _out_size(W, kw, sw, dw, pl, pr, ceil_mode)
+    if isinstance(oh, int) and isinstance(ow, int) and min(oh, ow) < 1:  # PyTorch refuses it too
+        raise ValueError(f"pool2d: the {kh}x{kw} window (dilation {dh}x{dw}) does not fit the {H}x{W} input "
+                         f"padded by {(pt, pl, pb, pr)}: the output would be {oh}x{ow}")
     out_shape = list(shape)
     out_shape[ha], out_shape[wa] = oh, ow
     rh = te.reduce_axis((0, kh), name="rv0")
