@@ -55,6 +55,23 @@ def _from_pytorch(infos):
     return lambda: relay.frontend.from_pytorch(_traced(), infos)
 
 
+@functools.cache
+def _scale():
+    """scale(A, B, alpha): B = A * alpha over float32[4]."""
+    A = te.placeholder((4,), name="A")
+    alpha = te.var("alpha", "float32")
+    B = te.compute((4,), lambda i: A[i] * alpha, name="B")
+    return tvm.build(te.create_schedule(B.op), [A, B, alpha], target="llvm", name="scale")
+
+
+def _call_scale(alpha):
+    def run():
+        b = tvm.nd.empty((4,))
+        _scale()(tvm.nd.array(np.ones(4, "float32")), b, alpha)
+        return b.numpy()
+    return run
+
+
 def _get_output_by_name():
     tvm.contrib.graph_executor.GraphModule(_factory()["default"](tvm.cpu(0))).get_output("out")
 
@@ -89,6 +106,16 @@ TABLE = [
      r"shape of 'x' must be a tuple of non-negative ints, got \(1, -4\)"),
     ("from_pytorch unknown dtype", _from_pytorch([("x", ((1, 4), "float33"))]), ValueError,
      r"dtype of 'x': unknown dtype 'float33'.*\(\"name\", \(\(1, 128\), \"int64\"\)\)"),
+    # ------------------------------------------------------------------ te and calls
+    ("reduce_axis negative extent", lambda: te.reduce_axis((0, -1), name="k"), ValueError,
+     r"reduce_axis k: the range \(0, -1\) has extent -1"),
+    ("reduce_axis max below min", lambda: te.reduce_axis((5, 2), name="r"), ValueError,
+     r"reduce_axis r: the range \(5, 2\) has extent -3"),
+    ("compute negative shape names it", lambda: te.compute((3, -4), lambda i, j: i + j, name="C"), ValueError,
+     r"compute C: shape entries must be >= 0, got -4"),
+    ("float32 scalar argument 1e300", _call_scale(1e300), ValueError,
+     r"argument 2 \('alpha'\) = 1e\+300 does not fit in float32.*inf"),
+    ("float32 scalar argument -1e39", _call_scale(-1e39), ValueError, r"'alpha'.*-1e\+39 does not fit in float32"),
     # ------------------------------------------------------------------ targets
     ("target -opt-level=9", lambda: tvm.target.Target("llvm -opt-level=9"), ValueError,
      r"'-opt-level' is 0\.\.3.*not 9"),
@@ -135,6 +162,9 @@ def test_legitimate_uses_still_work():
     m.run()
     np.testing.assert_allclose(m.get_output(0).numpy(), np.full((1, 4), 8.0))
     assert list(tvm.runtime.load_param_dict(save_param_dict({"w": np.ones(2)}))) == ["w"]
+    assert te.reduce_axis((0, 0), name="k").dom.extent.value == 0  # an empty reduction: the init value
+    assert _call_scale(3.4e38)()[0] == np.float32(3.4e38)
+    assert np.isinf(_call_scale(float("inf"))()).all() and np.isnan(_call_scale(float("nan"))()).all()
     assert str(tvm.target.cuda(arch="sm_80", options="-arch=sm_90a")) == "cuda -model=unknown -arch=sm_90a"
     assert tvm.target.Target("cuda -arch=compute_75").arch == "compute_75"
     assert tvm.target.Target("llvm -opt-level=0").opt_level == 0

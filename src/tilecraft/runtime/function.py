@@ -13,6 +13,7 @@ so a call costs a few microseconds on top of ctypes.
 from __future__ import annotations
 
 import ctypes
+import math
 import operator
 
 import numpy as np
@@ -170,10 +171,18 @@ class Function:
         where = self._where(index)
         name = p.name
         if p.dtype.startswith("float"):
+            # the smallest magnitude that rounds to inf in a narrower float: 1e300 would arrive as inf
+            fi = np.finfo(p.dtype)
+            limit = (2 - 2.0 ** -(fi.nmant + 1)) * 2.0 ** (fi.maxexp - 1) if p.dtype != "float64" else math.inf
+
             def convert(arg):
                 if isinstance(arg, (bool, np.bool_)) or not isinstance(arg, _REAL):
                     raise TypeError(f"{where} must be a number (dtype {p.dtype}), got {arg!r}")
-                return float(arg)
+                value = float(arg)
+                if abs(value) >= limit and value not in (math.inf, -math.inf):
+                    raise ValueError(f"{where} = {arg!r} does not fit in {p.dtype} (largest {float(fi.max):g}): "
+                                     f"it would become inf")
+                return value
         elif p.dtype == "bool":
             def convert(arg):
                 if not isinstance(arg, (bool, np.bool_, int, np.integer)) or arg not in (0, 1):
@@ -196,7 +205,7 @@ class Function:
 
         def conv(arg, dims):
             value = convert(arg)
-            if dims.setdefault(name, value) != value:
+            if dims.setdefault(name, value) != value and value == value:  # (NaN is a legal float argument)
                 raise _BindError(name)
             return value
 

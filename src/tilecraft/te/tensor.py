@@ -160,7 +160,7 @@ def collect_input_tensors(exprs) -> list:
     return list(seen)
 
 
-def _shape(shape) -> tuple:
+def _shape(shape, who: str = "") -> tuple:
     if not isinstance(shape, (tuple, list)):
         shape = (shape,)
     out = []
@@ -169,16 +169,16 @@ def _shape(shape) -> tuple:
             s = int(s)  # classic tutorials write (N / bn, K, bn) with Python's true division
         s = convert(s)
         if not dt.is_int(s.dtype):
-            raise TypeError(f"shape entries must be integers, got `{s}` of dtype {s.dtype}")
+            raise TypeError(f"{who}shape entries must be integers, got `{s}` of dtype {s.dtype}")
         if s.__class__.__name__ == "IntImm" and s.value < 0:
-            raise ValueError(f"shape entries must be >= 0, got {s.value}")
+            raise ValueError(f"{who}shape entries must be >= 0, got {s.value}")
         out.append(s)
     return tuple(out)
 
 
 def placeholder(shape, dtype="float32", name: str = "placeholder") -> Tensor:
     """An input tensor."""
-    return PlaceholderOp(name, _shape(shape), dt.canonical(dtype)).output(0)
+    return PlaceholderOp(name, _shape(shape, f"placeholder {name}: "), dt.canonical(dtype)).output(0)
 
 
 def _arg_names(fcompute, n: int) -> list:
@@ -199,7 +199,7 @@ def compute(shape, fcompute, name: str = "compute", tag: str = "", attrs=None):
     """Define a tensor by a function of its indices, e.g. `compute((n,), lambda i: A[i] + B[i])`.
 
     Returns one Tensor, or a list when fcompute returns several values (e.g. argmax pairs)."""
-    shape = _shape(shape)
+    shape = _shape(shape, f"compute {name}: ")
     names = _arg_names(fcompute, len(shape))
     axis = tuple(IterVar(Range(const(0, s.dtype), s), Var(nm, s.dtype), IterType.DATA_PAR)
                  for nm, s in zip(names, shape))
@@ -244,7 +244,15 @@ def reduce_axis(dom, name: str = "rv") -> IterVar:
         lo, hi = dom
         lo, hi = convert(lo), convert(hi)
         rng = Range(lo, hi - lo)
+    ext = rng.extent
+    if ext.__class__.__name__ == "IntImm" and ext.value < 0:  # 0 is an empty reduction: the init value
+        raise ValueError(f"reduce_axis {name}: the range {_dom_text(dom)} has extent {ext.value}; give (min, max) "
+                         f"with max >= min (max is exclusive)")
     return IterVar(rng, Var(name, rng.extent.dtype), IterType.COMM_REDUCE)
+
+
+def _dom_text(dom) -> str:
+    return f"({dom[0]}, {dom[1]})" if isinstance(dom, (tuple, list)) else f"[{dom.min}, +{dom.extent})"
 
 
 THREAD_TAGS = ("blockIdx.x", "blockIdx.y", "blockIdx.z", "threadIdx.x", "threadIdx.y", "threadIdx.z",
