@@ -96,6 +96,14 @@ TABLE = [
     ("nd.empty of a float dim", lambda: tvm.nd.empty((2.5,)), TypeError, r"shape \(2\.5,\) must hold integers"),
     ("nd.array of ragged lists", lambda: tvm.nd.array([[1, 2], [3]]), ValueError,
      r"nd\.array: the nested lists \[\[1, 2\], \[3\]\] are ragged"),
+    # ------------------------------------------------------------------ relay.build
+    ("relay.build of a bare Var", lambda: relay.build(relay.var("x", shape=(2, 3)), target="llvm"), TypeError,
+     r"relay\.build takes an IRModule or a relay\.Function, got Var.*IRModule\.from_expr"),
+    ("relay.build params as a list", lambda: relay.build(_dense_mod(), target="llvm", params=[np.ones((4, 8))]),
+     TypeError, r"params must be a dict \{name: array\}.*got list"),
+    ("relay.build params keyed by Var", lambda: relay.build(_dense_mod(), target="llvm",
+                                                            params={relay.var("weight"): np.ones((4, 8))}),
+     TypeError, r"keyed by parameter name \(str\), got the key"),
     # ------------------------------------------------------------------ importers
     ("from_pytorch infos None", _from_pytorch(None), TypeError, r"input_infos must be a list.*got None.*\(1, 3, 224"),
     ("from_pytorch shape a string", _from_pytorch([("x", "abc")]), ValueError,

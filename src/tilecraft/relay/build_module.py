@@ -91,6 +91,7 @@ def optimize(mod, params=None, target=None):
     """The graph passes relay.build runs (under the current PassContext), up to fused kernels."""
     from ..target import Target
 
+    _check_build_args(mod, params)
     if isinstance(mod, Function):
         mod = IRModule({"main": mod})
     main = mod["main"]
@@ -99,6 +100,29 @@ def optimize(mod, params=None, target=None):
     mod = IRModule({"main": main})
     with Target(target if target is not None else (Target.current() or "llvm")):
         return Sequential([InferType(), *optimization_passes(), FuseOps()])(mod)
+
+
+def _check_build_args(mod, params) -> None:
+    """What relay.build takes, checked first: a bare expression or a list of params would fail far
+    inside with "not subscriptable" / "unhashable"."""
+    if not isinstance(mod, (IRModule, Function)):
+        raise TypeError(f"relay.build takes an IRModule or a relay.Function, got {type(mod).__name__} "
+                        f"{_short(mod)}; wrap an expression: relay.Function(relay.analysis.free_vars(e), e), "
+                        f"or tvm.IRModule.from_expr(e)")
+    if params is None:
+        return
+    if not hasattr(params, "items"):
+        raise TypeError(f"relay.build: params must be a dict {{name: array}} naming the function's parameters, "
+                        f"got {type(params).__name__}")
+    bad = [k for k in params if not isinstance(k, str)]
+    if bad:
+        raise TypeError(f"relay.build: params must be a dict {{name: array}} keyed by parameter name (str), "
+                        f"got the key {_short(bad[0])}")
+
+
+def _short(obj) -> str:
+    text = repr(obj)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def build(mod, target=None, target_host=None, params=None, mod_name: str = "default"):
