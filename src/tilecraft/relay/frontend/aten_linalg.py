@@ -169,9 +169,16 @@ def _einsum(ctx, a):
 def _sdpa(ctx, a):
     q, k, v = ctx.expr(a[0]), ctx.expr(a[1]), ctx.expr(a[2])
     mask, causal, scale = a.get(3), bool(a.get(5, False)), _scalar(a.get(6))
-    if a.has("enable_gqa") and a["enable_gqa"]:
-        raise OpNotImplemented("scaled_dot_product_attention with enable_gqa=True")
     sq, sk, sv = ctx.shape(q), ctx.shape(k), ctx.shape(v)
+    if a.has("enable_gqa") and a["enable_gqa"] and len(sq) >= 3 and sk[-3] != sq[-3]:
+        # grouped-query attention: each key/value head serves sq[-3] // sk[-3] query heads
+        # (PyTorch repeats them with repeat_interleave along the head axis)
+        if sk[-3] == 0 or sq[-3] % sk[-3] or sv[-3] != sk[-3]:
+            raise ValueError(f"scaled_dot_product_attention(enable_gqa=True): {sq[-3]} query heads cannot be "
+                             f"grouped over {sk[-3]} key and {sv[-3]} value heads")
+        rep = sq[-3] // sk[-3]
+        k, v = _tf.repeat(k, rep, axis=len(sk) - 3), _tf.repeat(v, rep, axis=len(sv) - 3)
+        sk, sv = ctx.shape(k), ctx.shape(v)
     dt = ctx.dtype(q)
     e, L, S = sq[-1], sq[-2], sk[-2]
     scale = 1.0 / math.sqrt(e) if scale is None else float(scale)
@@ -198,9 +205,30 @@ def _sdpa(ctx, a):
             scores = _t.where(m, scores, neg_inf)
         else:
             scores = _t.add(scores, ctx.expr(m, dt))
-    attn = _nn.softmax(scores, axis=-1)
+    attn = safe_softmax(ctx, scores, -1) if (causal or mask is not None) else _nn.softmax(scores, axis=-1)
     out = _nn.batch_matmul(fold(attn, ctx.shape(attn)), fold(v, sv), transpose_b=False)
     return _reshape(ctx, out, tuple(batch) + (L, sv[-1]))
+
+
+def safe_softmax(ctx, x, axis):
+    """softmax whose rows of only -inf give 0 instead of NaN, as PyTorch's aten::_safe_softmax (what
+    scaled_dot_product_attention uses): a fully masked query row (left padding under a causal mask)
+    attends to nothing.  Rows that are partly -inf are a plain softmax."""
+    dt = ctx.dtype(x)
+    out = _nn.softmax(x, axis=axis)
+    empty = _t.equal(_t.max(x, axis=(axis,), keepdims=True), ctx.scalar_const(-np.inf, dt))
+    return _t.where(empty, ctx.scalar_const(0.0, dt), out)
+
+
+@register("_safe_softmax")
+def _safe_softmax_conv(ctx, a):
+    from .aten import _norm_axis, dtype_str
+
+    x = ctx.expr(a[0])
+    dt = dtype_str(a.get(2)) if a.get(2) is not None else None
+    if dt is not None and dt != ctx.dtype(x):
+        x = _t.cast(x, dt)
+    return safe_softmax(ctx, x, _norm_axis(_int(a[1]), ctx.ndim(x)))
 
 
 # ------------------------------------------------------------------------------------ fused attention (fast paths)

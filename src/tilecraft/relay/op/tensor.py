@@ -64,6 +64,22 @@ acosh = _unary("acosh")
 atanh = _unary("atanh")
 bitwise_not = _unary("bitwise_not")
 
+
+def _predicate(name: str):
+    """isnan / isinf / isfinite: element-wise tests whose result is bool."""
+    fn = _topi(name)
+
+    def rel(types, attrs):
+        return TensorType(tensor_arg(types, 0, "input").shape, "bool")
+
+    register_op(name, rel, lambda attrs, ins, out: fn(ins[0]), OpPattern.ELEMWISE)
+    return lambda x: make_call(name, (x,))
+
+
+isnan = _predicate("isnan")
+isinf = _predicate("isinf")
+isfinite = _predicate("isfinite")
+
 add = _binary("add")
 subtract = _binary("subtract")
 multiply = _binary("multiply")
