@@ -171,6 +171,8 @@ TABLE = [
      ValueError, r"triple 'foo-bar-baz'"),
     ("target unknown cpu", Sub("tvm.target.Target('llvm -mcpu=skylakx')"), ValueError, r"'skylakx'.*'skylake'"),
     ("target unknown feature", Sub("tvm.target.Target('llvm -mattr=+avx9')"), ValueError, r"'\+avx9'.*'\+avx2'"),
+    ("target feature without a sign", Sub("tvm.target.Target('llvm -mattr=avx2')"), ValueError,
+     r"'\+avx2' to enable"),
     ("target one unknown feature of two", Sub("tvm.target.Target('llvm -mcpu=skylake -mattr=+avx2,+fmaa')"),
      ValueError, r"'\+fmaa'.*'\+fma'"),
     ("target unknown arm cpu", Sub("tvm.target.Target('llvm -mtriple=aarch64-linux-gnu -mcpu=cortex-a7x')"),
@@ -480,7 +482,22 @@ TABLE = [
     ("relay unknown operator", call(relay.op.get, "nn.dens"), KeyError, r"unknown operator 'nn.dens'"),
     ("relay build of softmax over a missing axis", lambda: (lambda x: relay.build(
         tvm.IRModule.from_expr(relay.Function([x], relay.nn.softmax(x, axis=5))), target="llvm"))(
-        relay.var("x", shape=(2, 3))), ValueError, r"softmax: axis 5 is out of range"),
+        relay.var("x", shape=(2, 3))), TypeError, r"nn.softmax: axis 5 is out of range"),
+    ("relay function with two parameters of one name", lambda: relay.build(tvm.IRModule.from_expr(relay.Function(
+        [relay.var("x", shape=(2, 3)), relay.var("x", shape=(2, 3))], relay.const(1.0))), target="llvm"),
+     ValueError, r"several parameters named 'x'"),
+    ("relay transpose axes outside the rank", lambda: relay.transform.InferType()(tvm.IRModule.from_expr(
+        (lambda x: relay.Function([x], relay.transpose(x, (0, 5))))(relay.var("x", shape=(2, 3))))),
+     TypeError, r"axes \(0, 5\) is not a permutation"),
+    ("relay conv2d with zero strides", lambda: relay.nn.conv2d(relay.var("d", shape=(1, 3, 8, 8)),
+                                                               relay.var("w", shape=(4, 3, 3, 3)), strides=(0, 0)),
+     ValueError, r"strides must be positive"),
+    ("relay max_pool2d window larger than the input", lambda: relay.transform.InferType()(tvm.IRModule.from_expr(
+        (lambda d: relay.Function([d], relay.nn.max_pool2d(d, pool_size=(20, 20))))(
+            relay.var("d", shape=(1, 3, 8, 8))))), TypeError, r"20x20 window .* does not fit the 8x8 input"),
+    ("relay var of an unknown dtype", lambda: relay.var("v", shape=(2,), dtype="float33"), ValueError,
+     r"unknown dtype 'float33'"),
+    ("relay const of a string", lambda: relay.const("abc"), TypeError, r"relay.const takes numbers.*'abc'"),
     ("relay op with an unknown attribute", lambda: relay.nn.relu(relay.var("x", shape=(2,)), alpha=1.0),
      TypeError, r"alpha"),
     ("relay conv2d with an unknown layout", lambda: (lambda x, w: _infer(
