@@ -31,7 +31,7 @@ from .aten import (
     register,
     torch_dtype,
 )
-from .common import OpNotImplemented, new_const
+from .common import OpNotImplemented, cumsum_expr, new_const
 
 # ------------------------------------------------------------------------------------ identity-like
 
@@ -351,9 +351,13 @@ def _index_select(ctx, a):
 
 
 def _index_expr(ctx, idx, dim_size):
-    """An index tensor for take: constants are wrapped and narrowed to int32 at import time."""
+    """An index tensor for take: constants are wrapped and narrowed to int32 at import time; a run-time
+    index of another dtype is cast to an integer type (as classic TVM's embedding converter does)."""
     if isinstance(idx, Expr):
-        return idx
+        dt = ctx.dtype(idx)
+        if dt == "bool":
+            raise OpNotImplemented("boolean mask indexing has a data-dependent shape")
+        return idx if dt.startswith(("int", "uint")) else _t.cast(idx, "int64")
     arr = _np(idx).astype(np.int64)
     if arr.dtype == np.bool_:
         raise OpNotImplemented("boolean mask indexing has a data-dependent shape")
@@ -495,21 +499,15 @@ register("triu")(_tri_conv(False))
 
 @register("cumsum")
 def _cumsum(ctx, a):
-    """cumsum along a (static-length) axis as a matmul with a triangular matrix of ones."""
+    """cumsum along a (static-length) axis: see common.cumsum_expr (a matmul for floats, an exact integer
+    sum for integers).  Integer and bool inputs accumulate in int64 unless dtype= says otherwise, as in
+    PyTorch."""
     x, dim = a[0], _norm_axis(_int(a[1]), ctx.ndim(a[0]))
     dtype = a.get("dtype")
-    dt = dtype_str(dtype) or (ctx.dtype(x) if _is_float(ctx.dtype(x)) else "int64")
-    if not _is_float(dt):
-        raise OpNotImplemented("cumsum of an integer run-time tensor")
+    dt = dtype_str(dtype, demote=False) if dtype is not None else (
+        ctx.dtype(x) if _is_float(ctx.dtype(x)) else "int64")
     x = ctx.expr(x, dt)
-    n = ctx.shape(x)[dim]
-    nd = ctx.ndim(x)
-    tri = new_const(np.tril(np.ones((n, n), dt)))  # out[i] = sum_{j<=i} x[j]
-    if dim != nd - 1:
-        perm = list(range(nd))
-        perm[dim], perm[-1] = perm[-1], perm[dim]
-        return _tf.transpose(_nn.dense(_tf.transpose(x, tuple(perm)), tri), tuple(perm))
-    return _nn.dense(x, tri)
+    return cumsum_expr(x, dim, ctx.shape(x), dt)
 
 
 # ------------------------------------------------------------------------------------ constants like a tensor

@@ -17,7 +17,8 @@ import numpy as np
 from ..expr import Call, Constant, Expr, Function, Tuple, TupleGetItem, Var, const
 from ..ty import TensorType, TupleType
 
-__all__ = ["OpNotImplemented", "UnsupportedReport", "TypeCache", "infer_shape", "infer_type", "new_const"]
+__all__ = ["OpNotImplemented", "UnsupportedReport", "TypeCache", "infer_shape", "infer_type", "new_const",
+           "cumsum_expr"]
 
 
 class OpNotImplemented(NotImplementedError):
@@ -142,3 +143,29 @@ def new_const(value, dtype: str | None = None) -> Constant:
     if dtype is not None:
         arr = arr.astype(dtype)
     return const(np.array(arr, order="C"))
+
+
+def cumsum_expr(x, axis: int, shape: tuple, dtype: str, exclusive: bool = False, reverse: bool = False):
+    """Cumulative sum of relay expression x (static `shape`, element type `dtype`) along `axis`.
+
+    out[..., i] = sum_j W[i, j] * x[..., j] with W a triangular matrix of ones (W[i, j] = 1 for
+    j <= i; j < i when exclusive; j >= i / j > i when reverse).  Floats go through nn.dense with W
+    (a matmul, fast); integers through a broadcast multiply and an integer sum, which is exact
+    (a float matmul would round int64 counts above 2**24)."""
+    from ..op import nn as _nn
+    from ..op import tensor as _t
+    from ..op import transform as _tf
+
+    nd = len(shape)
+    n = shape[axis]
+    w = np.triu(np.ones((n, n)), 1 if exclusive else 0) if reverse else np.tril(np.ones((n, n)), -1 if exclusive else 0)
+    perm = None
+    if axis != nd - 1:
+        perm = list(range(nd))
+        perm[axis], perm[-1] = perm[-1], perm[axis]
+        x = _tf.transpose(x, tuple(perm))
+    if dtype.startswith("float") or dtype == "bfloat16":
+        out = _nn.dense(x, new_const(w, dtype))
+    else:
+        out = _t.sum(_t.multiply(_tf.expand_dims(x, -2, 1), new_const(w, dtype)), axis=(-1,))
+    return _tf.transpose(out, tuple(perm)) if perm is not None else out

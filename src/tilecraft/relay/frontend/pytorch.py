@@ -95,9 +95,11 @@ def _location(node) -> str:
 _SPELLING = 'expected [("name", (1, 3, 224, 224))] or [("name", ((1, 128), "int64"))], one entry per input'
 
 
-def _normalize_input_infos(input_infos, default_dtype: str) -> list:
+def _normalize_input_infos(input_infos, default_dtype: str | None) -> list:
     """[(name, shape, dtype)], every entry checked here once: a bad entry would otherwise fail deep in
-    the importer (or build a graph of negative shapes) with an error that names no input."""
+    the importer (or build a graph of negative shapes) with an error that names no input.  An entry
+    that gives only a shape gets default_dtype; with default_dtype None its dtype is left None for
+    the importer to take from the model (the traced graph or the exported program)."""
     from ...ir.dtype import canonical
 
     if isinstance(input_infos, dict):
@@ -121,8 +123,13 @@ def _normalize_input_infos(input_infos, default_dtype: str) -> list:
             shape, dtype = spec, default_dtype
         if not isinstance(shape, (tuple, list)) or not all(_is_dim(d) for d in shape):
             raise bad(f"the shape of {name!r} must be a tuple of non-negative ints, got {shape!r}")
+        if dtype is None:
+            dtype = default_dtype
+            if dtype is None:
+                out.append((name, tuple(int(d) for d in shape), None))
+                continue
         try:
-            dtype = canonical(dtype_str(default_dtype if dtype is None else dtype, demote=False))
+            dtype = canonical(dtype_str(dtype, demote=False))
         except (TypeError, ValueError) as err:
             raise bad(f"the dtype of {name!r}: {err}") from None
         out.append((name, tuple(int(d) for d in shape), dtype))
@@ -141,7 +148,10 @@ class TorchScriptImporter(AtenContext):
         self.torch = torch
         self.module = module
         self.custom = dict(custom_convert_map or {})
-        self.infos = _normalize_input_infos(input_infos, default_dtype)
+        self.default_dtype = default_dtype
+        self.infos = _normalize_input_infos(input_infos, None)
+        _normalize_input_infos([("default_dtype", ((1,), default_dtype))], None)  # a bad default_dtype fails here
+        self.defaulted: list = []  # inputs typed default_dtype because neither the user nor the graph said
         self.env: dict = {}
         self.param_vars: dict = {}  # id(tensor) -> Var
         self.params: dict = {}  # name -> numpy
@@ -214,6 +224,7 @@ class TorchScriptImporter(AtenContext):
         """Find every operator that cannot be converted; raise one OpNotImplemented naming all."""
         report = UnsupportedReport("PyTorch (TorchScript)")
         dyn: dict = {}
+        self._elem_dyn: dict = {}  # a tuple/list value -> which of its elements are run-time tensors
         inputs = list(graph.inputs())
         has_self = bool(inputs) and inputs[0].type().kind() == "ClassType"
         user = inputs[1:] if has_self else inputs
@@ -280,6 +291,19 @@ class TorchScriptImporter(AtenContext):
                 for o, p in zip(node.outputs(), bins[1:]):
                     dyn[o] = dyn.get(p, False)
                 continue
+            if kind in ("prim::TupleConstruct", "prim::ListConstruct"):
+                # which elements are run-time tensors: unpacking a tuple of (tensor, static sizes)
+                # must not make the sizes look computed from tensor data (Swin's padding sizes)
+                self._elem_dyn[node.output()] = [dyn.get(v, False) for v in ins]
+                dyn[node.output()] = any_dyn
+                continue
+            if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
+                flags = self._elem_dyn.get(ins[0])
+                outs = list(node.outputs())
+                if flags is not None and len(flags) == len(outs):
+                    for o, f in zip(outs, flags):
+                        dyn[o] = f
+                    continue
             if kind in _PRIM_OPS:
                 if kind == "aten::Int" or kind == "aten::Float" or kind == "aten::ScalarImplicit" or \
                         kind == "aten::Bool":
@@ -318,12 +342,24 @@ class TorchScriptImporter(AtenContext):
                              f"{len(self.infos)}: {[n for n, _, _ in self.infos]}")
         input_vars = []
         for v, (name, shape, dtype) in zip(user, self.infos):
+            if dtype is None:
+                dtype = _traced_dtype(v)
+            if dtype is None:
+                dtype = str(_normalize_input_infos([(name, ((1,), self.default_dtype))], None)[0][2])
+                self.defaulted.append((name, shape, dtype))
             var = Var(name, TensorType(shape, dtype))
             input_vars.append(var)
             self.env[v] = var
         if has_self:
             self.env[inputs[0]] = _Module(self.module, "")
-        self._run_block(graph)
+        try:
+            self._run_block(graph)
+        except (_ConversionError, OpNotImplemented) as err:
+            if self.defaulted:
+                if isinstance(err, OpNotImplemented):
+                    raise OpNotImplemented(f"{err}\n{defaulted_note(self.defaulted)}", err.ops) from err
+                raise _ConversionError(f"{err}\n{defaulted_note(self.defaulted)}") from err
+            raise
         outs = [self.env[o] for o in graph.outputs()]
         body = self.output(outs[0] if len(outs) == 1 else tuple(outs))
         used = self._used_weights(body)
@@ -397,7 +433,12 @@ class TorchScriptImporter(AtenContext):
         if fn is None:
             raise OpNotImplemented(f"{kind} at {_location(node)} is not supported", {kind: [_location(node)]})
         args = Args(ins, names, schema.overload_name if schema is not None else "", kind)
-        res = fn(self, args)
+        try:
+            res = fn(self, args)
+        except OpNotImplemented as err:
+            if err.ops:
+                raise
+            raise OpNotImplemented(f"{kind} at {_location(node)}: {err}", {kind: [_location(node)]}) from err
         self._set(outs, res)
         if aten.is_inplace(kind) and isinstance(res, Expr) and isinstance(ins[0], Expr):
             # a later read of the mutated tensor sees the result
@@ -570,6 +611,31 @@ class _ConversionError(RuntimeError):
     """A converter failed; the message names the TorchScript node and its source line."""
 
 
+# TorchScript's names for the dtypes a traced graph records on its inputs ("Tensor Long")
+_TS_SCALAR = {"Float": "float32", "Double": "float64", "Half": "float16", "BFloat16": "bfloat16",
+              "Long": "int64", "Int": "int32", "Short": "int16", "Char": "int8", "Byte": "uint8", "Bool": "bool"}
+
+
+def _traced_dtype(value) -> str | None:
+    """The dtype torch.jit.trace recorded for a graph input (its example input's), or None (scripted
+    modules record none)."""
+    try:
+        ty = value.type()
+        st = ty.scalarType() if ty.kind() == "TensorType" else None
+    except Exception:  # noqa: BLE001 - types without a scalar type
+        return None
+    return _TS_SCALAR.get(st) if st else None
+
+
+def defaulted_note(defaulted) -> str:
+    """What to add to an error that may follow from input dtypes the importer had to assume."""
+    names = ", ".join(f"{n!r}" for n, _, _ in defaulted)
+    n, shape, dt = defaulted[0]
+    return (f"note: input(s) {names} were typed {dt} by default, because input_infos gave only a shape and "
+            f"the graph records no dtype; if an input holds integers (token ids, indices, masks), pass its "
+            f"dtype, e.g. ({n!r}, ({shape}, \"int64\"))")
+
+
 def supported_ops() -> list:
     """Operator kinds this importer converts: the shared ATen table plus TorchScript's prim:: operators."""
     return sorted(set(aten.supported_ops()) | _PRIM_OPS)
@@ -585,7 +651,9 @@ def from_pytorch(script_module, input_infos, custom_convert_map=None, default_dt
     """Import a TorchScript module (torch.jit.trace or torch.jit.script) into relay.
 
     input_infos: [(name, shape)] or [(name, (shape, dtype))], one per forward() argument, in order
-    (shapes are static).  Returns (tvm.IRModule, params): the weights are inputs of "main" named
+    (shapes are static).  Where only a shape is given, the dtype is the one torch.jit.trace recorded
+    for that input (its example input's: int64 token ids stay int64); default_dtype is used only
+    where the graph records none (scripted modules).  Returns (tvm.IRModule, params): the weights are inputs of "main" named
     by their module path, and params maps those names to NDArrays for relay.build(..., params=).
     Raises OpNotImplemented listing every unsupported operator (with counts and source lines)
     before converting anything."""

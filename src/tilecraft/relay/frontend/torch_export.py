@@ -196,11 +196,17 @@ class ExportedProgramImporter(AtenContext):
             return out
         from .pytorch import _normalize_input_infos
 
-        infos = _normalize_input_infos(self.infos, "float32")
+        infos = _normalize_input_infos(self.infos, None)
         if len(infos) != len(user):
             raise ValueError(f"the program takes {len(user)} input(s) {[n.name for n in user]} but input_infos "
                              f"describes {len(infos)}")
-        return infos
+        out = []
+        for node, (name, shape, dtype) in zip(user, infos):
+            if dtype is None:  # only a shape given: the program records the dtype it was exported with
+                val = node.meta.get("val")
+                dtype = dtype_str(val.dtype, demote=False) if hasattr(val, "dtype") else "float32"
+            out.append((name, shape, dtype))
+        return out
 
     def _map(self, x):
         if hasattr(x, "op") and hasattr(x, "target"):
@@ -241,7 +247,13 @@ class ExportedProgramImporter(AtenContext):
         fn = aten.lookup(name)
         if fn is None:
             raise OpNotImplemented(f"{name} at {_location(node)} is not supported", {name: [_location(node)]})
-        res = fn(self, Args(values, names, schema.overload_name, name))
+        try:
+            res = fn(self, Args(values, names, schema.overload_name, name))
+        except OpNotImplemented as err:
+            if err.ops:
+                raise
+            where = _location(node)
+            raise OpNotImplemented(f"{name} at {where}: {err}", {name: [where]}) from err
         if hasattr(res, "size") and hasattr(res, "tuple_value"):
             res = [res[i] for i in range(len(res))]
         self.env[node] = res
