@@ -1,6 +1,6 @@
 """ONNX converters, math family: element-wise unary and binary operators, Identity / Not / Mod /
-Pow, the variadic Max / Min / Sum / Mean, Where, Cast / CastLike, Clip, and the reductions
-(Reduce*, ArgMax / ArgMin). Each converter takes (GraphProto, inputs, attributes) and registers
+Pow, the variadic Max / Min / Sum / Mean, Where, Cast / CastLike, Clip, the reductions
+(Reduce*, ArgMax / ArgMin), IsNaN / IsInf and CumSum. Each converter takes (GraphProto, inputs, attributes) and registers
 itself with `_register` in the `_CONVERTERS` table of `onnx.py`, which imports this module at
 its end, and uses the helpers there.
 """
@@ -174,3 +174,39 @@ def _arg(g, ins, a):
     fn = _t.argmax if g.node.op_type == "ArgMax" else _t.argmin
     out = (fn(x, axis=(a.get("axis", 0) % len(g.shape(x)),), keepdims=bool(a.get("keepdims", 1))))
     return _cast_to(g, out, "int64")
+
+
+# ------------------------------------------------------------------------------------ IsNaN / IsInf / CumSum
+
+@_register("IsNaN")
+def _isnan(g, ins, a):
+    """PyTorch's exporters write masked attention as Where(IsNaN(Softmax(x)), 0, Softmax(x))."""
+    return _t.isnan(g.expr(ins[0]))
+
+
+@_register("IsInf")
+def _isinf(g, ins, a):
+    x = g.expr(ins[0])
+    neg, pos = int(a.get("detect_negative", 1)), int(a.get("detect_positive", 1))
+    if neg and pos:
+        return _t.isinf(x)
+    zero = const(np.array(0, dtype=g.dtype_of(x)))
+    if not (neg or pos):
+        return _t.logical_and(_t.isinf(x), _t.less(x, x))  # detects nothing: all False
+    side = _t.less(x, zero) if neg else _t.greater(x, zero)
+    return _t.logical_and(_t.isinf(x), side)
+
+
+@_register("CumSum")
+def _cumsum(g, ins, a):
+    """CumSum (opset 11+) along an axis known at import time, with the exclusive and reverse attributes;
+    exact for integer inputs (RoBERTa's position ids), see common.cumsum_expr."""
+    from .common import cumsum_expr
+
+    x = g.expr(ins[0])
+    shape = g.shape(x)
+    axis = int(np.asarray(g.const_input(ins[1], "CumSum's axis")).reshape(-1)[0])
+    if not -len(shape) <= axis < len(shape):
+        raise ValueError(f"CumSum: axis {axis} is out of range for a tensor of rank {len(shape)}")
+    return cumsum_expr(x, axis % len(shape), shape, g.dtype_of(x), exclusive=bool(a.get("exclusive", 0)),
+                       reverse=bool(a.get("reverse", 0)))
