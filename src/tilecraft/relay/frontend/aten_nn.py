@@ -399,3 +399,43 @@ register("upsample_bilinear2d")(_upsample("linear"))
 def _embedding(ctx, a):
     w, idx = ctx.expr(a[0]), a[1]
     return _tf.take(w, _index_expr(ctx, idx, ctx.shape(w)[0]), axis=0)
+
+
+# ------------------------------------------------------------------------------------ recurrent
+
+_RNN_MODES = {"aten::lstm": "LSTM", "aten::gru": "GRU", "aten::rnn_tanh": "RNN_TANH", "aten::rnn_relu": "RNN_RELU"}
+
+
+@register("lstm", "gru", "rnn_tanh", "rnn_relu")
+def _rnn(ctx, a):
+    """aten::lstm.input(input, hx[], params[], has_biases, num_layers, dropout, train, bidirectional,
+    batch_first); gru / rnn_tanh / rnn_relu take one hx tensor. Weights are layer-major, forward
+    then reverse, each (w_ih, w_hh[, b_ih, b_hh])."""
+    from .recurrent import recurrent_network
+
+    name = a.opname.split(".")[0]
+    mode = _RNN_MODES[name]
+    if a.overload == "data" or a.has("batch_sizes") or len(a) < 9:
+        raise OpNotImplemented(f"{name} on a packed sequence (nn.utils.rnn.pack_padded_sequence) is not "
+                               f"supported; pass the padded tensor")
+    x, hx, params = a[0], a[1], list(a[2])
+    has_biases, num_layers, bidirectional, batch_first = bool(a[3]), _int(a[4]), bool(a[7]), bool(a[8])
+    dirs = 2 if bidirectional else 1
+    per = 4 if has_biases else 2
+    if len(params) != num_layers * dirs * per:
+        extra = " (an LSTM with proj_size > 0 is not supported)" if len(params) == num_layers * dirs * (per + 1) else ""
+        raise OpNotImplemented(f"{name}: expected {num_layers * dirs * per} weight tensors for {num_layers} layer(s), "
+                               f"{dirs} direction(s), has_biases={has_biases}, got {len(params)}{extra}")
+    dt = ctx.dtype(x)
+    x = ctx.expr(x, dt)
+    weights = []
+    for k in range(num_layers * dirs):
+        ws = [ctx.expr(p, dt) for p in params[k * per:(k + 1) * per]]
+        weights.append((ws[0], ws[1], ws[2], ws[3]) if has_biases else (ws[0], ws[1], None, None))
+    hidden = ctx.shape(weights[0][1])[1]
+    if mode == "LSTM":
+        h0, c0 = (ctx.expr(hx[0], dt), ctx.expr(hx[1], dt)) if hx is not None and len(hx) else (None, None)
+    else:
+        h0, c0 = (ctx.expr(hx, dt) if hx is not None else None), None
+    return recurrent_network(x, ctx.shape(x), dt, weights, mode, hidden, num_layers, bidirectional, batch_first,
+                             h0, c0)

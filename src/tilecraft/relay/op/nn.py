@@ -483,3 +483,6 @@ def contrib_dense_pack(*args, **kwargs):
     from .layout import contrib_dense_pack as make
 
     return make(*args, **kwargs)
+
+
+from .recurrent import recurrent  # noqa: E402, F401  (relay.nn.recurrent)

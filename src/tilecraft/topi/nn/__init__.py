@@ -23,3 +23,4 @@ from .norm import *  # noqa: F401,F403
 from .pad import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403

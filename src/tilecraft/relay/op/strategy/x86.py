@@ -148,3 +148,7 @@ def _conv_transpose_args(attrs, inputs, out_type):
 register_strategy("nn.conv2d_transpose", "cpu")(
     lambda attrs, inputs, out_type, target: OpStrategy().add_template("conv2d_transpose_nchw.x86",
                                                                       _conv_transpose_args, 10, "op"))
+
+# one recurrent layer: a te.extern loop over time, nothing to schedule
+register_strategy("nn.recurrent", "cpu")(single("recurrent.x86", lambda attrs, outs, target, cfg:
+                                                te.create_schedule([o.op for o in outs])))
