@@ -364,3 +364,101 @@ def _resize(g, ins, a):
         if g.node.op_type == "Upsample" or g.opset < 11:
             rounding = "floor"
     return _image.resize2d(x, out[2:], method=method, coordinate_transformation_mode=ctm, rounding_method=rounding)
+
+
+# -- recurrent layers (LSTM, GRU, RNN): one node is one layer, forward, reverse or bidirectional
+
+# ONNX gate blocks in the order nn.recurrent (PyTorch's) wants them: LSTM i,o,f,c -> i,f,c,o;
+# GRU z,r,h -> r,z,h.
+_ONNX_GATE_ORDER = {"LSTM": (0, 2, 3, 1), "GRU": (1, 0, 2), "RNN": (0,)}
+_ONNX_DEFAULT_ACTS = {"LSTM": ("sigmoid", "tanh", "tanh"), "GRU": ("sigmoid", "tanh"), "RNN": ("tanh",)}
+
+
+def _onnx_gates(w, d: int, order, hidden: int, rest: tuple):
+    """Direction d of an ONNX weight [D, G*H, ...] (or a bias block) with its gates reordered."""
+    w = _tr.reshape(_tr.strided_slice(w, [d], [d + 1], axes=[0]), (len(order) * hidden,) + rest)
+    if order == tuple(range(len(order))):
+        return w
+    blocks = [_tr.strided_slice(w, [g * hidden], [(g + 1) * hidden], axes=[0]) for g in order]
+    return _tr.concatenate(blocks, axis=0)
+
+
+def _trivial(g, v, what: str, ok, detail: str):
+    """An optional input that only has its neutral value is dropped; anything else is refused."""
+    if v is None:
+        return
+    if isinstance(v, Expr) or not ok(np.asarray(v)):
+        raise OpNotImplemented(f"input {what} {detail} is not supported")
+
+
+@_register("LSTM", "GRU", "RNN")
+def _recurrent(g, ins, a):
+    from .recurrent import recurrent_direction
+
+    op = g.node.op_type
+    ins = list(ins) + [None] * (8 - len(ins))
+    x, w, r, b, seq_lens, init_h = ins[:6]
+    init_c = ins[6] if op == "LSTM" else None
+    x = g.expr(x)
+    dt = g.dtype_of(x)
+    w_shape = g.shape(w)
+    dirs, hidden = int(w_shape[0]), int(a.get("hidden_size", g.shape(r)[2]))
+    direction = _str(a.get("direction", "forward"))
+    if direction not in ("forward", "reverse", "bidirectional") or (dirs == 2) != (direction == "bidirectional"):
+        raise ONNXImportError(f"direction {direction!r} does not fit weights for {dirs} direction(s)")
+    acts = tuple(_str(s).lower() for s in a.get("activations", ()))
+    mode = {"LSTM": "LSTM", "GRU": "GRU", "RNN": "RNN_TANH"}[op]
+    if op == "RNN" and acts and acts == ("relu",) * dirs:
+        mode = "RNN_RELU"
+    elif acts and acts != _ONNX_DEFAULT_ACTS[op] * dirs:
+        raise OpNotImplemented(f"activations {list(acts)} are not supported (only the defaults "
+                               f"{list(_ONNX_DEFAULT_ACTS[op])}" + (" or Relu" if op == "RNN" else "") + ")")
+    for attr in ("clip", "activation_alpha", "activation_beta"):
+        if attr in a:
+            raise OpNotImplemented(f"attribute {attr} is not supported")
+    if a.get("input_forget", 0):
+        raise OpNotImplemented("input_forget=1 (coupled input and forget gates) is not supported")
+    layout = int(a.get("layout", 0))
+    if layout:
+        x = _tr.transpose(x, (1, 0, 2))
+    T, B, size = (int(s) for s in g.shape(x))
+    _trivial(g, seq_lens, "sequence_lens", lambda v: bool(np.all(v == T)),
+             f"with lengths other than the full sequence ({T}) (variable-length batches)")
+    _trivial(g, ins[7] if op == "LSTM" else None, "P", lambda v: not np.any(v), "(peephole weights) with non-zero values")
+
+    order = _ONNX_GATE_ORDER[op]
+    G = len(order)
+    w, r = g.expr(w), g.expr(r)
+    b = g.expr(b) if b is not None else None
+    init_h = g.expr(init_h, dt) if init_h is not None else None
+    init_c = g.expr(init_c, dt) if init_c is not None else None
+    if layout and init_h is not None:
+        init_h = _tr.transpose(init_h, (1, 0, 2))
+    if layout and init_c is not None:
+        init_c = _tr.transpose(init_c, (1, 0, 2))
+    flat = _reshape(g, x, (T * B, size))
+    ys, hs, cs = [], [], []
+    from .recurrent import initial_state
+
+    for d in range(dirs):
+        weights = (_onnx_gates(w, d, order, hidden, (size,)), _onnx_gates(r, d, order, hidden, (hidden,)),
+                   None, None)
+        if b is not None:
+            bd = _tr.reshape(_tr.strided_slice(b, [d], [d + 1], axes=[0]), (2, G * hidden))
+            weights = weights[:2] + (_onnx_gates(bd, 0, order, hidden, ()), _onnx_gates(bd, 1, order, hidden, ()))
+        out = recurrent_direction(flat, (T, B), dt, weights, mode, hidden, initial_state(init_h, d, B, hidden, dt),
+                                  initial_state(init_c, d, B, hidden, dt) if mode == "LSTM" else None,
+                                  reverse=direction == "reverse" or d == 1,
+                                  linear_before_reset=bool(a.get("linear_before_reset", 0)))
+        ys.append(out[0])
+        hs.append(out[1])
+        if mode == "LSTM":
+            cs.append(out[2])
+    y = _tr.stack(ys, axis=1)  # [T, D, B, H]
+    y_h = _tr.stack(hs, axis=0)
+    y_c = _tr.stack(cs, axis=0) if cs else None
+    if layout:
+        y = _tr.transpose(y, (2, 0, 1, 3))  # [B, T, D, H]
+        y_h = _tr.transpose(y_h, (1, 0, 2))
+        y_c = _tr.transpose(y_c, (1, 0, 2)) if y_c is not None else None
+    return (y, y_h, y_c) if mode == "LSTM" else (y, y_h)

@@ -19,11 +19,27 @@ from ..op.recurrent import GATES
 from .common import new_const
 
 
-def _state(h, index: int, batch: int, hidden: int, dtype: str):
+def initial_state(h, index: int, batch: int, hidden: int, dtype: str):
     """h[index] of an initial state [L*D, B, H] as [B, H]; zeros when h is None."""
     if h is None:
         return new_const(np.zeros((batch, hidden), dtype=dtype))
     return _tf.reshape(_tf.strided_slice(h, [index], [index + 1], axes=[0]), (batch, hidden))
+
+
+def recurrent_direction(flat, tb, dtype: str, weights, mode: str, hidden: int, h0, c0=None, reverse=False,
+                        linear_before_reset: bool = True):
+    """One layer in one direction: nn.dense over the flattened input `flat` [T*B, I] (tb = (T, B)),
+    then nn.recurrent; h0 / c0 are [B, H] (see initial_state). Returns the nn.recurrent tuple wrapper."""
+    T, B = tb
+    w_ih, w_hh, b_ih, b_hh = weights
+    G = GATES[mode]
+    xw = _nn.dense(flat, w_ih)
+    if b_ih is not None:
+        xw = _nn.bias_add(xw, b_ih, axis=-1)
+    xw = _tf.reshape(xw, (T, B, G * hidden))
+    if b_hh is None:
+        b_hh = new_const(np.zeros((G * hidden,), dtype=dtype))
+    return _nn.recurrent(xw, w_hh, b_hh, h0, c0, mode=mode, reverse=reverse, linear_before_reset=linear_before_reset)
 
 
 def recurrent_network(x, shape, dtype: str, weights, mode: str, hidden: int, num_layers: int,
@@ -47,23 +63,16 @@ def recurrent_network(x, shape, dtype: str, weights, mode: str, hidden: int, num
         x = _tf.transpose(x, (1, 0, 2))
         shape = (shape[1], shape[0], shape[2])
     T, B, size = (int(s) for s in shape)
-    G = GATES[mode]
     hs, cs = [], []
     for layer in range(num_layers):
         flat = _tf.reshape(x, (T * B, size))
         ys = []
         for d in range(dirs):
-            w_ih, w_hh, b_ih, b_hh = weights[layer * dirs + d]
-            xw = _nn.dense(flat, w_ih)
-            if b_ih is not None:
-                xw = _nn.bias_add(xw, b_ih, axis=-1)
-            xw = _tf.reshape(xw, (T, B, G * hidden))
-            if b_hh is None:
-                b_hh = new_const(np.zeros((G * hidden,), dtype=dtype))
             k = layer * dirs + d
-            out = _nn.recurrent(xw, w_hh, b_hh, _state(h0, k, B, hidden, dtype),
-                                _state(c0, k, B, hidden, dtype) if mode == "LSTM" else None,
-                                mode=mode, reverse=d == 1, linear_before_reset=linear_before_reset)
+            c = initial_state(c0, k, B, hidden, dtype) if mode == "LSTM" else None
+            out = recurrent_direction(flat, (T, B), dtype, weights[k], mode, hidden,
+                                      initial_state(h0, k, B, hidden, dtype), c, reverse=d == 1,
+                                      linear_before_reset=linear_before_reset)
             ys.append(out[0])
             hs.append(out[1])
             if mode == "LSTM":
@@ -77,4 +86,4 @@ def recurrent_network(x, shape, dtype: str, weights, mode: str, hidden: int, num
     return y, h_n
 
 
-__all__ = ["recurrent_network"]
+__all__ = ["recurrent_direction", "recurrent_network", "initial_state"]
