@@ -52,6 +52,7 @@ class GraphExecutor:
         self._name_of_entry = {self.row_ptr[nid]: name for name, nid in self.input_names.items()}
         self.outputs = [self.row_ptr[nid] + idx for nid, idx, *_ in g["heads"]]
         self._calls = []
+        self._call_nodes = []  # the graph node of each call
         for nid, node in enumerate(self.nodes):
             if node["op"] != "tvm_op":
                 continue
@@ -68,6 +69,8 @@ class GraphExecutor:
                 raise ArtifactError(where, f"nodes[{nid}] ({node['name']})", "its inputs and outputs do not fit "
                                     f"kernel {func!r}: {err}") from None
             self._calls.append((node["name"], fn._cfunc, native, fn))
+            self._call_nodes.append(nid)
+        self.kernel_flops: dict | None = None  # {kernel: flop per call}, for profile(report=True)
 
     # ------------------------------------------------------------------ inputs and outputs
     def _entry_of_input(self, key) -> int:
@@ -165,19 +168,86 @@ class GraphExecutor:
             results.append((time.perf_counter() - t0) / number)
         return ProfileResult.from_results(results)
 
-    def profile(self, number: int = 10) -> list:
-        """Debug mode: per-kernel median time, as (kernel name, seconds, share of total), slowest first."""
+    def time_nodes(self, number: int = 10, repeat: int = 1, min_repeat_ms: float = 0, on_node=None) -> list:
+        """Run the graph node by node, timing each kernel call on its own: one warm-up call, then `repeat`
+        measurements of `number` calls (`number` grows until a measurement takes `min_repeat_ms`).
+        Returns [(node id, [seconds per call, one per repeat])] in graph order; `on_node(nid)` is called
+        right after each node has run, while its outputs are still in place (storage is reused later).
+        Nodes run in order, so the graph's outputs are those of one run."""
+        for name, value in (("number", number), ("repeat", repeat)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if self._unset:
+            self._refuse_unset()
+        clock = time.perf_counter
+        out = []
+        for nid, (name, cfunc, native, fn) in zip(self._call_nodes, self._calls):
+            rc = cfunc(*native)  # warm-up
+            if rc != 0:
+                raise RuntimeError(f"kernel {name}: " + fn.failure_message(rc))
+            n, times = number, []
+            for _ in range(repeat):
+                while True:
+                    t0 = clock()
+                    for _ in range(n):
+                        cfunc(*native)
+                    ms = (clock() - t0) * 1e3
+                    if ms >= min_repeat_ms or ms == 0:
+                        break
+                    n = max(int(min_repeat_ms / (ms / n)) + 1, int(n * 1.618))
+                times.append(ms / 1e3 / n)
+            out.append((nid, times))
+            if on_node is not None:
+                on_node(nid)
+        return out
+
+    def kernel_stats(self, number: int = 10, flops: dict | None = None) -> list:
+        """Per kernel (fused function): its median time per call x calls, output shapes, flop per call (from
+        `flops` or `self.kernel_flops`; None where unknown) and bytes per call (inputs + outputs)."""
+        from .timing import KernelStat
+
+        flops = flops if flops is not None else (self.kernel_flops or {})
+        shapes = self.graph["attrs"]["shape"][1]
+        dtypes = self.graph["attrs"]["dltype"][1]
+
+        def nbytes(e):
+            return int(np.prod(shapes[e], dtype=np.int64)) * np.dtype(dtypes[e]).itemsize
+
+        per: dict = {}
+        for nid, times in self.time_nodes(number, repeat=3):
+            node = self.nodes[nid]
+            name = node["attrs"]["func_name"]
+            outs = range(self.row_ptr[nid], self.row_ptr[nid + 1])
+            ins = [self.row_ptr[s] + i for s, i, *_ in node["inputs"]]
+            ent = per.setdefault(name, {"seconds": 0.0, "calls": 0, "shapes": tuple(tuple(shapes[e]) for e in outs),
+                                        "nbytes": sum(nbytes(e) for e in [*ins, *outs])})
+            ent["seconds"] += float(np.median(times))
+            ent["calls"] += 1
+        total = sum(e["seconds"] for e in per.values()) or 1.0
+        return [KernelStat(n, e["seconds"], e["calls"], e["seconds"] / total, e["shapes"],
+                           float(flops[n]) if flops.get(n) else None, e["nbytes"]) for n, e in per.items()]
+
+    def profile(self, number: int = 10, report: bool = False, flops: dict | None = None, peak=None,
+                top: int | None = None, file=None):
+        """Debug mode: per-kernel time.  By default a list of (kernel name, seconds per run, share of the
+        total), slowest first.  With report=True, prints the table of fused functions (time, share, calls,
+        output shapes, GFLOP/s, GB/s, compute- or memory-bound, share of the machine's peak; the `top`
+        slowest) and returns the timing.ProfileReport, which also iterates as those triples.
+
+        flops: {kernel name: flop per call}; default the executor's kernel_flops, which the harness fills
+        (tilecraft.harness.profile.kernel_flops counts them from the fused functions' compute).
+        peak: a timing.MachinePeak, a (GFLOP/s, GB/s) pair, or None for timing.machine_peak()."""
+        from .timing import MachinePeak, ProfileReport, machine_peak
+
         self.run()
-        per = {}
-        for name, cfunc, native, _ in self._calls:
-            times = []
-            for _ in range(number):
-                t0 = time.perf_counter()
-                cfunc(*native)
-                times.append(time.perf_counter() - t0)
-            per[name] = per.get(name, 0.0) + float(np.median(times))
-        total = sum(per.values()) or 1.0
-        return sorted(((n, t, t / total) for n, t in per.items()), key=lambda r: -r[1])
+        stats = self.kernel_stats(number, flops)
+        if not report:
+            return sorted(((k.name, k.seconds, k.share) for k in stats), key=lambda r: -r[1])
+        if not isinstance(peak, MachinePeak):
+            peak = machine_peak(*(peak or (None, None)))
+        result = ProfileReport(stats, peak, top)
+        result.print(file=file)
+        return result
 
 
 class GraphModule:
@@ -219,6 +289,7 @@ class GraphExecutorFactoryModule:
     def __init__(self, graph_json: str, lib, params: dict, mod_name: str = "default", ir_mod=None):
         self.graph_json, self.lib, self.params, self.mod_name = graph_json, lib, params, mod_name
         self.ir_mod = ir_mod
+        self.kernel_flops: dict | None = None  # {kernel: flop per call}, handed to the executors it makes
         self.imported_modules = [lib]
 
     def get_graph_json(self) -> str:
@@ -241,6 +312,8 @@ class GraphExecutorFactoryModule:
             return (self.graph_json, self.lib, self.get_params())[name]
         if name == self.mod_name:
             return self._create
+        if name == "debug_create":  # classic: lib["debug_create"]("default", dev) for debug_executor.GraphModuleDebug
+            return self._debug_create
         own = {"get_graph_json": self.get_graph_json, "get_params": self.get_params, "get_lib": self.get_lib}
         if name in own:
             return own[name]
@@ -258,9 +331,15 @@ class GraphExecutorFactoryModule:
 
     def _create(self, dev):
         ex = GraphExecutor(self.graph_json, self.lib, dev)
+        ex.kernel_flops = self.kernel_flops
         for name, value in self.params.items():  # by name: a parameter may be called "key" or "value"
             ex.set_input(name, value)
         return ex
+
+    def _debug_create(self, mod_name, dev):
+        if mod_name != self.mod_name:
+            raise ValueError(f"debug_create({mod_name!r}): this module is {self.mod_name!r}")
+        return self._create(dev)
 
     def export_library(self, path, fcompile=None, **kwargs) -> None:
         """One library file (".so" or ".tar") holding the kernels, the graph and the parameters."""

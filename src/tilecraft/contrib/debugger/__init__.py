@@ -1,0 +1,1 @@
+"""Classic `tvm.contrib.debugger`: the debug graph executor (debug_executor) and its dump (debug_result)."""
