@@ -4,6 +4,7 @@
     tilecraft run -c configs/bert.json --override measure.tvm_trials=1000 --out runs/bert_vs_tvm
     tilecraft compare runs/bert_vs_tvm/metrics.json runs/tvm_bert_base/metadata.json --output cmp.json
     tilecraft report runs/bert_vs_tvm
+    tilecraft profile resnet18 --top 10
 
 Errors end the command with a one-line message and exit status 1 (2 for bad arguments, 3 when the
 compiled model does not match PyTorch); --verbose adds the traceback.
@@ -74,6 +75,26 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("metadata", help="metadata.json of `tilecraft export`")
     c.add_argument("--output", help="write JSON, or CSV when the name ends with .csv (default: print JSON)")
     c.add_argument("--verbose", action="store_true")
+
+    pr = sub.add_parser("profile", help="compile a model untuned and print its kernels, slowest first, with "
+                                        "GFLOP/s, GB/s and the share of the machine's peak")
+    pr.add_argument("model", help="a zoo model (mlp, resnet18, bert_base, ...) or MODULE:FUNCTION")
+    pr.add_argument("--top", type=int, default=20, help="show the N slowest kernels (default 20; 0: all)")
+    pr.add_argument("--number", type=int, default=10, help="calls per kernel measurement (default 10)")
+    pr.add_argument("--example-shape", type=int, nargs="+", action="append", metavar="DIM",
+                    help="shape of an example input (repeat the flag for several inputs)")
+    pr.add_argument("--example-dtype", help="dtype of the example inputs")
+    pr.add_argument("--input-names", nargs="+", help="names of the graph inputs (default input_0, input_1, ...)")
+    pr.add_argument("--model-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
+                    help="keyword argument for the model factory (value parsed as JSON when it can be)")
+    pr.add_argument("--target", default="llvm", help="compilation target (default: llvm, this CPU)")
+    pr.add_argument("--import-path", choices=("trace", "export", "onnx"), default="trace")
+    pr.add_argument("--peak-gflops", type=float, help="the machine's peak GFLOP/s (default: estimated from the CPU)")
+    pr.add_argument("--peak-gbps", type=float, help="the machine's peak memory GB/s (default: measured copy)")
+    pr.add_argument("--atol", type=float, default=1e-3)
+    pr.add_argument("--rtol", type=float, default=1e-3)
+    pr.add_argument("--json", help="also write the report as JSON to this file")
+    pr.add_argument("--verbose", action="store_true")
 
     rep = sub.add_parser("report", help="write report.html and PNG charts for a run or export directory")
     rep.add_argument("directory")
@@ -157,7 +178,33 @@ def cmd_report(args, progress) -> int:
     return 0
 
 
-COMMANDS = {"export": cmd_export, "run": cmd_run, "compare": cmd_compare, "report": cmd_report}
+def cmd_profile(args, progress) -> int:
+    from ..runtime.fileio import write_atomic
+    from .profile import profile_model
+
+    names = args.input_names
+    shapes = None
+    if args.example_shape:
+        names = names or [f"input_{i}" for i in range(len(args.example_shape))]
+        if len(names) != len(args.example_shape):
+            raise ValueError(f"{len(names)} --input-names for {len(args.example_shape)} --example-shape inputs")
+        shapes = dict(zip(names, args.example_shape))
+    with progress.stage("profile"):
+        report, ver = profile_model(args.model, model_args=dict(args.model_arg), shapes=shapes, input_names=names,
+                                    example_dtype=args.example_dtype, target=args.target,
+                                    import_path=args.import_path, number=args.number, top=args.top or None,
+                                    peak=(args.peak_gflops, args.peak_gbps), atol=args.atol, rtol=args.rtol,
+                                    progress=progress)
+    print(f"{args.model}: verification {ver['status']}"
+          + (f" (max abs error {ver['max_abs_error']:.2e})" if ver.get("max_abs_error") is not None else ""))
+    if args.json:
+        write_atomic(args.json, json.dumps({"model": args.model, "verification": ver, **report.as_dict()},
+                                           indent=2, default=str).encode())
+    return 3 if ver["status"] == "failed" else 0
+
+
+COMMANDS = {"export": cmd_export, "run": cmd_run, "compare": cmd_compare, "report": cmd_report,
+            "profile": cmd_profile}
 
 
 def main(argv=None) -> int:

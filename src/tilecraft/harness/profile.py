@@ -54,3 +54,35 @@ def kernel_flops(factory, target=None) -> dict:
                 log.debug("no flop count for %s: %s", name, err)
     factory.kernel_flops = flops
     return flops
+
+
+def profile_model(spec: str, *, model_args: dict | None = None, shapes: dict | None = None,
+                  input_names: list | None = None, example_dtype: str | None = None, target: str = "llvm",
+                  import_path: str = "trace", number: int = 10, top: int | None = 20, peak=None,
+                  atol: float = 1e-3, rtol: float = 1e-3, progress=None, file=None) -> tuple:
+    """Load `spec` (a zoo name or MODULE:FUNCTION), compile it untuned, verify it once against PyTorch,
+    print the per-kernel table (the `top` slowest) and return (ProfileReport, verification dict)."""
+    from ..measure import ExportConfig, export_pytorch_module
+    from .export import load_factory, verification_of
+
+    say = progress or (lambda message: None)
+    model, inputs = load_factory(spec, **(model_args or {}))
+    if shapes:
+        inputs = None
+    elif inputs is None:
+        raise ValueError(f"model factory {spec!r} returned no example inputs; pass --example-shape "
+                         "(e.g. --example-shape 1 128)")
+    config = ExportConfig(example_input=inputs, input_shapes=shapes, input_names=input_names, target=target,
+                          tuning_trials=0, example_dtype=example_dtype, import_path=import_path)
+    result = export_pytorch_module(model, config, progress=say)
+    if result.graph_module is None:
+        raise ValueError(f"the compiled code cannot run on this machine: {result.not_runnable}")
+    say("verifying against PyTorch")
+    verification = verification_of(result, model, atol, rtol)
+    detail = verification.get("error") or f"max abs error {verification.get('max_abs_error', float('nan')):.2e}"
+    say(f"verification {verification['status']}: {detail}")
+    say("counting flops per kernel")
+    flops = kernel_flops(result.factory)
+    say(f"timing each kernel ({number} calls per measurement)")
+    report = result.graph_module.profile(number=number, report=True, flops=flops, peak=peak, top=top, file=file)
+    return report, verification
