@@ -68,12 +68,32 @@ def _builtin(name: str, tiny: bool):
         model, x = tf.ConvNextModel(cfg), torch.randn(1, 3, 64 if tiny else 224, 64 if tiny else 224, generator=g)
     elif name == "efficientnet":
         cfg = tf.EfficientNetConfig(width_coefficient=0.25 if tiny else 1.0, depth_coefficient=0.25 if tiny else 1.0,
-                                    image_size=64 if tiny else 224)
+                                    image_size=64 if tiny else 224, hidden_dim=320 if tiny else 1280)  # B0
         model, x = tf.EfficientNetModel(cfg), torch.randn(1, 3, cfg.image_size, cfg.image_size, generator=g)
     else:
         raise ValueError(f"no built-in model {name!r}; built-in: {', '.join(BUILTIN)}")
-    model.config.return_dict = False
-    return model.eval(), (x,)
+    return _Tuples(model.eval()).eval(), (x,)
+
+
+def _tuples_class():
+    import torch
+
+    class Tuples(torch.nn.Module):
+        """ConvNeXt reads `.last_hidden_state` of its own encoder, so return_dict stays True: tuples here."""
+
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *xs):
+            out = self.inner(*xs)
+            return out.to_tuple() if hasattr(out, "to_tuple") else out
+
+    return Tuples
+
+
+def _Tuples(model):  # noqa: N802
+    return _tuples_class()(model)
 
 
 def load_model(name: str, tiny: bool):
