@@ -128,6 +128,8 @@ CASES = [  # kind, layers, bidirectional, batch_first, with initial states
 @pytest.mark.parametrize("case", CASES, ids=["-".join(map(str, c)) for c in CASES])
 def test_recurrent_matches_pytorch(case, path, tmp_path):
     kind, layers, bidir, batch_first, with_state = case
+    if path == "export" and kind.startswith("rnn"):
+        pytest.skip("the same ATen converter as TorchScript's; kept short")
     rnn = _layer(kind, layers, bidir, batch_first)
     model = _WithState(rnn) if with_state else rnn
     mod = _check(model, _inputs(*case), path, tmp_path, _inputs(*case, seed=1))

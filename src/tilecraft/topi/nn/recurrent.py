@@ -64,11 +64,13 @@ def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = F
                     CN[b, j] = C0[b, j]
 
         def matvec(b, rows_from, rows_to, src):
-            """hh[b, j] = b_hh[j] + sum_k src[b, k] * w_hh[j, k] for j in [rows_from, rows_to)."""
+            """hh[b, j] = b_hh[j] + sum_k src[b, k] * w_hh[j, k] for j in [rows_from, rows_to), as
+            axpys over the rows of w_hh^T (contiguous, vectorizable, no reduction across lanes)."""
             with ib.for_range(rows_from, rows_to, name="j") as j:
                 hh[b, j] = BH[j]
-                with ib.for_range(0, H, name="k") as k:
-                    hh[b, j] = hh[b, j] + src[b, k] * W[j, k]
+            with ib.for_range(0, H, name="k") as k:
+                with ib.for_range(rows_from, rows_to, name="j") as j:
+                    hh[b, j] = hh[b, j] + src[b, k] * W[k, j]
 
         with ib.for_range(0, T, name="s") as s:
             t = (T - 1 - s) if reverse else s
@@ -101,6 +103,9 @@ def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = F
                     Y[t, b, j] = HN[b, j]
         return ib.get()
 
+    # w_hh^T [H, G*H], so that the loop over gates reads it contiguously
+    w_t = te.compute((H, GH), lambda k, j: w_hh[j, k], name=f"{mode.lower()}_w_hh_t")
+    inputs[1] = w_t
     outs = te.extern(shapes, inputs, body, name=f"{mode.lower()}_recurrence", dtype=dtype,
                      tag="recurrent")
     return outs
