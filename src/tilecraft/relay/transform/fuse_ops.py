@@ -1,13 +1,24 @@
 """FuseOps: group operators into kernels, so intermediate values never go to memory.
 
-Rules (classic Relay's, on a DAG where a producer is fused only into its single consumer):
-  * element-wise / broadcast / injective ops fuse into chains;
-  * element-wise / broadcast ops after a conv/dense/matmul (OUT_ELEMWISE_FUSABLE) fuse into its
-    output (bias, activation, residual add);
-  * injective producers fuse into a reduction;
-  * a group holds at most one "anchor" (conv, dense, reduction, opaque op);
-  * a group holds at most `max_depth` operators (PassContext config "relay.FuseOps.max_depth",
-    256 by default, as in classic TVM).
+Classic Relay's algorithm, on the graph of operator calls (a tuple read only by one call, e.g.
+concatenate's, counts as that call's arguments):
+
+1. The post-dominator tree: the immediate post-dominator of a call is the first call that every
+   path from it to the output goes through (none when its value leaves the graph: the function's
+   result, a tuple, a TupleGetItem).  With it comes the path pattern: the most general operator
+   pattern on the edges of those paths (a broadcast whose argument already has the output's
+   shape counts as element-wise).
+2. Groups start as single calls and grow by fusing a call, and every call on the paths to its
+   post-dominator, into the post-dominator's group, when the patterns allow it:
+   * after conv/dense/matmul (OUT_ELEMWISE_FUSABLE), element-wise paths ending in ops up to
+     broadcast (bias, activations, residual adds: several consumers joining again are fine);
+   * element-wise/broadcast calls into injective paths, ending in an injective op, a reduction
+     or a conv group's epilogue;
+   * injective calls (transpose, reshape, concatenate, ...) into injective paths, in a second
+     phase, so conv/dense groups finish first; and, unlike classic Relay, into a reduction that
+     ends such a path (the reduction schedules inline them, one kernel less);
+   * a group holds at most `max_depth` calls (PassContext config "relay.FuseOps.max_depth", 256 by
+     default, as in classic TVM); reductions and opaque calls are never fused into their users.
 Each group becomes a primitive Function called from main; tensor constants become its parameters,
 and so do constant indices (see _INDEXING); other scalar constants stay inside.
 """
@@ -17,6 +28,7 @@ from __future__ import annotations
 from ...ir.transform import CONFIGS, module_pass
 from ..expr import Call, Constant, Function, Tuple, Var
 from ..op.registry import Op, OpPattern
+from ..ty import TensorType
 from ..visitor import ExprMutator, post_order
 from .infer_type import infer_type
 
@@ -27,20 +39,110 @@ from .infer_type import infer_type
 _INDEXING = ("take",)
 
 
-def _is_anchor(p: int) -> bool:
-    return p in (OpPattern.OUT_ELEMWISE_FUSABLE, OpPattern.COMM_REDUCE, OpPattern.OPAQUE)
+def _is_op_call(n) -> bool:
+    return isinstance(n, Call) and isinstance(n.op, Op)
+
+
+class _Graph:
+    """The calls of a body, their users, and the post-dominator tree over them."""
+
+    def __init__(self, body):
+        nodes = post_order(body)
+        self.calls = [n for n in nodes if _is_op_call(n)]
+        readers: dict = {}
+        for n in nodes:
+            for a in _inputs(n):
+                readers.setdefault(id(a), []).append(n)
+        self.users: dict = {id(c): [] for c in self.calls}  # id -> [(user call, edge pattern)]
+        self.leaves: set = {id(body)}  # calls whose value is also used outside the call graph
+        for c in self.calls:
+            for a in c.args:
+                fields = a.fields if isinstance(a, Tuple) and len(readers.get(id(a), ())) == 1 else (a,)
+                for f in fields:
+                    if _is_op_call(f):
+                        self.users[id(f)].append((c, _edge_pattern(f, c)))
+        for n in nodes:
+            if not _is_op_call(n):
+                for a in _inputs(n):
+                    if _is_op_call(a) and not (isinstance(n, Tuple) and len(readers.get(id(n), ())) == 1
+                                               and _is_op_call(readers[id(n)][0]) and n is not body):
+                        self.leaves.add(id(a))
+        self.ipdom: dict = {}
+        self.depth: dict = {}
+        self.path_pattern: dict = {}
+        for c in reversed(self.calls):
+            self._post_dominate(c)
+
+    def _post_dominate(self, c) -> None:
+        users = self.users[id(c)]
+        if id(c) in self.leaves or not users:
+            self.ipdom[id(c)], self.depth[id(c)], self.path_pattern[id(c)] = None, 0, OpPattern.OPAQUE
+            return
+        p = users[0][0]
+        for u, _ in users[1:]:
+            p = self._common(p, u)
+            if p is None:
+                break
+        pattern = OpPattern.OPAQUE
+        if p is not None:
+            pattern = max(max(e, self._climb(u, p)) for u, e in users)
+        self.ipdom[id(c)], self.path_pattern[id(c)] = p, pattern
+        self.depth[id(c)] = 0 if p is None else self.depth[id(p)] + 1
+
+    def _common(self, a, b):
+        """The nearest common post-dominator of a and b (None if they only meet outside the graph)."""
+        while a is not None and b is not None and a is not b:
+            da, db = self.depth[id(a)], self.depth[id(b)]
+            if da >= db:
+                a = self.ipdom[id(a)]
+            if db >= da:
+                b = self.ipdom[id(b)]
+        return a if a is b else None
+
+    def _climb(self, u, p) -> int:
+        pattern = 0
+        while u is not p:
+            pattern = max(pattern, self.path_pattern[id(u)])
+            u = self.ipdom[id(u)]
+        return pattern
+
+    def between(self, src, sink) -> list:
+        """The calls on the paths from src to sink (sink included, src not)."""
+        out, seen, todo = [], {id(src)}, [u for u, _ in self.users[id(src)]]
+        while todo:
+            n = todo.pop()
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            out.append(n)
+            if n is not sink:
+                todo.extend(u for u, _ in self.users[id(n)])
+        return out
+
+
+def _inputs(n) -> tuple:
+    if isinstance(n, Call):
+        return n.args
+    if isinstance(n, Tuple):
+        return n.fields
+    return (n.tuple_value,) if hasattr(n, "tuple_value") else ()
+
+
+def _edge_pattern(producer, consumer) -> int:
+    p = consumer.op.pattern
+    if p == OpPattern.BROADCAST and isinstance(producer.ty, TensorType) and isinstance(consumer.ty, TensorType) \
+            and tuple(producer.ty.shape) == tuple(consumer.ty.shape):
+        return OpPattern.ELEMWISE
+    return p
 
 
 class _Groups:
-    def __init__(self):
-        self.parent: dict = {}
-        self.members: dict = {}
-        self.anchor: dict = {}  # group root id -> anchor pattern or None
+    """Union-find over calls; each root knows its members, pattern (the most general of theirs) and size."""
 
-    def add(self, n):
-        self.parent[id(n)] = id(n)
-        self.members[id(n)] = [n]
-        self.anchor[id(n)] = n.op.pattern if _is_anchor(n.op.pattern) else None
+    def __init__(self, calls):
+        self.parent = {id(c): id(c) for c in calls}
+        self.members = {id(c): [c] for c in calls}
+        self.pattern = {id(c): c.op.pattern for c in calls}
 
     def find(self, i):
         while self.parent[i] != i:
@@ -48,49 +150,55 @@ class _Groups:
             i = self.parent[i]
         return i
 
-    def merge(self, a, b):
-        ra, rb = self.find(id(a)), self.find(id(b))
-        self.parent[ra] = rb
-        self.members[rb] += self.members.pop(ra)
-        self.anchor[rb] = self.anchor[rb] if self.anchor[rb] is not None else self.anchor.pop(ra)
-        self.anchor.pop(ra, None)
+    def merge_into(self, child, root) -> None:
+        rc = self.find(child)
+        if rc == root:
+            return
+        self.parent[rc] = root
+        self.members[root] += self.members.pop(rc)
+        self.pattern[root] = max(self.pattern[root], self.pattern.pop(rc))
 
 
 def _plan(body, opt_level: int, max_depth: int) -> _Groups:
-    nodes = post_order(body)
-    users: dict = {}
-    for n in nodes:
-        for a in (n.args if isinstance(n, Call) else getattr(n, "fields", ()) or
-                  ((n.tuple_value,) if hasattr(n, "tuple_value") else ())):
-            users.setdefault(id(a), []).append(n)
-    g = _Groups()
-    calls = [n for n in nodes if isinstance(n, Call) and isinstance(n.op, Op)]
-    for c in calls:
-        g.add(c)
+    graph = _Graph(body)
+    g = _Groups(graph.calls)
     if opt_level < 1:
         return g
-    for c in calls:
-        pc = c.op.pattern
-        for a in c.args:
-            if not (isinstance(a, Call) and isinstance(a.op, Op)) or len(users.get(id(a), ())) != 1 or a is body:
+    for phase in (0, 1):
+        for c in graph.calls:
+            sink = graph.ipdom[id(c)]
+            rc = g.find(id(c))
+            if sink is None or g.pattern[rc] == OpPattern.OPAQUE:
                 continue
-            ra, rc = g.find(id(a)), g.find(id(c))
-            if ra == rc or len(g.members[ra]) + len(g.members[rc]) > max_depth:
+            rs = g.find(id(sink))
+            if rs == rc:
                 continue
-            anchor_a, anchor_c = g.anchor[ra], g.anchor[rc]
-            ok = False
-            if pc <= OpPattern.INJECTIVE and anchor_a is None and anchor_c is None:
-                ok = True  # injective chain
-            elif pc <= OpPattern.BROADCAST and anchor_a == OpPattern.OUT_ELEMWISE_FUSABLE and anchor_c is None \
-                    and all(m.op.pattern <= OpPattern.BROADCAST or m is a for m in g.members[ra]
-                            if not _is_anchor(m.op.pattern)):
-                ok = True  # epilogue of conv/dense
-            elif pc == OpPattern.COMM_REDUCE and anchor_a is None and rc == id(c) or \
-                    pc == OpPattern.COMM_REDUCE and anchor_a is None and anchor_c == OpPattern.COMM_REDUCE:
-                ok = True  # injective producers into a reduction
+            path = graph.between(c, sink)
+            groups = {g.find(id(n)) for n in path} | {rc}
+            if sum(len(g.members[r]) for r in groups) > max_depth:
+                continue
+            kind, path_kind = g.pattern[rc], graph.path_pattern[id(c)]
+            if kind == OpPattern.OUT_ELEMWISE_FUSABLE:
+                ok = phase == 0 and path_kind == OpPattern.ELEMWISE and _path_ok(
+                    g, path, sink, lambda k, at_sink: k <= OpPattern.BROADCAST)
+            elif kind <= OpPattern.BROADCAST:
+                ok = (path_kind <= OpPattern.INJECTIVE or path_kind == OpPattern.COMM_REDUCE) and _path_ok(
+                    g, path, sink, lambda k, at_sink: k <= OpPattern.INJECTIVE or at_sink and k in (
+                        OpPattern.COMM_REDUCE, OpPattern.OUT_ELEMWISE_FUSABLE))
+            elif kind == OpPattern.INJECTIVE:  # and, unlike classic Relay, into a reduction that ends the path
+                ok = phase == 1 and (path_kind <= OpPattern.INJECTIVE or path_kind == OpPattern.COMM_REDUCE) \
+                    and _path_ok(g, path, sink, lambda k, at_sink: k <= OpPattern.INJECTIVE or at_sink and k == (
+                        OpPattern.COMM_REDUCE))
+            else:
+                ok = False
             if ok:
-                g.merge(a, c)
+                for n in [c, *path]:
+                    g.merge_into(id(n), rs)
     return g
+
+
+def _path_ok(g: _Groups, path, sink, allowed) -> bool:
+    return all(allowed(g.pattern[g.find(id(n))], n is sink) for n in path)
 
 
 def _build(body, g: _Groups):
@@ -104,9 +212,8 @@ def _build(body, g: _Groups):
                 return c if all(x is y for x, y in zip(args, c.args)) else Call(c.op, args, c.attrs, c.ty)
             if not isinstance(c.op, Op):
                 return super().visit_call(c)
-            r = root_of[id(c)]
-            members = g.members[r]
-            if c is not members[-1] and not _is_root(c, members):
+            members = g.members[root_of[id(c)]]
+            if not _is_root(c, members):
                 return c  # an inner member: only its group's root is rewritten
             return self._group_call(c, members)
 
@@ -139,7 +246,9 @@ def _build(body, g: _Groups):
 
 
 def _is_root(c, members) -> bool:
-    return all(c not in m.args for m in members)
+    """Whether no other member reads c (directly or through a tuple argument)."""
+    return all(c is not a and not (isinstance(a, Tuple) and any(c is f for f in a.fields))
+               for m in members for a in m.args)
 
 
 def fuse_ops(func: Function, opt_level: int = 2,
