@@ -125,6 +125,9 @@ class GraphProto:
 
     @staticmethod
     def known(v) -> bool:
+        """A constant (a sequence is known when all its tensors are)."""
+        if isinstance(v, list):
+            return all(GraphProto.known(x) for x in v)
         return v is not None and not isinstance(v, Expr)
 
     def const_input(self, v, what: str):

@@ -244,3 +244,64 @@ def _depth_space(g, ins, a):
     else:
         y = _tr.transpose(_reshape(g, x, (n, c // (b * b), b, b, h, w)), (0, 1, 4, 2, 5, 3))
     return _reshape(g, y, (n, c // (b * b), h * b, w * b))
+
+
+# ---------------------------------------------------------------------------- sequences
+# A sequence (ONNX's list of tensors) is a Python list of values at import time: the exporters write
+# SplitToSequence + SequenceAt for a loop over a tensor's slices (Mamba's scan), all with static sizes.
+
+@_register("SplitToSequence")
+def _split_to_sequence(g, ins, a):
+    x = g.expr(ins[0])
+    axis = a.get("axis", 0) % len(g.shape(x))
+    dim = g.shape(x)[axis]
+    split = None if len(ins) < 2 or ins[1] is None else np.asarray(g.const_input(ins[1], "SplitToSequence's split"))
+    if split is None:
+        sizes = [1] * dim
+    elif split.ndim == 0:
+        chunk = int(split)
+        sizes = [chunk] * (dim // chunk) + ([dim % chunk] if dim % chunk else [])
+    else:
+        sizes = _ints(split)
+    if sum(sizes) != dim:
+        raise ONNXImportError(f"SplitToSequence: sizes {sizes} do not add up to the axis' {dim} elements")
+    bounds = [int(b) for b in np.cumsum(sizes)[:-1]]
+    parts = _tr.split(x, bounds, axis) if len(sizes) > 1 else None
+    seq = [parts[i] for i in range(len(sizes))] if parts is not None else [x]
+    if split is None and not a.get("keepdims", 1):
+        seq = [_tr.squeeze(p, [axis]) for p in seq]
+    return [seq]
+
+
+def _sequence(v, op: str) -> list:
+    if not isinstance(v, list):
+        raise ONNXImportError(f"{op} expects a sequence (from SplitToSequence or SequenceConstruct), got a tensor")
+    return v
+
+
+@_register("SequenceAt")
+def _sequence_at(g, ins, a):
+    seq = _sequence(ins[0], "SequenceAt")
+    pos = int(np.asarray(g.const_input(ins[1], "SequenceAt's position")))
+    if not -len(seq) <= pos < len(seq):
+        raise ONNXImportError(f"SequenceAt: position {pos} is outside the sequence of {len(seq)} tensors")
+    return seq[pos]
+
+
+@_register("SequenceConstruct")
+def _sequence_construct(g, ins, a):
+    return [list(ins)]
+
+
+@_register("SequenceLength")
+def _sequence_length(g, ins, a):
+    return np.array(len(_sequence(ins[0], "SequenceLength")), "int64")
+
+
+@_register("ConcatFromSequence")
+def _concat_from_sequence(g, ins, a):
+    seq = [g.expr(v) for v in _sequence(ins[0], "ConcatFromSequence")]
+    axis = a["axis"]
+    if a.get("new_axis", 0):
+        return _tr.stack(seq, axis)
+    return _tr.concatenate(seq, axis)
