@@ -29,10 +29,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::t
 
 # (model, path) -> the head of today's error: importer gaps, found by tools/gen_model_coverage.py.
 XFAIL = {
-    # wrong values (NaN or off by units, varying from run to run) for BERT's ONNX files; onnxruntime
-    # matches PyTorch on the same files, torch.export / TorchScript of the same model pass
-    ("bert_large", "onnx"): "VerificationError: output 0 differs from the reference (NaN or wrong values)",
-    ("bert_large", "onnx_dynamo"): "VerificationError: output 0 differs from the reference (NaN or wrong values)",
     ("mamba", "onnx"): "OpNotImplemented: The ONNX frontend cannot convert 2 operator(s)",
 }
 

@@ -68,6 +68,26 @@ def _optimize(llmod, target: Target) -> None:
     pb.getModulePassManager().run(llmod, pb)
 
 
+def _function_features(target: Target) -> str:
+    """The target's features for the functions' "target-features", with AVX-512VL turned off.
+
+    LLVM 22's X86CompressEVEX pass rewrites `vpmovd2m %ymmN, %k; kmov %k, %eax` (a vector sign test
+    whose lanes are read as scalars, e.g. the `r < 0` of a floor modulo that the SLP vectorizer
+    widened) into the VEX-only `vmovmskps %ymmN, %eax` without checking that N < 16: for
+    ymm16-ymm31, which AVX-512 code uses under register pressure, the encoding drops the fifth
+    register bit and the instruction reads ymm(N-16), an unrelated value (llvm/llvm-project#191304).
+    BERT's embedding kernel (take(wrap) of int64 ids + two adds) read rows 100 rows away: NaN or
+    wrong values depending on what the heap held.  That rewrite, and the others of its kind, apply
+    to 128/256-bit EVEX instructions only, which exist only with AVX-512VL: without it, 128/256-bit
+    code is VEX (16 registers, as with AVX2) and 512-bit code keeps EVEX and all 32 registers.  Only
+    the code generator's choice changes, not what the artifact requires of the CPU.
+    """
+    features = target.features
+    if target.mtriple.startswith(("x86_64", "i686", "i386")) and target.has_feature("avx512vl"):
+        features = ",".join(f for f in (features, "-avx512vl") if f)
+    return features
+
+
 def _llvm_target(target) -> Target:
     target = Target(target)
     if target.kind == "cuda" and target.host is not None:
@@ -100,8 +120,9 @@ class ModuleCodegen:
         self._loop_ids: dict = {}
         self._names = itertools.count()
         attrs = [f'"target-cpu"="{target.mcpu}"']
-        if target.features:
-            attrs.append(f'"target-features"="{target.features}"')
+        features = _function_features(target)
+        if features:
+            attrs.append(f'"target-features"="{features}"')
         self._fn_attrs = attrs
 
     def function_attributes(self) -> FunctionAttributes:
