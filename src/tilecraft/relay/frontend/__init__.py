@@ -14,6 +14,7 @@ imported when an importer runs.  docs/frontend_ops.md lists the supported operat
 from .common import OpNotImplemented, infer_shape, infer_type  # noqa: F401
 from .onnx import from_onnx  # noqa: F401
 from .pytorch import from_pytorch  # noqa: F401
+from .selective_scan import recurrences  # noqa: F401  (Mamba scans as one operator while tracing)
 from .torch_export import from_exported_program  # noqa: F401
 
 IMPORTERS = {

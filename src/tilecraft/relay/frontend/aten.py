@@ -374,4 +374,4 @@ __all__ = ["CONVERTERS", "STATIC_RESULT", "Args", "AtenContext", "register", "lo
 
 # The converters live in the family modules below; importing them registers every converter in
 # CONVERTERS.  They import the helpers above from this module, so they are imported last.
-from . import aten_linalg, aten_math, aten_nn, aten_shape  # noqa: E402, F401
+from . import aten_linalg, aten_math, aten_nn, aten_shape, selective_scan  # noqa: E402, F401

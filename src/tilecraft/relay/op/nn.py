@@ -486,3 +486,4 @@ def contrib_dense_pack(*args, **kwargs):
 
 
 from .recurrent import recurrent  # noqa: E402, F401  (relay.nn.recurrent)
+from .scan import selective_scan  # noqa: E402, F401  (relay.nn.selective_scan)

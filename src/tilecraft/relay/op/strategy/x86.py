@@ -152,3 +152,8 @@ register_strategy("nn.conv2d_transpose", "cpu")(
 # one recurrent layer: a te.extern loop over time, nothing to schedule
 register_strategy("nn.recurrent", "cpu")(single("recurrent.x86", lambda attrs, outs, target, cfg:
                                                 te.create_schedule([o.op for o in outs])))
+
+# the selective scan of a state-space model: a te.extern loop over time (channels in parallel);
+# the transposes of B and C that feed it are inlined into nothing else, so they stay root stages
+register_strategy("nn.selective_scan", "cpu")(single("selective_scan.x86", lambda attrs, outs, target, cfg:
+                                                     te.create_schedule([o.op for o in outs])))
