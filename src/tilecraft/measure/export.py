@@ -176,12 +176,14 @@ def import_model(model, inputs: tuple, names: list, path: str = "trace"):
     from ..relay import frontend
 
     infos = [(n, (tuple(x.shape), str(x.dtype).replace("torch.", ""))) for n, x in zip(names, inputs)]
+    # recurrences(): Mamba's scan traces as one operator instead of one step per token
     if path == "trace":
-        with torch.no_grad():
+        with torch.no_grad(), frontend.recurrences():
             traced = torch.jit.trace(model, tuple(inputs), check_trace=False)
         return frontend.from_pytorch(traced, infos)
     if path == "export":
-        ep = torch.export.export(model, tuple(inputs))
+        with frontend.recurrences():
+            ep = torch.export.export(model, tuple(inputs))
         return frontend.from_exported_program(ep, infos)
     if path == "onnx":
         with tempfile.TemporaryDirectory() as tmp:

@@ -524,13 +524,18 @@ def produce(model, inputs, path: str, directory: str):
     import io
     import os
 
+    from ..relay.frontend import recurrences
+
     torch = _torch()
     try:
         with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            # recurrences(): Mamba's scan traces as one operator instead of one step per token
             if path == "trace":
-                return torch.jit.trace(model, tuple(inputs), check_trace=False)
+                with recurrences():
+                    return torch.jit.trace(model, tuple(inputs), check_trace=False)
             if path == "export":
-                return torch.export.export(model, tuple(inputs))
+                with recurrences():
+                    return torch.export.export(model, tuple(inputs))
             if path in ("onnx", "onnx_dynamo"):
                 file = os.path.join(directory, f"model_{path}.onnx")
                 kw = {"dynamo": True, "opset_version": 18} if path == "onnx_dynamo" else \
