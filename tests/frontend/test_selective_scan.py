@@ -96,3 +96,22 @@ def test_kernel_matches_a_float64_recurrence():
         ys.append((h * C[:, None, :, t]).sum(-1))
     np.testing.assert_allclose(out[0].numpy(), np.stack(ys, -1), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(out[1].numpy(), h, rtol=1e-5, atol=1e-5)
+
+
+def test_softplus_keeps_its_relative_precision_for_negative_inputs():
+    """Mamba's time step is softplus(x) with x around -7 .. -2: log(1 + exp(x)) in float32 loses
+    exp(x)'s digits (relative error ~1e-4); the converter uses log1p as PyTorch does."""
+
+    class M(torch.nn.Module):
+        def forward(self, x):
+            return torch.nn.functional.softplus(x), torch.log1p(x.abs())
+
+    x = torch.linspace(-12, 25, 500)
+    mod, params = from_pytorch(torch.jit.trace(M(), (x,)), [("x", (500,))])
+    with tvm.transform.PassContext(opt_level=3):
+        lib = relay.build(mod, target="llvm", params=params)
+    gm = graph_executor.GraphModule(lib["default"](tvm.cpu(0)))
+    gm.set_input("x", x.numpy())
+    gm.run()
+    for i, ref in enumerate(M()(x.double())):
+        np.testing.assert_allclose(gm.get_output(i).numpy(), ref.numpy(), rtol=1e-6)

@@ -84,7 +84,7 @@ def _softplus(ctx, a):
     beta = float(_scalar(a.get(1)) if a.get(1) is not None else 1.0)
     threshold = float(_scalar(a.get(2)) if a.get(2) is not None else 20.0)
     bx = _t.multiply(x, ctx.scalar_const(beta, dt)) if beta != 1.0 else x
-    soft = _t.log(_t.add(_t.exp(bx), ctx.scalar_const(1.0, dt)))
+    soft = _t.log1p(_t.exp(bx))  # PyTorch's log1p: log(1 + e) loses e's digits when e is small
     if beta != 1.0:
         soft = _t.divide(soft, ctx.scalar_const(beta, dt))
     return _t.where(_t.greater(bx, ctx.scalar_const(threshold, dt)), x, soft)

@@ -56,13 +56,13 @@ def _hard_sigmoid(g, ins, a):
 @_register("Softplus")
 def _softplus(g, ins, a):
     x = g.expr(ins[0])
-    return _t.log(_t.add(_t.exp(x), _scalar(1, g.dtype_of(x))))
+    return _t.log1p(_t.exp(x))
 
 
 @_register("Mish")
 def _mish(g, ins, a):
     x = g.expr(ins[0])
-    return _t.multiply(x, _t.tanh(_t.log(_t.add(_t.exp(x), _scalar(1, g.dtype_of(x))))))
+    return _t.multiply(x, _t.tanh(_t.log1p(_t.exp(x))))
 
 
 @_register("Gelu")

@@ -37,6 +37,7 @@ def _binary(name: str, rel=broadcast_rel):
 
 exp = _unary("exp")
 log = _unary("log")
+log1p = _unary("log1p")  # log(1 + x), accurate for small x (softplus of negative inputs)
 sqrt = _unary("sqrt")
 rsqrt = _unary("rsqrt")
 sigmoid = _unary("sigmoid")
