@@ -53,9 +53,12 @@ def pool2d(data: te.Tensor, kernel, stride, dilation=(1, 1), padding=(0, 0, 0, 0
                          f"padded by {(pt, pl, pb, pr)}: the output would be {oh}x{ow}")
     out_shape = list(shape)
     out_shape[ha], out_shape[wa] = oh, ow
-    rh = te.reduce_axis((0, kh), name="rv0")
-    rw = te.reduce_axis((0, kw), name="rv1")
     padded = pt or pl or pb or pr or ceil_mode
+    # Taps at or past H + top padding land outside the input for every output (a window larger
+    # than the input: EfficientNet's head pools a 7x7 map with a 1280x1280 window): not looped over.
+    # The average's divisor still counts the window's geometry, as PyTorch's does.
+    rh = te.reduce_axis((0, min(kh, -(-(H + pt) // dh)) if padded else kh), name="rv0")
+    rw = te.reduce_axis((0, min(kw, -(-(W + pl) // dw)) if padded else kw), name="rv1")
 
     def window(i):
         h = i[ha] * sh + rh.var * dh - pt
