@@ -106,15 +106,15 @@ def recurrences():
     """Within this context, transformers' Mamba / FalconMamba scans call `torch.ops.tilecraft.selective_scan`,
     so that a trace or export holds one node per layer instead of one step per token (see the module
     docstring).  Trace inside the context; the traced module keeps working after it."""
-    import importlib
+    import sys
 
-    selective_scan_op()
+    # Only modules already imported: a model built from them imported them, and importing them
+    # here would cost every other model's trace seconds of transformers' import time.
+    modules = [sys.modules[name] for name in _PATCHED_MODULES if name in sys.modules]
+    if modules:
+        selective_scan_op()
     saved = []
-    for name in _PATCHED_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
+    for module in modules:
         if hasattr(module, "mamba_selective_scan"):
             saved.append((module, module.mamba_selective_scan))
             module.mamba_selective_scan = _mamba_selective_scan
