@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..expr import Expr
-from ..op import nn as _nn
 from ..op import tensor as _t
 from ..op import transform as _tf
 from .aten import (

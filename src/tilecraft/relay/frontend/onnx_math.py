@@ -1,8 +1,8 @@
 """ONNX converters, math family: element-wise unary and binary operators, Identity / Not / Mod /
 Pow, the variadic Max / Min / Sum / Mean, Where, Cast / CastLike, Clip, the reductions
-(Reduce*, ArgMax / ArgMin), IsNaN / IsInf and CumSum. Each converter takes (GraphProto, inputs, attributes) and registers
-itself with `_register` in the `_CONVERTERS` table of `onnx.py`, which imports this module at
-its end, and uses the helpers there.
+(Reduce*, ArgMax / ArgMin), IsNaN / IsInf and CumSum.  Each converter takes (GraphProto, inputs,
+attributes) and registers itself with `_register` in the `_CONVERTERS` table of `onnx.py`, which
+imports this module at its end, and uses the helpers there.
 """
 
 from __future__ import annotations

@@ -424,7 +424,8 @@ def _recurrent(g, ins, a):
     T, B, size = (int(s) for s in g.shape(x))
     _trivial(g, seq_lens, "sequence_lens", lambda v: bool(np.all(v == T)),
              f"with lengths other than the full sequence ({T}) (variable-length batches)")
-    _trivial(g, ins[7] if op == "LSTM" else None, "P", lambda v: not np.any(v), "(peephole weights) with non-zero values")
+    _trivial(g, ins[7] if op == "LSTM" else None, "P", lambda v: not np.any(v),
+             "(peephole weights) with non-zero values")
 
     order = _ONNX_GATE_ORDER[op]
     G = len(order)

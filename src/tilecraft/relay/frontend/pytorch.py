@@ -653,8 +653,9 @@ def from_pytorch(script_module, input_infos, custom_convert_map=None, default_dt
     input_infos: [(name, shape)] or [(name, (shape, dtype))], one per forward() argument, in order
     (shapes are static).  Where only a shape is given, the dtype is the one torch.jit.trace recorded
     for that input (its example input's: int64 token ids stay int64); default_dtype is used only
-    where the graph records none (scripted modules).  Returns (tvm.IRModule, params): the weights are inputs of "main" named
-    by their module path, and params maps those names to NDArrays for relay.build(..., params=).
+    where the graph records none (scripted modules).  Returns (tvm.IRModule, params): the weights
+    are inputs of "main" named by their module path, and params maps those names to NDArrays for
+    relay.build(..., params=).
     Raises OpNotImplemented listing every unsupported operator (with counts and source lines)
     before converting anything."""
     del use_parser_friendly_name, keep_quantized_weight, kwargs

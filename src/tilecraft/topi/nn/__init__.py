@@ -22,6 +22,6 @@ from .dense import *  # noqa: F401,F403
 from .norm import *  # noqa: F401,F403
 from .pad import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
-from .softmax import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
 from .selective_scan import *  # noqa: F401,F403
+from .softmax import *  # noqa: F401,F403
