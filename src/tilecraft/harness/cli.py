@@ -110,19 +110,26 @@ def _logging(verbose: bool) -> None:
     logging.getLogger("tilecraft").setLevel(level)
 
 
+def _named_shapes(args) -> tuple:
+    """(input names, {name: shape} or None) from --input-names and --example-shape."""
+    names = args.input_names
+    if not args.example_shape:
+        return names, None
+    names = names or [f"input_{i}" for i in range(len(args.example_shape))]
+    if len(names) != len(args.example_shape):
+        raise ValueError(f"{len(names)} --input-names for {len(args.example_shape)} --example-shape inputs")
+    return names, dict(zip(names, args.example_shape))
+
+
 def cmd_export(args, progress) -> int:
     from ..measure import ExportConfig
     from .export import export_model, load_factory
 
     with progress.stage("loading the model"):
         model, inputs = load_factory(args.model, **dict(args.model_arg))
-    names = args.input_names
-    shapes = None
-    if args.example_shape:
-        names = names or [f"input_{i}" for i in range(len(args.example_shape))]
-        if len(names) != len(args.example_shape):
-            raise ValueError(f"{len(names)} --input-names for {len(args.example_shape)} --example-shape inputs")
-        shapes, inputs = dict(zip(names, args.example_shape)), None
+    names, shapes = _named_shapes(args)
+    if shapes:
+        inputs = None
     elif inputs is None:
         raise ValueError(f"model factory {args.model!r} returned no example inputs; pass --example-shape "
                          "(e.g. --example-shape 1 128)")
@@ -182,13 +189,7 @@ def cmd_profile(args, progress) -> int:
     from ..runtime.fileio import write_atomic
     from .profile import profile_model
 
-    names = args.input_names
-    shapes = None
-    if args.example_shape:
-        names = names or [f"input_{i}" for i in range(len(args.example_shape))]
-        if len(names) != len(args.example_shape):
-            raise ValueError(f"{len(names)} --input-names for {len(args.example_shape)} --example-shape inputs")
-        shapes = dict(zip(names, args.example_shape))
+    names, shapes = _named_shapes(args)
     with progress.stage("profile"):
         report, ver = profile_model(args.model, model_args=dict(args.model_arg), shapes=shapes, input_names=names,
                                     example_dtype=args.example_dtype, target=args.target,
