@@ -17,9 +17,14 @@ domains and the conditions of the `if_then_else` and `where=` clauses that guard
 from __future__ import annotations
 
 from ..arith import Analyzer
-from ..ir.expr import Call, IntImm, ProducerLoad, Range, Reduce, StringImm, logical_not
-from ..ir.functor import Mutator
-from ..tir.transform.check_access_bounds import CHECKED_INDEX, OutOfBoundsError
+from ..ir.expr import Call, IntImm, ProducerLoad, Range, Reduce, StringImm
+from ..tir.transform.check_access_bounds import (
+    CHECKED_INDEX,
+    GuardedMutator,
+    OutOfBoundsError,
+    bound_if_outside,
+    proven_inside,
+)
 
 
 def checked_body(op, body: tuple) -> tuple:
@@ -33,23 +38,10 @@ def checked_body(op, body: tuple) -> tuple:
     return tuple(checker.visit(b) for b in body)
 
 
-class _ReadChecker(Mutator):
+class _ReadChecker(GuardedMutator):
     def __init__(self, op):
+        super().__init__(Analyzer())
         self.op = op
-        self.ana = Analyzer()
-
-    def visit_Call(self, e):
-        if e.op != "if_then_else" or len(e.args) != 3:
-            return self.generic_visit(e)
-        cond, then, other = e.args
-        cond2 = self.visit(cond)
-        with self.ana.constraint_scope(cond):
-            then2 = self.visit(then)
-        with self.ana.constraint_scope(logical_not(cond)):
-            other2 = self.visit(other)
-        if cond2 is cond and then2 is then and other2 is other:
-            return e
-        return Call(e.dtype, e.op, (cond2, then2, other2))
 
     def visit_Reduce(self, e):
         cond = self.visit(e.condition)
@@ -58,13 +50,6 @@ class _ReadChecker(Mutator):
         if cond is e.condition and all(a is b for a, b in zip(source, e.source)):
             return e
         return Reduce(e.combiner, source, e.axis, cond, e.value_index, e.init, e.dtype)
-
-    def visit_Let(self, e):
-        value = self.visit(e.value)
-        with self.ana.scope():
-            self.ana.bind(e.var, e.value)
-            body = self.visit(e.body)
-        return e if value is e.value and body is e.body else type(e)(e.var, value, body, e.dtype)
 
     def visit_ProducerLoad(self, n):
         indices = tuple(self.visit(i) for i in n.indices)
@@ -76,12 +61,11 @@ class _ReadChecker(Mutator):
             if isinstance(idx, Call) and idx.op == CHECKED_INDEX:  # an inlined stage's read, checked there
                 out.append(idx)
                 continue
-            if not idx.dtype.startswith(("int", "uint")) or (
-                    self.ana.can_prove(idx >= 0) and self.ana.can_prove(idx < extent)):
+            if not idx.dtype.startswith(("int", "uint")) or proven_inside(self.ana, idx, extent):
                 out.append(idx)
                 continue
-            b, n_max = self.ana.const_int_bound(idx), self.ana.const_int_bound(extent).max_value
-            if b.max_value < 0 or b.min_value >= n_max:
+            b = bound_if_outside(self.ana, idx, extent)
+            if b is not None:
                 dims = ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "")
                 raise OutOfBoundsError(
                     f"compute {self.op.name!r} reads {n.producer.op.name}"

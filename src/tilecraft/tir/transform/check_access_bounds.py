@@ -36,26 +36,33 @@ def check_access_bounds(func: PrimFunc) -> PrimFunc:
     return func if body is func.body else func.with_body(body)
 
 
-class _Indices(Mutator):
-    """One statement's expressions with the wrappers removed; collects the checks still needed,
-    each with the `if_then_else` conditions that guard it, and refuses proven-outside accesses."""
+def proven_inside(ana: Analyzer, idx, extent) -> bool:
+    return ana.can_prove(idx >= 0) and ana.can_prove(idx < extent)
 
-    def __init__(self, checker: _Checker):
-        self.c = checker
+
+def bound_if_outside(ana: Analyzer, idx, extent):
+    """The constant bound of `idx` when none of its values lies in [0, extent), else None."""
+    b = ana.const_int_bound(idx)
+    return b if b.max_value < 0 or b.min_value >= ana.const_int_bound(extent).max_value else None
+
+
+class GuardedMutator(Mutator):
+    """An expression mutator that knows the conditions guarding each node: codegen evaluates only
+    the branch of an `if_then_else` taken, so inside one branch the analyzer assumes its condition
+    (the negation in the other) and `guards` lists the conditions in force; a let binds its
+    variable.  (A Select evaluates both sides, so it guards nothing.)"""
+
+    def __init__(self, ana: Analyzer):
+        self.ana = ana
         self.guards: list = []
-        self.checks: list = []  # (guards, index, extent, what the access is)
-        self.marked = None  # what the wrapper found in the index being visited says
 
     def visit_Call(self, e):
-        if e.op == CHECKED_INDEX:
-            self.marked = e.args[2].value
-            return self.visit(e.args[0])
         if e.op != "if_then_else" or len(e.args) != 3:
             return self.generic_visit(e)
         cond = self.visit(e.args[0])
         branches = []
         for guard, branch in ((cond, e.args[1]), (logical_not(cond), e.args[2])):
-            with self.c.ana.constraint_scope(guard):
+            with self.ana.constraint_scope(guard):
                 self.guards.append(guard)
                 branches.append(self.visit(branch))
                 self.guards.pop()
@@ -65,10 +72,27 @@ class _Indices(Mutator):
 
     def visit_Let(self, e):
         value = self.visit(e.value)
-        with self.c.ana.scope():
-            self.c.ana.bind(e.var, value)
+        with self.ana.scope():
+            self.ana.bind(e.var, value)
             body = self.visit(e.body)
         return e if value is e.value and body is e.body else type(e)(e.var, value, body, e.dtype)
+
+
+class _Indices(GuardedMutator):
+    """One statement's expressions with the wrappers removed; collects the checks still needed,
+    each with the `if_then_else` conditions that guard it, and refuses proven-outside accesses."""
+
+    def __init__(self, checker: _Checker):
+        super().__init__(checker.ana)
+        self.c = checker
+        self.checks: list = []  # (guards, index, extent, what the access is)
+        self.marked = None  # what the wrapper found in the index being visited says
+
+    def visit_Call(self, e):
+        if e.op == CHECKED_INDEX:
+            self.marked = e.args[2].value
+            return self.visit(e.args[0])
+        return super().visit_Call(e)
 
     def visit_BufferLoad(self, e):
         e = type(e)(e.buffer, self.indices(e.buffer, e.indices), e.dtype)
@@ -81,10 +105,8 @@ class _Indices(Mutator):
         for d, idx in enumerate(indices):
             outer, self.marked = self.marked, None
             new = self.visit(idx)
-            if self.marked is not None and d < len(buf.shape):
-                extent = buf.shape[d]
-                if not (self.c.ana.can_prove(new >= 0) and self.c.ana.can_prove(new < extent)):
-                    self.checks.append((tuple(self.guards), new, extent, self.marked))
+            if self.marked is not None and d < len(buf.shape) and not proven_inside(self.ana, new, buf.shape[d]):
+                self.checks.append((tuple(self.guards), new, buf.shape[d], self.marked))
             self.marked = outer
             out.append(new)
         return tuple(out)
@@ -101,8 +123,8 @@ class _Checker(Mutator):
         for idx, extent in zip(indices, buf.shape):
             if getattr(idx, "lanes", 1) != 1 or not idx.dtype.startswith(("int", "uint")):
                 continue
-            b, n = self.ana.const_int_bound(idx), self.ana.const_int_bound(extent)
-            if b.max_value < 0 or b.min_value >= n.max_value:
+            b = bound_if_outside(self.ana, idx, extent)
+            if b is not None:
                 dims = ", ".join(str(d) for d in buf.shape)
                 raise OutOfBoundsError(
                     f"{self.func}: {buf.name}[{', '.join(str(i) for i in indices)}] {verb} outside "
