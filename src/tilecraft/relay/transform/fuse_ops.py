@@ -203,7 +203,11 @@ def _path_ok(g: _Groups, path, sink, allowed) -> bool:
 
 def _build(body, g: _Groups):
     """Rewrite main so each group is one call of a primitive function."""
-    root_of = {id(m): r for r, ms in g.members.items() for m in ms}
+    group_of = {}  # id(call) -> (its group's members, whether it is the group's root: read by no member)
+    for members in g.members.values():
+        read = {id(x) for m in members for a in m.args for x in (a.fields if isinstance(a, Tuple) else (a,))}
+        for m in members:
+            group_of[id(m)] = (members, id(m) not in read)
 
     class Rewriter(ExprMutator):
         def visit_call(self, c):
@@ -212,8 +216,8 @@ def _build(body, g: _Groups):
                 return c if all(x is y for x, y in zip(args, c.args)) else Call(c.op, args, c.attrs, c.ty)
             if not isinstance(c.op, Op):
                 return super().visit_call(c)
-            members = g.members[root_of[id(c)]]
-            if not _is_root(c, members):
+            members, is_root = group_of[id(c)]
+            if not is_root:
                 return c  # an inner member: only its group's root is rewritten
             return self._group_call(c, members)
 
@@ -243,12 +247,6 @@ def _build(body, g: _Groups):
             return Call(fn, tuple(args), {}, root.ty)
 
     return Rewriter().visit(body)
-
-
-def _is_root(c, members) -> bool:
-    """Whether no other member reads c (directly or through a tuple argument)."""
-    return all(c is not a and not (isinstance(a, Tuple) and any(c is f for f in a.fields))
-               for m in members for a in m.args)
 
 
 def fuse_ops(func: Function, opt_level: int = 2,
