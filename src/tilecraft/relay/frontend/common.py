@@ -1,7 +1,8 @@
 """Helpers shared by the framework importers (PyTorch TorchScript, torch.export, ONNX).
 
 - `OpNotImplemented`: the one error an importer raises, before converting anything, naming
-  every operator it cannot convert with its count and where it is used.
+  every operator it cannot convert with its count and where it is used; `ConversionError`, what a
+  PyTorch importer raises when a converter fails, naming the node and its source line.
 - `TypeCache`: shapes and dtypes of relay expressions as an importer builds them, one operator
   at a time (each call is typed once, from its arguments' types, with the operator's own type
   relation), so converters can ask "what is the shape of this value?" while they work.
@@ -17,8 +18,8 @@ import numpy as np
 from ..expr import Call, Constant, Expr, Function, Tuple, TupleGetItem, Var, const
 from ..ty import TensorType, TupleType
 
-__all__ = ["OpNotImplemented", "UnsupportedReport", "TypeCache", "infer_shape", "infer_type", "new_const",
-           "cumsum_expr"]
+__all__ = ["ConversionError", "OpNotImplemented", "UnsupportedReport", "TypeCache", "infer_shape", "infer_type",
+           "new_const", "cumsum_expr"]
 
 
 class OpNotImplemented(NotImplementedError):
@@ -31,6 +32,10 @@ class OpNotImplemented(NotImplementedError):
     def __init__(self, message: str, ops: dict | None = None):
         super().__init__(message)
         self.ops = dict(ops or {})
+
+
+class ConversionError(RuntimeError):
+    """A converter failed; the message names the node (TorchScript node or FX node) and its source line."""
 
 
 class UnsupportedReport:

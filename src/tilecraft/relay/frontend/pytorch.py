@@ -31,8 +31,9 @@ from ...ir.module import IRModule
 from ..expr import Expr, Function, Var
 from ..ty import TensorType
 from . import aten
-from .aten import Args, AtenContext, dtype_str, is_dynamic, is_torch_tensor
-from .common import OpNotImplemented, UnsupportedReport
+from .aten import Args, AtenContext, is_dynamic, is_torch_tensor
+from .common import ConversionError, OpNotImplemented, UnsupportedReport
+from .input_infos import defaulted_note, normalize_input_infos
 
 __all__ = ["from_pytorch", "supported_ops"]
 
@@ -92,54 +93,6 @@ def _location(node) -> str:
     return where
 
 
-_SPELLING = 'expected [("name", (1, 3, 224, 224))] or [("name", ((1, 128), "int64"))], one entry per input'
-
-
-def _normalize_input_infos(input_infos, default_dtype: str | None) -> list:
-    """[(name, shape, dtype)], every entry checked here once: a bad entry would otherwise fail deep in
-    the importer (or build a graph of negative shapes) with an error that names no input.  An entry
-    that gives only a shape gets default_dtype; with default_dtype None its dtype is left None for
-    the importer to take from the model (the traced graph or the exported program)."""
-    from ...ir.dtype import canonical
-
-    if isinstance(input_infos, dict):
-        input_infos = list(input_infos.items())
-    if not isinstance(input_infos, (list, tuple)):
-        raise TypeError(f"input_infos must be a list of (name, shape) pairs, got {input_infos!r}; {_SPELLING}")
-    out = []
-    for i, info in enumerate(input_infos):
-        def bad(why, info=info, i=i):
-            return ValueError(f"input_infos[{i}] = {info!r}: {why}; {_SPELLING}")
-
-        if not isinstance(info, (tuple, list)) or len(info) != 2 or not isinstance(info[0], str):
-            raise bad("each entry is a (name, shape) pair whose name is a str")
-        name, spec = info
-        if isinstance(spec, TensorType):
-            shape, dtype = spec.shape, spec.dtype
-        elif (isinstance(spec, (tuple, list)) and len(spec) == 2 and not _is_dim(spec[1])
-              and isinstance(spec[0], (tuple, list))):
-            shape, dtype = spec
-        else:
-            shape, dtype = spec, default_dtype
-        if not isinstance(shape, (tuple, list)) or not all(_is_dim(d) for d in shape):
-            raise bad(f"the shape of {name!r} must be a tuple of non-negative ints, got {shape!r}")
-        if dtype is None:
-            dtype = default_dtype
-            if dtype is None:
-                out.append((name, tuple(int(d) for d in shape), None))
-                continue
-        try:
-            dtype = canonical(dtype_str(dtype, demote=False))
-        except (TypeError, ValueError) as err:
-            raise bad(f"the dtype of {name!r}: {err}") from None
-        out.append((name, tuple(int(d) for d in shape), dtype))
-    return out
-
-
-def _is_dim(d) -> bool:
-    return hasattr(d, "__index__") and not isinstance(d, bool) and int(d.__index__()) >= 0
-
-
 class TorchScriptImporter(AtenContext):
     def __init__(self, module, input_infos, default_dtype="float32", custom_convert_map=None):
         import torch
@@ -149,8 +102,8 @@ class TorchScriptImporter(AtenContext):
         self.module = module
         self.custom = dict(custom_convert_map or {})
         self.default_dtype = default_dtype
-        self.infos = _normalize_input_infos(input_infos, None)
-        _normalize_input_infos([("default_dtype", ((1,), default_dtype))], None)  # a bad default_dtype fails here
+        self.infos = normalize_input_infos(input_infos, None)
+        normalize_input_infos([("default_dtype", ((1,), default_dtype))], None)  # a bad default_dtype fails here
         self.defaulted: list = []  # inputs typed default_dtype because neither the user nor the graph said
         self.env: dict = {}
         self.param_vars: dict = {}  # id(tensor) -> Var
@@ -345,7 +298,7 @@ class TorchScriptImporter(AtenContext):
             if dtype is None:
                 dtype = _traced_dtype(v)
             if dtype is None:
-                dtype = str(_normalize_input_infos([(name, ((1,), self.default_dtype))], None)[0][2])
+                dtype = str(normalize_input_infos([(name, ((1,), self.default_dtype))], None)[0][2])
                 self.defaulted.append((name, shape, dtype))
             var = Var(name, TensorType(shape, dtype))
             input_vars.append(var)
@@ -354,11 +307,11 @@ class TorchScriptImporter(AtenContext):
             self.env[inputs[0]] = _Module(self.module, "")
         try:
             self._run_block(graph)
-        except (_ConversionError, OpNotImplemented) as err:
+        except (ConversionError, OpNotImplemented) as err:
             if self.defaulted:
                 if isinstance(err, OpNotImplemented):
                     raise OpNotImplemented(f"{err}\n{defaulted_note(self.defaulted)}", err.ops) from err
-                raise _ConversionError(f"{err}\n{defaulted_note(self.defaulted)}") from err
+                raise ConversionError(f"{err}\n{defaulted_note(self.defaulted)}") from err
             raise
         outs = [self.env[o] for o in graph.outputs()]
         body = self.output(outs[0] if len(outs) == 1 else tuple(outs))
@@ -378,10 +331,10 @@ class TorchScriptImporter(AtenContext):
         for node in block.nodes():
             try:
                 self._run_node(node)
-            except (OpNotImplemented, _ConversionError):
+            except (OpNotImplemented, ConversionError):
                 raise
             except Exception as err:  # noqa: BLE001 - re-raised with the node named
-                raise _ConversionError(f"while converting {node.kind()} at {_location(node) or '?'}: "
+                raise ConversionError(f"while converting {node.kind()} at {_location(node) or '?'}: "
                                        f"{type(err).__name__}: {err}") from err
 
     def _val(self, v):
@@ -607,10 +560,6 @@ class TorchScriptImporter(AtenContext):
             self.env[o] = self.env[b]
 
 
-class _ConversionError(RuntimeError):
-    """A converter failed; the message names the TorchScript node and its source line."""
-
-
 # TorchScript's names for the dtypes a traced graph records on its inputs ("Tensor Long")
 _TS_SCALAR = {"Float": "float32", "Double": "float64", "Half": "float16", "BFloat16": "bfloat16",
               "Long": "int64", "Int": "int32", "Short": "int16", "Char": "int8", "Byte": "uint8", "Bool": "bool"}
@@ -625,15 +574,6 @@ def _traced_dtype(value) -> str | None:
     except Exception:  # noqa: BLE001 - types without a scalar type
         return None
     return _TS_SCALAR.get(st) if st else None
-
-
-def defaulted_note(defaulted) -> str:
-    """What to add to an error that may follow from input dtypes the importer had to assume."""
-    names = ", ".join(f"{n!r}" for n, _, _ in defaulted)
-    n, shape, dt = defaulted[0]
-    return (f"note: input(s) {names} were typed {dt} by default, because input_infos gave only a shape and "
-            f"the graph records no dtype; if an input holds integers (token ids, indices, masks), pass its "
-            f"dtype, e.g. ({n!r}, ({shape}, \"int64\"))")
 
 
 def supported_ops() -> list:

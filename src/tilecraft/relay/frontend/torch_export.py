@@ -20,7 +20,8 @@ from ..expr import Expr, Function, Var
 from ..ty import TensorType
 from . import aten
 from .aten import Args, AtenContext, dtype_str, is_dynamic
-from .common import OpNotImplemented, UnsupportedReport
+from .common import ConversionError, OpNotImplemented, UnsupportedReport
+from .input_infos import normalize_input_infos
 
 __all__ = ["from_exported_program", "supported_ops"]
 
@@ -152,10 +153,10 @@ class ExportedProgramImporter(AtenContext):
             if node.op == "call_function":
                 try:
                     self._run_node(node)
-                except (OpNotImplemented, _ConversionError):
+                except (OpNotImplemented, ConversionError):
                     raise
                 except Exception as err:  # noqa: BLE001 - re-raised with the node named
-                    raise _ConversionError(f"while converting {_op_name(node.target)} ({node.name}) at "
+                    raise ConversionError(f"while converting {_op_name(node.target)} ({node.name}) at "
                                            f"{_location(node)}: {type(err).__name__}: {err}") from err
             elif node.op == "output":
                 result = self._map(node.args[0])
@@ -194,9 +195,7 @@ class ExportedProgramImporter(AtenContext):
                     shape.append(s)
                 out.append((node.name, tuple(shape), dtype_str(val.dtype, demote=False)))
             return out
-        from .pytorch import _normalize_input_infos
-
-        infos = _normalize_input_infos(self.infos, None)
+        infos = normalize_input_infos(self.infos, None)
         if len(infos) != len(user):
             raise ValueError(f"the program takes {len(user)} input(s) {[n.name for n in user]} but input_infos "
                              f"describes {len(infos)}")
@@ -259,10 +258,6 @@ class ExportedProgramImporter(AtenContext):
         self.env[node] = res
         if aten.is_inplace(name) and isinstance(res, Expr) and node.args and hasattr(node.args[0], "op"):
             self.env[node.args[0]] = res
-
-
-class _ConversionError(RuntimeError):
-    """A converter failed; the message names the FX node and its source line."""
 
 
 def supported_ops() -> list:
