@@ -37,9 +37,9 @@ def run_one(name: str, full: bool, paths) -> dict:
     import logging
 
     logging.disable(logging.WARNING)
-    from tilecraft.models import suite
+    from tilecraft.models import suite_paths
 
-    return {path: suite.check(name, path, tiny=not full) for path in paths}
+    return {path: suite_paths.check(name, path, tiny=not full) for path in paths}
 
 
 def run_isolated(name: str, full: bool, paths, timeout: float) -> dict:
@@ -116,7 +116,8 @@ def main(argv=None) -> int:
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
-    from tilecraft.models.suite import PATHS, SUITE
+    from tilecraft.models.suite import SUITE
+    from tilecraft.models.suite_paths import PATHS
 
     paths = args.paths.split(",") if args.paths else list(PATHS)
     if args.child:

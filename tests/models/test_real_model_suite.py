@@ -25,7 +25,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from tilecraft.measure.verify import VerificationError, verify  # noqa: E402
-from tilecraft.models import SUITE, load, suite  # noqa: E402
+from tilecraft.models import SUITE, load, suite, suite_paths  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::torch.jit.TracerWarning",
                                         "ignore::UserWarning", "ignore::FutureWarning")
@@ -46,7 +46,7 @@ DEFAULT = {("distilbert", "trace"), ("llama", "export"), ("t5_encoder", "onnx"),
 def _cells():
     everything = os.environ.get("TILECRAFT_MODEL_SUITE") == "all"
     for name in SUITE:
-        for path in suite.PATHS:
+        for path in suite_paths.PATHS:
             if not (everything or (name, path) in DEFAULT or (name, path) in XFAIL):
                 continue
             marks = []
@@ -61,14 +61,14 @@ def _cells():
 def test_tiny_model_matches_pytorch(name, path, tmp_path):
     model, inputs = load(f"suite:{name}", tiny=True)
     try:
-        run, _, _ = suite.compile_path(model, inputs, path, str(tmp_path))
-    except suite.NoGraph as err:
+        run, _, _ = suite_paths.compile_path(model, inputs, path, str(tmp_path))
+    except suite_paths.NoGraph as err:
         pytest.skip(f"PyTorch produces no graph for {path}: {str(err).splitlines()[0][:200]}")
     for xs in (inputs, suite.fresh_inputs(model, inputs, seed=3)):
         try:
-            verify(run(*xs), suite.reference(model, xs), atol=1e-3, rtol=1e-3)
+            verify(run(*xs), suite_paths.reference(model, xs), atol=1e-3, rtol=1e-3)
         except VerificationError:
-            differs = suite.file_differs(run, xs, model)  # checks tilecraft against onnxruntime
+            differs = suite_paths.file_differs(run, xs, model)  # checks tilecraft against onnxruntime
             if differs:
                 pytest.skip(f"{path}: {differs}")
             raise
@@ -79,8 +79,8 @@ def test_suite_lists_the_issue_architectures():
     assert {"bert_large", "distilbert", "roberta", "albert", "t5_encoder", "bart_encoder", "llama", "qwen2", "mistral",
             "gpt_neox", "mamba", "whisper_encoder", "clip_vision", "vit", "deit", "swin", "convnext", "mobilevit",
             "segformer", "efficientnet", "regnet", "mobilenet_v3", "lstm", "gru", "unet"} <= set(SUITE)
-    assert set(suite.PATHS) == {"trace", "export", "onnx", "onnx_dynamo"}
-    assert set(XFAIL) <= {(m, p) for m in SUITE for p in suite.PATHS}
+    assert set(suite_paths.PATHS) == {"trace", "export", "onnx", "onnx_dynamo"}
+    assert set(XFAIL) <= {(m, p) for m in SUITE for p in suite_paths.PATHS}
 
 
 @pytest.mark.parametrize("name", SUITE)
@@ -99,7 +99,7 @@ def test_tiny_factories_follow_the_zoo_conventions(name):
     else:
         assert all(x.is_floating_point() for x in inputs)
     with torch.no_grad():
-        assert len(suite.reference(model, inputs)) >= 1
+        assert len(suite_paths.reference(model, inputs)) >= 1
     fresh = suite.fresh_inputs(model, inputs)
     assert [(x.shape, x.dtype) for x in fresh] == [(x.shape, x.dtype) for x in inputs]
 
@@ -142,11 +142,11 @@ def test_plain_torch_full_sizes():
 
 
 def test_check_records_pass_and_reasons():
-    row = suite.check("distilbert", "trace")
+    row = suite_paths.check("distilbert", "trace")
     assert row["status"] == "pass" and row["max_abs"] < 1e-3 and row["compile_s"] > 0
 
 
 @pytest.mark.slow
 def test_check_records_a_reason_instead_of_raising():
-    row = suite.check("bert_large", "onnx")
+    row = suite_paths.check("bert_large", "onnx")
     assert row["status"] in ("pass", "fail") and (row["status"] == "pass") == (row["error"] is None)
