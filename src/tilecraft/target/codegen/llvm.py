@@ -28,7 +28,7 @@ from ...runtime import llvm_jit
 from ...runtime.artifact import Artifact, FuncInfo
 from ...tir.stmt import IRModule, PrimFunc
 from ..target import Target
-from .llvm_func import FunctionCodegen
+from .llvm_func import FunctionCodegen, vars_taken_modulo_power_of_two
 from .llvm_import import imported_ir, link_imported
 from .llvm_packed import packed_buffer_vars
 from .llvm_types import I8, I32, PTR, FunctionAttributes, LoopID, value_type
@@ -114,6 +114,7 @@ class ModuleCodegen:
         self.num_threads = target.num_cores or 0  # 0: the OpenMP runtime's default team size
         self.uses_openmp = False
         self.asserts: list = []
+        self.taken_modulo_power_of_two: set = set()  # loop variables kept from LLVM's loop vectorizer
         self.packed_calls: set = set()  # names of the global functions the code calls (tvm_call_packed)
         self.strings: dict = {}  # C string constants by text
         self._decls: dict = {}
@@ -185,6 +186,7 @@ class ModuleCodegen:
                 cg.vars[p] = cg.cast(arg, "int8", "bool") if p.dtype == "bool" else arg
                 if p in svars:
                     cg.nonneg.add(p)
+        self.taken_modulo_power_of_two |= vars_taken_modulo_power_of_two(f.body)
         cg.stmt(f.body)
         cg.finish(0)
         return info

@@ -21,7 +21,7 @@ import llvmlite.ir as ir
 
 from ...ir import dtype as dt
 from ...ir import expr as E
-from ...ir.functor import post_order_visit, uses_var
+from ...ir.functor import free_vars, post_order_visit
 from ...tir import stmt as S
 from .llvm_calls import CallsMixin
 from .llvm_exprs import ExprMixin
@@ -186,8 +186,8 @@ class FunctionCodegen(ExprMixin, MemoryMixin, ParallelMixin, CallsMixin, PackedC
             md.append(("llvm.loop.unroll.full",))
         elif "llvm.loop.unroll.count" in ann:
             md.append(("llvm.loop.unroll.count", int(ann["llvm.loop.unroll.count"])))
-        if _power_of_two_modulo_of(s.loop_var, s.body):
-            md.append(("llvm.loop.vectorize.enable", False))  # see _power_of_two_modulo_of
+        if s.loop_var in self.mcg.taken_modulo_power_of_two:
+            md.append(("llvm.loop.vectorize.enable", False))  # see vars_taken_modulo_power_of_two
         elif kind == S.ForKind.VECTORIZED or ann.get("llvm.loop.vectorize.enable"):
             md.append(("llvm.loop.vectorize.enable", True))
         vt = value_type(s.loop_var.dtype)
@@ -257,22 +257,20 @@ _EXPR[E.CmpOp] = FunctionCodegen.expr_CmpOp
 _STMT = _table("stmt_", S)
 
 
-def _power_of_two_modulo_of(var, body) -> bool:
-    """Whether `body` takes its loop variable modulo a power of two (a fused loop's inner index).
+def vars_taken_modulo_power_of_two(body) -> set:
+    """The variables of `body` taken modulo a power of two (a fused loop's inner index), in one walk.
 
-    LLVM 22's loop vectorizer miscompiles such loops inside another loop: it treats
+    LLVM 22's loop vectorizer miscompiles a loop over such a variable inside another loop: it treats
     `B[k*4 + i % 4]` as consecutive in `i` (a 16-wide load of B[k*4 : k*4+16]) and drops the
     run-time check that would keep `i % 4 == i`.  Those loops are left to scalar code (tilecraft's
     own VectorizeLoop has already vectorized what the schedule asked for).
     """
-    found = False
+    found: set = set()
 
     def visit(n):
-        nonlocal found
-        if (not found and type(n) in (E.FloorMod, E.Mod) and isinstance(n.b, E.IntImm)
-                and n.b.value > 1 and n.b.value & (n.b.value - 1) == 0 and uses_var(n.a, (var,))):
-            found = True
+        if (type(n) in (E.FloorMod, E.Mod) and isinstance(n.b, E.IntImm) and n.b.value > 1
+                and n.b.value & (n.b.value - 1) == 0):
+            found.update(free_vars(n.a))
 
     post_order_visit(body, visit)
     return found
-
