@@ -183,15 +183,20 @@ def gemm_tile_space(cfg, M, N, K):
 
 
 def gemm_tile_fallback(cfg, M, N, nr, mb_options=(64, 32, 16, 8, 4), nb_options=(256, 128, 64, 32, 16),
-                       mb_above=64, widen=True):
+                       mb_above=64, widen=True, min_blocks=1):
     """The hand-chosen register tile (the default schedule) as knob values: nr the panel width;
     rows blocked when there are more than mb_above; widen: a column block narrower than the
-    tile becomes all of N."""
+    tile becomes all of N; min_blocks: column blocks are narrowed (to whole tiles) until the
+    parallel loop has that many blocks, so a few-row product (a batch-1 classifier head, a GEMV
+    reading megabytes of weight) is shared by every core instead of run on one."""
     mr, tn, _ = _tiles(M, N, nr)
     mb = _pick(M, mb_options) if isinstance(M, int) and M > mb_above else M
     nb = _pick(N, nb_options) if isinstance(N, int) else N
     if widen and nb < tn:
         nb = N
+    if isinstance(M, int) and isinstance(N, int) and -(-M // mb) * -(-N // nb) < min_blocks:
+        per_row_block = -(-min_blocks // -(-M // mb))
+        nb = min(nb, max(tn, -(-N // per_row_block // tn) * tn))
     cfg["tile_y"], cfg["tile_inner"] = SplitEntity([-1, mb]), SplitEntity([-1, mr])
     cfg["tile_x"], cfg["tile_n"] = SplitEntity([-1, nb]), SplitEntity([-1, tn])
     cfg["tile_k"] = SplitEntity([-1, 4])
@@ -229,7 +234,8 @@ def dense_pack_panel(cfg, N) -> int:
 
 
 def _dense_pack_fallback(cfg, M, N, K):
-    gemm_tile_fallback(cfg, M, N, first_divisor(N, (16, 8), 8))  # the panel: two ymm vectors, or one
+    # the panel: two ymm vectors, or one; 8 blocks keep 2-4 cores busy on a batch-1 head
+    gemm_tile_fallback(cfg, M, N, first_divisor(N, (16, 8), 8), min_blocks=8)
 
 
 def _dense_pack_workload(args):
@@ -270,7 +276,7 @@ def _schedule_dense_pack_anchor(s, C, outs, cfg):
     data, packed = C.op.input_tensors
     NB, K, nr = get_const_tuple(packed.shape)
     M, N = get_const_tuple(C.shape)
-    cfg = _config(cfg, gemm_tile_space, lambda c, M, N, K: gemm_tile_fallback(c, M, N, nr), M, N, K)
+    cfg = _config(cfg, gemm_tile_space, lambda c, M, N, K: gemm_tile_fallback(c, M, N, nr, min_blocks=8), M, N, K)
     if isinstance(packed.op, te.ComputeOp):
         x, _, xi = s[packed].op.axis
         s[packed].parallel(x)

@@ -15,7 +15,7 @@ from ...tuning.template import args_to_workload, in_tuning, register_topi_comput
 from .. import tag as _tag
 from ..nn.conv2d import _window, depthwise_conv2d_NCHWc, nchw_to_nchwc, nchwc_to_nchw, pack_conv_kernel
 from ..nn.conv2d import depthwise_conv2d_nchw as topi_depthwise_conv2d_nchw
-from ..utils import first_divisor, get_const_tuple, schedule_anchor
+from ..utils import get_const_tuple, schedule_anchor
 from .conv2d import (
     _anchor_and_out,
     _schedule_packed_input,
@@ -24,6 +24,7 @@ from .conv2d import (
     is_pad,
     schedule_blocked_inputs,
 )
+from .registers import tile_columns
 
 
 def _space(cfg, OW, KW):
@@ -100,8 +101,7 @@ def _nchwc_space(cfg, OW, KW):
 
 
 def _nchwc_fallback(cfg, OW, cb):
-    reg_n = first_divisor(OW, [r for r in (8, 7, 6, 5, 4, 3, 2) if r * max(1, cb // 8) <= 12], default=4)
-    cfg["tile_ow"], cfg["unroll_kw"] = SplitEntity([-1, reg_n]), OtherOptionEntity(True)
+    cfg["tile_ow"], cfg["unroll_kw"] = SplitEntity([-1, tile_columns(OW, cb)]), OtherOptionEntity(True)
 
 
 def _nchwc_workload(args):
