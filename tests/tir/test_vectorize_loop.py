@@ -207,7 +207,11 @@ def _fallback_cases():
     T = E.decl_buffer((2,), "float32", "T", scope="local")
     return {
         "symbolic extent": (PrimFunc((A, B, n), loop(i, n, BufferStore(B, A[i] + 1.0, (i,)), V)), [L]),
-        "if on the var": (PrimFunc((A, B), loop(i, L, IfThenElse(i < 3, BufferStore(B, A[i], (i,))), V)), []),
+        "if not affine in the var": (
+            PrimFunc((A, B), loop(i, L, IfThenElse(i % 3 < 1, BufferStore(B, A[i], (i,))), V)), []),
+        "if with an else": (
+            PrimFunc((A, B), loop(i, L, IfThenElse(i < 3, BufferStore(B, A[i], (i,)),
+                                                   BufferStore(B, E.const(1.0), (i,))), V)), []),
         "horizontal reduction": (
             PrimFunc((A, acc), loop(i, L, BufferStore(acc, acc[0] + A[i], (E.const(0),)), V)), []),
         "inner extent depends": (
@@ -270,3 +274,36 @@ def test_build_pass_order_end_to_end():
     b = np.zeros_like(a)
     run(g, a, b)
     np.testing.assert_allclose(b, 1 / (1 + np.exp(-a.astype(np.float64))), rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- tails
+
+def test_split_tail_is_vector_code_with_a_serial_remainder():
+    """`if (o*8 + i < 13)` (a split of 13 by 8): the first chunk runs as vector code, the second
+    chunk, where some lanes fail, as the guarded serial loop; same numbers as the serial nest."""
+    A = E.decl_buffer((13,), "float32", "A")
+    B = E.decl_buffer((13,), "float32", "B")
+    o, i = E.Var("o"), E.Var("i")
+    idx = o * 8 + i
+    f = PrimFunc((A, B), loop(o, 2, loop(i, 8, IfThenElse(idx < 13, BufferStore(B, A[idx] * 3.0, (idx,))), V)))
+    for g in both_orders(f):
+        (version,) = nodes(g.body, IfThenElse)[-1:]
+        assert is_vector(version.then_case) and not is_vector(version.else_case)
+        assert loops(version.else_case, S) and not loops(g.body, V)
+        out = check_same(f, g, (13,), (13,))
+        np.testing.assert_allclose(out[1], out[0] * 3.0, rtol=1e-6)
+
+
+@given(st.integers(1, 40), st.integers(2, 16), st.integers(-3, 3))
+@settings(max_examples=60, deadline=None)
+def test_guarded_vector_loops_match_serial(n, lanes, shift):
+    """Any affine guard (here lo <= o*lanes + i + shift < n, two comparisons) gives the serial numbers."""
+    A = E.decl_buffer((64,), "float32", "A")
+    B = E.decl_buffer((64,), "float32", "B")
+    o, i = E.Var("o"), E.Var("i")
+    idx = o * lanes + i
+    cond = E.And(idx + shift < n, idx + shift >= 2, "bool")
+    body = IfThenElse(cond, BufferStore(B, A[idx] + 1.0, (idx,)))
+    f = PrimFunc((A, B), loop(o, -(-64 // lanes) - 1, loop(i, lanes, body, V)))
+    for g in both_orders(f):
+        check_same(f, g, (64,), (64,))

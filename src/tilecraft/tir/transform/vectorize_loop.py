@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from ...ir import dtype as dt
 from ...ir import expr as E
-from ...ir.functor import Mutator, Visitor, post_order_visit, structural_equal, uses_var
+from ...ir.functor import Mutator, Visitor, post_order_visit, structural_equal, substitute, uses_var
 from ..stmt import AssertStmt, AttrStmt, BufferStore, For, ForKind, IfThenElse, LetStmt, PrimFunc
 from .flatten_buffer import make_ramp
 from .function_pass import prim_func_pass
@@ -341,9 +341,57 @@ class _LoopVectorizer(Mutator):
         ramp = E.Ramp(op.min, E.const(1, op.min.dtype), lanes, dt.with_lanes(op.min.dtype, lanes))
         if op.min.dtype != op.loop_var.dtype:
             raise _Fallback("loop min and variable differ in type")
+        guarded = _tail_guard(body, op.loop_var)
+        if guarded is not None:
+            return _LoopVectorizer._version(op, body, ramp, *guarded)
         new = _Vectorizer(op.loop_var, ramp).visit(body)
         _check_dependences(new)
         return new
+
+    @staticmethod
+    def _version(op: For, body, ramp, cond, then):
+        """A body guarded by a condition on the loop variable (the tail of a split that does not
+        divide, e.g. softmax over 197 columns in vectors of 16): vector code for the iterations
+        where every lane passes, the serial loop for the tail.  The condition is a conjunction of
+        affine comparisons, so its lanes pass exactly when the first and the last one do."""
+        vec = _Vectorizer(op.loop_var, ramp).visit(then)
+        _check_dependences(vec)
+        last = op.min + E.const(op.extent.value - 1, op.min.dtype)
+        every_lane = E.And(substitute(cond, {op.loop_var: op.min}), substitute(cond, {op.loop_var: last}), "bool")
+        serial = For(op.loop_var, op.min, op.extent, ForKind.SERIAL, body, op.thread_tag, op.annotations)
+        return IfThenElse(every_lane, vec, serial)
+
+
+def _tail_guard(body, var):
+    """(condition, guarded statement) when `body` is `if (cond) stmt` (no else) with cond a
+    conjunction of affine comparisons that uses `var`; else None."""
+    if not isinstance(body, IfThenElse) or body.else_case is not None or not uses_var(body.condition, {var}):
+        return None
+    return (body.condition, body.then_case) if _convex_in(body.condition, var) else None
+
+
+def _convex_in(cond, var) -> bool:
+    """cond's set of `var` values is an interval: And of (in)equalities whose sides are affine in var."""
+    if isinstance(cond, E.And):
+        return _convex_in(cond.a, var) and _convex_in(cond.b, var)
+    if isinstance(cond, E.Call) and cond.op == "likely" and len(cond.args) == 1:
+        return _convex_in(cond.args[0], var)
+    if isinstance(cond, (E.LT, E.LE, E.GT, E.GE, E.EQ)):
+        return _affine_in(cond.a, var) and _affine_in(cond.b, var) and dt.is_int(cond.a.dtype)
+    return not uses_var(cond, {var})
+
+
+def _affine_in(e, var) -> bool:
+    if not uses_var(e, {var}):
+        return True
+    if e is var:
+        return True
+    if isinstance(e, (E.Add, E.Sub)):
+        return _affine_in(e.a, var) and _affine_in(e.b, var)
+    if isinstance(e, E.Mul):
+        return ((not uses_var(e.a, {var}) and _affine_in(e.b, var))
+                or (not uses_var(e.b, {var}) and _affine_in(e.a, var)))
+    return False
 
 
 def vectorize_loop(func: PrimFunc, enable: bool = True) -> PrimFunc:

@@ -21,6 +21,14 @@ def vector_width(n) -> int:
     return first_divisor(n, (16, 8), 0)
 
 
+def row_vector_width(n) -> int:
+    """vector_width, or 16 for a row of at least 16 it does not divide (a 197-long attention row):
+    VectorizeLoop runs the whole vectors as vector code and the tail as a loop.  For row kernels
+    (reductions, softmax, norms) whose indices stay affine; an injective group's fused and
+    reshaped indices would turn into per-lane divisions (a gather) on a non-dividing split."""
+    return first_divisor(n, (16, 8), 16 if isinstance(n, int) and n >= 16 else 0)
+
+
 def schedule_injective_from_existing(s: te.Schedule, out: te.Tensor) -> te.Schedule:
     """Fuse the outer axes into one parallel loop and vectorize the innermost axis of `out`."""
     st = s[out]
@@ -52,5 +60,5 @@ schedule_elemwise = schedule_injective
 schedule_broadcast = schedule_injective
 
 
-__all__ = ["PARALLEL_MIN_ELEMENTS", "vector_width", "inline_injective", "schedule_injective_from_existing",
-           "schedule_injective", "schedule_elemwise", "schedule_broadcast"]
+__all__ = ["PARALLEL_MIN_ELEMENTS", "vector_width", "row_vector_width", "inline_injective",
+           "schedule_injective_from_existing", "schedule_injective", "schedule_elemwise", "schedule_broadcast"]

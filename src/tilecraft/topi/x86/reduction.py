@@ -22,7 +22,7 @@ from ...ir.expr import ProducerLoad
 from ...ir.functor import post_order_visit
 from .. import tag as _tag
 from ..utils import as_list, get_const_tuple, inlined_schedule
-from .injective import PARALLEL_MIN_ELEMENTS, schedule_injective_from_existing, vector_width
+from .injective import PARALLEL_MIN_ELEMENTS, row_vector_width, schedule_injective_from_existing, vector_width
 
 
 def _prod(xs) -> int:
@@ -64,7 +64,9 @@ def rfactor_row(s: te.Schedule, red: te.Tensor):
     if not all(isinstance(e, int) for e in extents):
         return None
     total = _prod(extents)
-    vec = vector_width(total) if total >= 32 else 0
+    # a tail only over one axis: over fused axes the lanes' indices would need divisions
+    width = row_vector_width if len(raxes) == 1 else vector_width
+    vec = width(total) if total >= 32 else 0
     if not vec:
         return None
     k = st.fuse(*raxes) if len(raxes) > 1 else raxes[0]
@@ -117,7 +119,7 @@ def _schedule_inner_reduction(s, red: te.Tensor, out: te.Tensor, work: int):
 def _schedule_outer_reduction(s, red: te.Tensor, out: te.Tensor, work: int):
     """Reduction loops outside the innermost kept axis, which is vectorized."""
     st = s[red]
-    outer = lanes_inside_reduction(st, vector_width(get_const_tuple(red.shape)[-1]))
+    outer = lanes_inside_reduction(st, row_vector_width(get_const_tuple(red.shape)[-1]))
     par = st.fuse(*outer) if len(outer) > 1 else (outer[0] if outer else None)
     if out.op is red.op:
         if par is not None and work >= PARALLEL_MIN_ELEMENTS:

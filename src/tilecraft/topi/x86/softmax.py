@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ... import te
 from ..utils import as_list, find_stage, get_const_tuple, inlined_schedule
-from .injective import PARALLEL_MIN_ELEMENTS, schedule_injective_from_existing, vector_width
+from .injective import PARALLEL_MIN_ELEMENTS, row_vector_width, schedule_injective_from_existing
 from .reduction import lanes_inside_reduction, rfactor_row
 
 
@@ -20,7 +20,7 @@ def _vectorize_inner(s, t):
     st = s[t]
     axes = list(st.op.axis)
     n = get_const_tuple(t.shape)[-1]
-    vec = vector_width(n)
+    vec = row_vector_width(n)
     if vec:
         _, inner = st.split(axes[-1], factor=vec)
         st.vectorize(inner)
@@ -63,7 +63,7 @@ def _schedule_other_axis(s, out, axis, maxelem, exp, expsum, readers_of_exp):
         st = s[t]
         t_axes = list(st.op.axis)
         inner_ext = get_const_tuple(t.shape)[-1] if t_axes else 0
-        vec = vector_width(inner_ext)
+        vec = row_vector_width(inner_ext)
         if st.op.reduce_axis and t_axes and len(t_axes) > axis:
             lanes_inside_reduction(st, vec)
         elif not st.op.reduce_axis and vec:
