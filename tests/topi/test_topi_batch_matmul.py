@@ -77,3 +77,15 @@ def test_batch_matmul_shape_errors():
         nn.batch_matmul(te.placeholder((2, 3, 4), name="x"), te.placeholder((2, 5, 6), name="y"))
     with pytest.raises(ValueError, match="batch"):
         nn.batch_matmul(te.placeholder((2, 3, 4), name="x"), te.placeholder((3, 5, 4), name="y"))
+
+
+@pytest.mark.parametrize("B, M, N, K, BB", [(3, 197, 197, 64, None), (2, 33, 40, 17, 1), (4, 8, 12, 16, None)])
+def test_template_lays_a_transposed_b_out_as_rows(B, M, N, K, BB):
+    """The x86 template on B [batch, N, K]: with at least 16 columns B is transposed inside the
+    kernel (a stage of its own) and the row-reading tile used; fewer keep the k-vector tile."""
+    a, b, A, Bt, an, bn = operands(B, M, N, K, False, True, BB=BB)
+    out = x86.batch_matmul(A, Bt, None, None, False, True)
+    transposed = [t for t in out.op.input_tensors if t.op.tag == x86._TRANSPOSE_TAG]
+    assert bool(transposed) == (N >= 16)
+    got = run(x86.schedule_batch_matmul([out]), [A, Bt, out], [an, bn])
+    np.testing.assert_allclose(got, a @ b, rtol=1e-4, atol=1e-4)

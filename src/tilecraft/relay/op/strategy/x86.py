@@ -78,9 +78,8 @@ def _batch_matmul_args(attrs, inputs, out_type):
     return [inputs[0], inputs[1], None, _out_dtype(attrs, inputs), attrs["transpose_a"], attrs["transpose_b"]]
 
 
-register_strategy("nn.batch_matmul", "cpu")(
-    lambda attrs, inputs, out_type, target: OpStrategy().add_template("batch_matmul.x86", _batch_matmul_args, 10,
-                                                                      "op"))
+register_strategy("nn.batch_matmul", "cpu")(  # the template's compute: it lays a transposed B out as rows
+    lambda attrs, inputs, out_type, target: OpStrategy().add_template("batch_matmul.x86", _batch_matmul_args, 10))
 
 
 # ---------------------------------------------------------------------------- convolutions
