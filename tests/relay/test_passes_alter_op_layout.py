@@ -94,3 +94,25 @@ def test_only_at_opt_level_3_on_a_cpu_target():
     with transform.PassContext(opt_level=3):  # no target: nothing to pick layouts for
         mod = AlterOpLayout()(IRModule.from_expr(infer_type(f)))
     assert ops_in(mod["main"]) == ["nn.conv2d"]
+
+
+def test_pooling_runs_in_the_blocked_layout():
+    """ResNet's stem and head: conv -> relu -> max_pool (padded, strided, ceil_mode) -> conv ->
+    avg_pool -> adaptive and global average pools -> flatten.  The pools take the conv's
+    NCHW16c as it is (no transforms around them); one transform back, at the flatten."""
+    x = relay.var("x", shape=(1, 3, 17, 17))
+    y = relay.nn.relu(relay.nn.conv2d(x, relay.const(rand(16, 3, 3, 3)), padding=(1, 1)))
+    y = relay.nn.max_pool2d(y, pool_size=(3, 3), strides=(2, 2), padding=(1, 1), ceil_mode=True)
+    y = relay.nn.conv2d(y, relay.const(rand(32, 16, 1, 1, seed=1)))
+    y = relay.nn.avg_pool2d(y, pool_size=(2, 2), strides=(1, 1), padding=(1, 1), count_include_pad=False)
+    a = relay.nn.adaptive_avg_pool2d(y, output_size=(3, 2))
+    g_ = relay.nn.global_max_pool2d(y)
+    f = relay.Function([x], relay.Tuple([relay.nn.batch_flatten(g_), a]))
+    g = run_passes(f, PASSES)
+    pools = [n.attrs["layout"] for n in post_order(g) if isinstance(n, Call) and "pool2d" in n.op.name]
+    assert pools == ["NCHW16c", "NCHW16c", "NCHW16c", "NCHW16c"]
+    assert sorted(_runtime_transforms(g)) == [("NCHW", "NCHW3c"), ("NCHW16c", "NCHW"), ("NCHW16c", "NCHW")]
+    inputs = {"x": rand(1, 3, 17, 17, seed=6)}
+    want = build_run(f, inputs, opt_level=2)  # no AlterOpLayout below opt_level 3
+    for got, ref in zip(build_run(f, inputs, opt_level=3), want):
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)

@@ -16,7 +16,7 @@ Only constant weights are rewritten, so the FoldConstant after this pass packs e
 at compile time (a non-constant one is packed inside its kernel instead).
 
 Blocked values are not converted back after every conv: the blocked layout travels through
-element-wise operators (relu, ...), bias_add, and broadcast operators whose other operand is a
+element-wise operators (relu, ...), bias_add, pooling, and broadcast operators whose other operand is a
 scalar, a per-channel vector (transformed to match) or a same-shape tensor (transformed to match),
 into the next conv, which reads it as it is.  A value is converted back to NCHW once, where an
 operator that depends on the layout reads it (pooling, reshape, the graph's outputs, ...).
@@ -74,6 +74,10 @@ def _remember(out, c, ib, ob, config):
     target = Target.current()
     impl = op_strategy(out.op, out.attrs, ins, None, target).implementations[0]
     current_context().update(target, workload_of(impl, out.attrs, ins, None), config)
+
+
+_POOLS = frozenset(f"nn.{kind}_pool2d" for kind in ("max", "avg", "global_max", "global_avg", "adaptive_max",
+                                                     "adaptive_avg"))
 
 
 class _Alter(ExprMutator):
@@ -185,6 +189,9 @@ class _Alter(ExprMutator):
             return None
         if pattern == OpPattern.ELEMWISE and len(args) == 1 and c.ty.shape == c.args[0].ty.shape:
             return self._mark(Call(c.op, args, c.attrs), self.blocked[id(args[0])])
+        if name in _POOLS and c.attrs["layout"] == "NCHW":  # pooling never mixes channels: blocks pool alike
+            b = self.blocked[id(args[0])]
+            return self._mark(Call(c.op, args, {**c.attrs, "layout": f"NCHW{b}c"}), b)
         shape = c.ty.shape
         if name == "nn.bias_add":
             if c.attrs["axis"] % 4 != 1 or id(args[0]) not in self.blocked:

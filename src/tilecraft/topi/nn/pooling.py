@@ -14,6 +14,8 @@ in a separate element-wise stage tagged "pool_avg" (as classic TVM), which the s
 
 from __future__ import annotations
 
+import re
+
 from ... import te
 from ...ir.expr import const, logical_and, max_, min_, select
 from ..minmax import lowest, max_reduce
@@ -22,9 +24,12 @@ from .pad import get_pad_tuple, pair
 
 
 def _hw_axes(layout: str, ndim: int) -> tuple:
-    if len(layout) != ndim or "H" not in layout or "W" not in layout:
+    """Positions of H and W in `layout`: "NCHW", "NHWC", or a blocked one ("NCHW16c", whose
+    sub-axis c is one more axis: pooling never mixes channels, so blocks pool as they are)."""
+    axes = re.sub(r"\d+", "", layout)
+    if len(axes) != ndim or "H" not in axes or "W" not in axes:
         raise ValueError(f"pooling: layout {layout!r} does not describe a {ndim}-D tensor with H and W axes")
-    return layout.index("H"), layout.index("W")
+    return axes.index("H"), axes.index("W")
 
 
 def _out_size(size: int, k: int, s: int, d: int, lo: int, hi: int, ceil_mode: bool) -> int:
