@@ -48,7 +48,7 @@ import tilecraft.models as zoo  # noqa: E402
 BUILTIN = ("hf:bert", "hf:vit", "hf:convnext", "hf:efficientnet")
 # Models whose whole depth does not fit in memory three times over (PyTorch, ONNX Runtime and
 # tilecraft each hold the weights): these layers of the real width (Mistral-7B: 29 GB in fp32).
-FEWER_LAYERS = {"mistral": 4}
+FEWER_LAYERS = {"mistral": 2}
 
 
 # ---------------------------------------------------------------------- the built-in configs
