@@ -251,3 +251,16 @@ def test_tiny_lstm_language_model(path, tmp_path):
     ids = torch.randint(0, 50, (2, 12))
     fresh = torch.randint(0, 50, (2, 12), generator=torch.Generator().manual_seed(1))
     _check(model, [ids], path, tmp_path, [fresh])
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn_tanh"])
+@pytest.mark.parametrize("hidden", [32, 128])
+def test_wide_layers_take_the_vector_and_parallel_paths(kind, hidden):
+    """Hidden sizes that divide by 16: the gates run as vectors (sigmoid/tanh polynomials) and the
+    step's matrix-vector product in register blocks, in parallel from 128 on; same numbers as PyTorch."""
+    torch.manual_seed(1)
+    cls = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn_tanh": nn.RNN}[kind]
+    model = cls(I, hidden, num_layers=1, bidirectional=True)
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn((7, 2, I), generator=g)
+    _check(model, [x], "trace", None, [torch.randn((7, 2, I), generator=g)])

@@ -23,11 +23,29 @@ direction), h_n [B, H], and c_n [B, H] for LSTM.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from ... import te
 from ...ir.expr import const, max_
 from ...tir import ir_builder, sigmoid, tanh
+from ..utils import first_divisor
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+# Below this many multiply-adds per step, starting the threads costs more than they save.
+_PARALLEL_MIN_MACS = 1 << 16
+_LANES = 16
+
+
+@contextmanager
+def _columns(ib, n):
+    """A loop over j in [0, n): vectors of _LANES (vectorized inner loop) when they divide n."""
+    if n % _LANES:
+        with ib.for_range(0, n, name="j") as j:
+            yield j
+        return
+    with ib.for_range(0, n // _LANES, name="jo") as jo:
+        with ib.for_range(0, _LANES, name="ji", kind="vectorize") as ji:
+            yield jo * _LANES + ji
 
 
 def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = False,
@@ -65,12 +83,33 @@ def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = F
 
         def matvec(b, rows_from, rows_to, src):
             """hh[b, j] = b_hh[j] + sum_k src[b, k] * w_hh[j, k] for j in [rows_from, rows_to), as
-            axpys over the rows of w_hh^T (contiguous, vectorizable, no reduction across lanes)."""
-            with ib.for_range(rows_from, rows_to, name="j") as j:
-                hh[b, j] = BH[j]
-            with ib.for_range(0, H, name="k") as k:
+            axpys over the rows of w_hh^T (contiguous, vectorizable, no reduction across lanes).
+            Every step streams all of w_hh (4 MB for an LSTM of 512): the rows are split in blocks
+            of up to 128 columns that run in parallel, each summed in vector registers (a local
+            block, unrolled by vectors) rather than through memory at every k."""
+            rows = rows_to - rows_from
+            if rows % _LANES:
                 with ib.for_range(rows_from, rows_to, name="j") as j:
-                    hh[b, j] = hh[b, j] + src[b, k] * W[k, j]
+                    hh[b, j] = BH[j]
+                with ib.for_range(0, H, name="k") as k:
+                    with ib.for_range(rows_from, rows_to, name="j") as j:
+                        hh[b, j] = hh[b, j] + src[b, k] * W[k, j]
+                return
+            block = first_divisor(rows, (128, 64, 32, 16))
+            kind = "parallel" if rows // block > 1 and rows * H >= _PARALLEL_MIN_MACS else "serial"
+            with ib.for_range(0, rows // block, name="jb", kind=kind) as jb:
+                lo = rows_from + jb * block
+                acc = ib.allocate(dtype, (block,), name="acc", scope="local")
+
+                def vectors(fn):
+                    with ib.for_range(0, block // _LANES, name="jv", kind="unroll") as jv:
+                        with ib.for_range(0, _LANES, name="jl", kind="vectorize") as jl:
+                            fn(jv * _LANES + jl)
+
+                vectors(lambda j: acc.__setitem__(j, BH[lo + j]))
+                with ib.for_range(0, H, name="k") as k:
+                    vectors(lambda j: acc.__setitem__(j, acc[j] + src[b, k] * W[k, lo + j]))
+                vectors(lambda j: hh.__setitem__((b, lo + j), acc[j]))
 
         with ib.for_range(0, T, name="s") as s:
             t = (T - 1 - s) if reverse else s
@@ -82,7 +121,7 @@ def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = F
                     matvec(b, 2 * H, GH, rh)
                 else:
                     matvec(b, 0, GH, HN)
-                with ib.for_range(0, H, name="j") as j:
+                with _columns(ib, H) as j:  # vector lanes: sigmoid and tanh become vector polynomials
                     def gate(g):
                         return X[t, b, g * H + j] + hh[b, g * H + j]
 
