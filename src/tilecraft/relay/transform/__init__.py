@@ -10,10 +10,11 @@ from .fold_constant import FoldConstant  # noqa: F401
 from .fold_scale_axis import BackwardFoldScaleAxis, FoldScaleAxis  # noqa: F401
 from .fuse_ops import FuseOps  # noqa: F401
 from .infer_type import InferType, RelayTypeError  # noqa: F401
+from .legalize import Legalize  # noqa: F401
 from .simplify_inference import SimplifyInference  # noqa: F401
 
 for _factory in (AlterOpLayout, DeadCodeElimination, EliminateCommonSubexpr, FoldConstant, FoldScaleAxis, FuseOps,
-                 InferType, SimplifyInference):
+                 InferType, Legalize, SimplifyInference):
     register_pass(_factory)  # so Sequential(required=["InferType"]) finds it
 
 
@@ -21,6 +22,7 @@ def optimization_passes() -> list:
     """Between InferType and FuseOps, in the order relay.build applies them (each has an opt_level)."""
     return [
         SimplifyInference(),       # 0: batch_norm -> x * scale + shift, dropout -> identity
+        Legalize(),                # 1: stride = kernel conv2d_transpose -> 1x1 conv2d + pixel shuffle
         FoldConstant(),            # 2: constant subexpressions -> constants (one compile for all)
         FoldScaleAxis(),           # 3: per-channel scales after conv2d / dense -> into the weights
         EliminateCommonSubexpr(),  # 3: identical calls -> one node
