@@ -116,3 +116,24 @@ def test_pooling_runs_in_the_blocked_layout():
     want = build_run(f, inputs, opt_level=2)  # no AlterOpLayout below opt_level 3
     for got, ref in zip(build_run(f, inputs, opt_level=3), want):
         np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_grouped_convolutions_run_blocked():
+    """RegNet's grouped 3x3 (group width 16 and 8, strided) and a group too narrow for a block:
+    blocked where a block divides every group's channels, NCHW otherwise; same numbers."""
+    x = relay.var("x", shape=(1, 32, 9, 9))
+    y = relay.nn.relu(relay.nn.conv2d(x, relay.const(rand(32, 32, 1, 1)), channels=32))
+    y = relay.nn.conv2d(y, relay.const(rand(32, 16, 3, 3, seed=1)), padding=(1, 1), groups=2, channels=32)
+    y = relay.nn.conv2d(y, relay.const(rand(64, 8, 3, 3, seed=2)), strides=(2, 2), padding=(1, 1), groups=4,
+                        channels=64)  # 8 in, 16 out per group: blocks of 8
+    z = relay.nn.conv2d(y, relay.const(rand(64, 4, 3, 3, seed=3)), padding=(1, 1), groups=16, channels=64)
+    f = relay.Function([x], relay.nn.relu(z) + relay.const(1.0))
+    g = run_passes(f, PASSES)
+    convs = [(n.attrs["groups"], n.attrs["data_layout"]) for n in post_order(g)
+             if isinstance(n, Call) and n.op.name == "nn.contrib_conv2d_NCHWc"]
+    assert convs == [(1, "NCHW16c"), (2, "NCHW16c"), (4, "NCHW8c")]
+    assert ops_in(g).count("nn.conv2d") == 1  # 4 channels per group: no block divides it
+    inputs = {"x": rand(1, 32, 9, 9, seed=4)}
+    want = build_run(f, inputs, opt_level=2)
+    for got, ref in zip(build_run(f, inputs, opt_level=3), want):
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)

@@ -7,8 +7,8 @@ from passes_ref import build_run_or_skip, evaluate, rand
 from tilecraft import relay
 from tilecraft.relay.transform import optimization_passes
 
-ORDER = [("SimplifyInference", 0), ("FoldConstant", 2), ("FoldScaleAxis", 3), ("EliminateCommonSubexpr", 3),
-         ("DeadCodeElimination", 1), ("AlterOpLayout", 3), ("FoldConstant", 2)]
+ORDER = [("SimplifyInference", 0), ("Legalize", 1), ("FoldConstant", 2), ("FoldScaleAxis", 3),
+         ("EliminateCommonSubexpr", 3), ("DeadCodeElimination", 1), ("AlterOpLayout", 3), ("FoldConstant", 2)]
 
 
 def test_order_and_levels():

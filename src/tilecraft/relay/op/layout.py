@@ -110,10 +110,12 @@ def _conv2d_nchwc_rel(types, attrs):
         raise ValueError(f"contrib_conv2d_NCHWc expects 5-D data and a 6-D packed kernel, got {d.shape} and {w.shape}")
     n, icc, h, wd, ic = d.shape
     occ, kicc, kh, kw, kic, oc = w.shape
-    if (kicc, kic) != (icc, ic):
-        raise ValueError(f"data has {icc} blocks of {ic} input channels but the kernel expects {kicc} blocks of {kic}")
-    if attrs["groups"] != 1:
-        raise ValueError("contrib_conv2d_NCHWc supports groups=1 only")
+    groups = attrs["groups"]
+    if (kicc * groups, kic) != (icc, ic):
+        raise ValueError(f"data has {icc} blocks of {ic} input channels but the kernel expects {kicc} blocks of {kic}"
+                         + (f" per group ({groups} groups)" if groups != 1 else ""))
+    if groups < 1 or occ % groups:
+        raise ValueError(f"contrib_conv2d_NCHWc: {occ} output blocks do not split into {groups} groups")
     sh, sw = _pair(attrs["strides"])
     dh, dw = _pair(attrs["dilation"])
     pt, pl, pb, pr = _pad4(attrs["padding"])
@@ -127,14 +129,14 @@ def _conv2d_nchwc_compute(attrs, ins, out):
 
     return topi.nn.conv2d_NCHWc(ins[0], ins[1], _pair(attrs["strides"]), _pad4(attrs["padding"]),
                                 _pair(attrs["dilation"]), attrs["data_layout"], attrs["out_layout"],
-                                attrs.get("out_dtype"))
+                                attrs.get("out_dtype"), attrs["groups"])
 
 
 register_op("nn.contrib_conv2d_NCHWc", _conv2d_nchwc_rel, _conv2d_nchwc_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
             {"strides": (1, 1), "padding": (0, 0, 0, 0), "dilation": (1, 1), "groups": 1, "channels": None,
              "kernel_size": None, "data_layout": "NCHW16c", "kernel_layout": "OIHW16i16o", "out_layout": "",
              "out_dtype": None},
-            doc="conv2d on blocked data [N, C/ic, H, W, ic] with a packed kernel [O/oc, C/ic, KH, KW, ic, oc].")
+            doc="conv2d on blocked data [N, C/ic, H, W, ic] with a packed kernel [O/oc, C/groups/ic, KH, KW, ic, oc].")
 
 
 def contrib_conv2d_nchwc(data, kernel, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, channels=None,

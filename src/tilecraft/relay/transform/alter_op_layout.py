@@ -4,6 +4,8 @@
         ->  layout_transform(nn.contrib_conv2d_NCHWc(layout_transform(x, "NCHW", "NCHW16c"),
                                                      layout_transform(W, "OIHW", "OIHW16i16o")),
                              "NCHW16c", "NCHW")
+    nn.conv2d(x, W, groups=G)  [a block of 16 or 8 divides every group's channels]
+        ->  the same, with groups=G (each output block reads its own group's input blocks)
     nn.dense(x, W)   [W constant]
         ->  nn.contrib_dense_pack(x, layout_transform(W, "NC", "NC16n"))
 
@@ -24,6 +26,7 @@ operator that depends on the layout reads it (pooling, reshape, the graph's outp
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from ... import te, topi
@@ -131,7 +134,7 @@ class _Alter(ExprMutator):
                 or not is_constant_expr(args[1]):
             return None
         if a["groups"] != 1:
-            return self._depthwise(c, args)
+            return self._depthwise(c, args) or self._grouped(c, args)
         chosen = _blocked(c, "conv2d_NCHWc.x86")
         if chosen is None:
             return None
@@ -169,6 +172,28 @@ class _Alter(ExprMutator):
         out = contrib_depthwise_conv2d_nchwc(data, layout_transform(weight, "OIHW", kl), a["strides"], a["padding"],
                                              a["dilation"], a["groups"], a["channels"], a["kernel_size"],
                                              f"NCHW{b}c", kl, f"NCHW{b}c", a["out_dtype"])
+        return self._mark(out, b)
+
+    def _grouped(self, c, args):
+        """A grouped convolution (RegNet, ResNeXt) in the blocked layout when a block (16 or 8, or
+        the incoming one) divides every group's input and output channels: each output block then
+        reads the input blocks of its own group, with the blocked kernel's register tile (the
+        direct NCHW schedule ran at a third of its speed)."""
+        a = c.attrs
+        data, weight = args
+        groups = a["groups"]
+        ig, og = c.args[0].ty.shape[1] // groups, c.args[1].ty.shape[0] // groups
+        incoming = self.blocked.get(id(data))
+        b = incoming if incoming and ig % incoming == 0 and og % incoming == 0 else \
+            topi.x86.channel_block(math.gcd(ig, og))
+        if not b:
+            return None
+        if incoming != b:
+            data = self.to_blocked(self.plain(data), b)
+        kl = f"OIHW{b}i{b}o"
+        out = contrib_conv2d_nchwc(data, layout_transform(weight, "OIHW", kl), a["strides"], a["padding"],
+                                   a["dilation"], groups, a["channels"], a["kernel_size"], f"NCHW{b}c", kl,
+                                   f"NCHW{b}c", a["out_dtype"])
         return self._mark(out, b)
 
     def _dense(self, c, args):

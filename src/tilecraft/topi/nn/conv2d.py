@@ -167,14 +167,22 @@ def pack_conv_kernel(kernel, ic: int, oc: int, name: str = "kernel_vec"):
                       name=name, tag=_tag.LAYOUT_TRANSFORM)
 
 
-def conv2d_NCHWc(data, kernel, stride, padding, dilation, layout="", out_layout="", out_dtype=None):
-    """data [N, C // ic, H, W, ic], kernel [O // oc, C // ic, KH, KW, ic, oc]
-    -> [N, O // oc, OH, OW, oc].  (layout / out_layout, e.g. "NCHW8c", are checked if given.)"""
+def conv2d_NCHWc(data, kernel, stride, padding, dilation, layout="", out_layout="", out_dtype=None, groups=1):
+    """data [N, C // ic, H, W, ic], kernel [O // oc, C // groups // ic, KH, KW, ic, oc]
+    -> [N, O // oc, OH, OW, oc].  (layout / out_layout, e.g. "NCHW8c", are checked if given.)
+    Grouped (RegNet, ResNeXt): the blocks divide every group's channels, so an output block
+    reads only the input blocks of its own group, and the kernel's packing is the grouped
+    weight's [O, C // groups, KH, KW] packed as for groups=1."""
     N, ICC, H, W, ic_bn = get_const_tuple(data.shape)
     OCC, KICC, KH, KW, kic_bn, oc_bn = get_const_tuple(kernel.shape)
-    if (KICC, kic_bn) != (ICC, ic_bn):
+    groups = int(groups)
+    if kic_bn != ic_bn or KICC * groups != ICC:
         raise ValueError(f"conv2d_NCHWc: data {data.name} has {ICC} blocks of {ic_bn} input channels but kernel "
-                         f"{kernel.name} expects {KICC} blocks of {kic_bn}")
+                         f"{kernel.name} expects {KICC} blocks of {kic_bn}" + (f" per group ({groups} groups)"
+                                                                               if groups > 1 else ""))
+    if groups < 1 or OCC % groups:
+        raise ValueError(f"conv2d_NCHWc: {OCC} output blocks of {oc_bn} channels (kernel {kernel.name}) do not split "
+                         f"into {groups} groups; blocks must divide every group's channels")
     if layout and layout != f"NCHW{ic_bn}c":
         raise ValueError(f"conv2d_NCHWc: layout {layout!r} does not match the data block {ic_bn} (NCHW{ic_bn}c)")
     if out_layout and out_layout != f"NCHW{oc_bn}c":
@@ -182,14 +190,20 @@ def conv2d_NCHWc(data, kernel, stride, padding, dilation, layout="", out_layout=
     sh, sw, dh, dw, top, left, bottom, right, OH, OW = _window(H, W, KH, KW, stride, padding, dilation,
                                                                "conv2d_NCHWc")
     data_pad = _padded(data, top, left, bottom, right, name="data_pad")
-    ic = te.reduce_axis((0, ICC * ic_bn), "ic")
+    ic = te.reduce_axis((0, KICC * ic_bn), "ic")
     kh = te.reduce_axis((0, KH), "kh")
     kw = te.reduce_axis((0, KW), "kw")
     dt = _dtype(out_dtype, data)
+    out_blocks_per_group = OCC // groups
+
+    def first_input_block(oc_chunk):
+        return oc_chunk // out_blocks_per_group * KICC if groups > 1 else 0
+
     return te.compute(
         (N, OCC, OH, OW, oc_bn),
         lambda n, oc_chunk, oh, ow, oc_block: te.sum(
-            data_pad[n, ic // ic_bn, oh * sh + kh * dh, ow * sw + kw * dw, ic % ic_bn].astype(dt)
+            data_pad[n, first_input_block(oc_chunk) + ic // ic_bn, oh * sh + kh * dh, ow * sw + kw * dw,
+                     ic % ic_bn].astype(dt)
             * kernel[oc_chunk, ic // ic_bn, kh, kw, ic % ic_bn, oc_block].astype(dt),
             axis=[ic, kh, kw]),
         name="conv2d_NCHWc", tag=_tag.CONV2D_NCHWC)

@@ -135,8 +135,11 @@ def conv2d_strategy(attrs, inputs, out_type, target):
 register_strategy("nn.contrib_depthwise_conv2d_NCHWc", "cpu")(
     lambda attrs, inputs, out_type, target: OpStrategy().add_template("depthwise_conv2d_NCHWc.x86",
                                                                       _nchwc_args, 10, "op"))
-register_strategy("nn.contrib_conv2d_NCHWc", "cpu")(
-    lambda attrs, inputs, out_type, target: OpStrategy().add_template("conv2d_NCHWc.x86", _nchwc_args, 10, "op"))
+@register_strategy("nn.contrib_conv2d_NCHWc", "cpu")
+def _conv2d_nchwc_strategy(attrs, inputs, out_type, target):
+    if attrs["groups"] > 1:  # grouped: the blocked kernel with its default tile (not a tuning template)
+        return OpStrategy().add_implementation(None, _lazy("schedule_conv2d_NCHWc"), "group_conv2d_NCHWc.x86")
+    return OpStrategy().add_template("conv2d_NCHWc.x86", _nchwc_args, 10, "op")
 
 
 def _conv_transpose_args(attrs, inputs, out_type):
