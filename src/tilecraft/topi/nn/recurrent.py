@@ -63,6 +63,8 @@ def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = F
                          f"{G} gates of hidden size {H}")
     dtype = xw.dtype
     inputs = [xw, w_hh, b_hh, h0] + ([c0] if c0 is not None else [])
+    # the matrix-vector product's column block (it divides H, hence 2H and G*H), or 0: scalar loops
+    block = first_divisor(H, (128, 64, 32, 16), 0) if H % _LANES == 0 else 0
     shapes = [(T, B, H), (B, H)] + ([(B, H)] if c0 is not None else [])
 
     def body(ins, outs):
@@ -88,17 +90,17 @@ def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = F
             of up to 128 columns that run in parallel, each summed in vector registers (a local
             block, unrolled by vectors) rather than through memory at every k."""
             rows = rows_to - rows_from
-            if rows % _LANES:
+            if not block:
                 with ib.for_range(rows_from, rows_to, name="j") as j:
                     hh[b, j] = BH[j]
                 with ib.for_range(0, H, name="k") as k:
                     with ib.for_range(rows_from, rows_to, name="j") as j:
                         hh[b, j] = hh[b, j] + src[b, k] * W[k, j]
                 return
-            block = first_divisor(rows, (128, 64, 32, 16))
             kind = "parallel" if rows // block > 1 and rows * H >= _PARALLEL_MIN_MACS else "serial"
             with ib.for_range(0, rows // block, name="jb", kind=kind) as jb:
                 lo = rows_from + jb * block
+                panel = rows_from // block + jb
                 acc = ib.allocate(dtype, (block,), name="acc", scope="local")
 
                 def vectors(fn):
@@ -108,7 +110,7 @@ def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = F
 
                 vectors(lambda j: acc.__setitem__(j, BH[lo + j]))
                 with ib.for_range(0, H, name="k") as k:
-                    vectors(lambda j: acc.__setitem__(j, acc[j] + src[b, k] * W[k, lo + j]))
+                    vectors(lambda j: acc.__setitem__(j, acc[j] + src[b, k] * W[panel, k, j]))
                 vectors(lambda j: hh.__setitem__((b, lo + j), acc[j]))
 
         with ib.for_range(0, T, name="s") as s:
@@ -142,9 +144,11 @@ def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = F
                     Y[t, b, j] = HN[b, j]
         return ib.get()
 
-    # w_hh^T [H, G*H], so that the loop over gates reads it contiguously
-    w_t = te.compute((H, GH), lambda k, j: w_hh[j, k], name=f"{mode.lower()}_w_hh_t")
-    inputs[1] = w_t
+    if block:  # w_hh^T in panels [G*H / block, H, block]: each parallel block streams one contiguous panel
+        inputs[1] = te.compute((GH // block, H, block), lambda p, k, j: w_hh[p * block + j, k],
+                               name=f"{mode.lower()}_w_hh_panels")
+    else:  # w_hh^T [H, G*H], so that the loop over gates reads it contiguously
+        inputs[1] = te.compute((H, GH), lambda k, j: w_hh[j, k], name=f"{mode.lower()}_w_hh_t")
     outs = te.extern(shapes, inputs, body, name=f"{mode.lower()}_recurrence", dtype=dtype,
                      tag="recurrent")
     return outs
