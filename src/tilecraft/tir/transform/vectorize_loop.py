@@ -14,7 +14,9 @@ lane by lane, the loop is kept as a plain serial loop instead (scalar code, same
 - the extent is not a constant (or is below 2);
 - control flow depends on the variable: an IfThenElse/Assert condition, an inner loop's
   bounds, or an `if_then_else` condition guarding a branch that reads memory or divides
-  integers (if neither branch can fault, it becomes a Select);
+  integers (if neither branch can fault, it becomes a Select).  One exception: a body that is
+  all guarded by affine comparisons of the variable (the tail of a split that does not divide)
+  is versioned, vector code where every lane passes and the serial loop where some do not;
 - the body allocates memory, calls an op that is not an element-wise math intrinsic, or
   already holds vector code (a nested vectorized loop);
 - a store of a varying value into an invariant element (a horizontal reduction);
