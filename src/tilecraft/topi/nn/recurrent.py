@@ -37,13 +37,14 @@ _LANES = 16
 
 
 @contextmanager
-def _columns(ib, n):
-    """A loop over j in [0, n): vectors of _LANES (vectorized inner loop) when they divide n."""
+def _columns(ib, n, over_vectors="serial"):
+    """A loop over j in [0, n): vectors of _LANES (vectorized inner loop) when they divide n, the
+    loop over the vectors of kind `over_vectors` ("unroll": a local block stays in registers)."""
     if n % _LANES:
         with ib.for_range(0, n, name="j") as j:
             yield j
         return
-    with ib.for_range(0, n // _LANES, name="jo") as jo:
+    with ib.for_range(0, n // _LANES, name="jo", kind=over_vectors) as jo:
         with ib.for_range(0, _LANES, name="ji", kind="vectorize") as ji:
             yield jo * _LANES + ji
 
@@ -102,16 +103,13 @@ def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = F
                 lo = rows_from + jb * block
                 panel = rows_from // block + jb
                 acc = ib.allocate(dtype, (block,), name="acc", scope="local")
-
-                def vectors(fn):
-                    with ib.for_range(0, block // _LANES, name="jv", kind="unroll") as jv:
-                        with ib.for_range(0, _LANES, name="jl", kind="vectorize") as jl:
-                            fn(jv * _LANES + jl)
-
-                vectors(lambda j: acc.__setitem__(j, BH[lo + j]))
+                with _columns(ib, block, "unroll") as j:
+                    acc[j] = BH[lo + j]
                 with ib.for_range(0, H, name="k") as k:
-                    vectors(lambda j: acc.__setitem__(j, acc[j] + src[b, k] * W[panel, k, j]))
-                vectors(lambda j: hh.__setitem__((b, lo + j), acc[j]))
+                    with _columns(ib, block, "unroll") as j:
+                        acc[j] = acc[j] + src[b, k] * W[panel, k, j]
+                with _columns(ib, block, "unroll") as j:
+                    hh[b, lo + j] = acc[j]
 
         with ib.for_range(0, T, name="s") as s:
             t = (T - 1 - s) if reverse else s

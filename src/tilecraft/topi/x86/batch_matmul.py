@@ -20,7 +20,7 @@ from .dense import (
     schedule_gemm_nt,
     schedule_gemm_tile,
 )
-from .injective import vector_width
+from .injective import schedule_injective_from_existing
 
 
 def _space(transpose_a, transpose_b):
@@ -72,21 +72,12 @@ def _schedule_anchor(s, C, outs, cfg):
     if not tb and not ta:
         b_input = C.op.input_tensors[-1]
         if b_input.op.tag == _TRANSPOSE_TAG:
-            _schedule_transpose(s, b_input)
+            schedule_injective_from_existing(s, b_input)  # at root: parallel rows, written as vectors
         tn = cfg["tile_n"].size[-1]
         schedule_gemm_tile(s, C, O, mr=cfg["tile_inner"].size[-1], nr=tn, vec=16 if tn % 16 == 0 else tn,
                            mb=cfg["tile_y"].size[-1], nb=cfg["tile_x"].size[-1], ku=cfg["tile_k"].size[-1])
     else:
         schedule_gemm_nt(s, C, O, mr=cfg["tile_y"].size[-1], nr=cfg["tile_x"].size[-1], kv=cfg["tile_k"].size[-1])
-
-
-def _schedule_transpose(s, bt):
-    """The transposed B at root: parallel over batch x k rows, each row written contiguously."""
-    b, k, n = s[bt].op.axis
-    s[bt].parallel(s[bt].fuse(b, k))
-    vec = vector_width(get_const_tuple(bt.shape)[-1])
-    if vec:
-        s[bt].vectorize(s[bt].split(n, factor=vec)[1])
 
 
 __all__ = ["batch_matmul", "schedule_batch_matmul"]
