@@ -294,8 +294,8 @@ def _schedule_nhwc_anchor(s, C, outs):
     _schedule_packed_input(s, kernel)
     out, CC = _anchor_and_out(s, C, outs)
     _, OH, OW, O = get_const_tuple(C.shape)
-    ocv = 16 if isinstance(O, int) and O % 16 == 0 else (8 if isinstance(O, int) and O % 8 == 0 else O)
-    reg_n = first_divisor(OW, [r for r in (6, 4, 8, 7, 5, 3, 2) if r * max(1, ocv // 8) <= 12], default=4)
+    ocv = channel_block(O) or O
+    reg_n = tile_columns(OW, ocv)
     n, oh, ow, oc = s[out].op.axis
     owo, owi = s[out].split(ow, factor=reg_n)
     oco, oci = s[out].split(oc, factor=ocv)
