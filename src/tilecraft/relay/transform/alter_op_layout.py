@@ -91,6 +91,10 @@ class _Alter(ExprMutator):
         self.into: dict = {}  # (id(new expr), block) -> its layout_transform to NCHW[block]c
 
     def to_blocked(self, e, b):
+        """e in NCHW[b]c: itself when it is in that block already, else (back to NCHW and) transformed."""
+        if self.blocked.get(id(e)) == b:
+            return e
+        e = self.plain(e)
         key = (id(e), b)
         if key not in self.into:
             self.into[key] = layout_transform(e, "NCHW", f"NCHW{b}c")
@@ -142,8 +146,7 @@ class _Alter(ExprMutator):
         ib, ob = chosen.config["tile_ic"].size[-1], chosen.config["tile_oc"].size[-1]
         if not chosen.tuned:
             ib = self.blocked.get(id(data)) or ib
-        if self.blocked.get(id(data)) != ib:
-            data = self.to_blocked(self.plain(data), ib)
+        data = self.to_blocked(data, ib)
         kl = f"OIHW{ib}i{ob}o"
         out = contrib_conv2d_nchwc(data, layout_transform(weight, "OIHW", kl), a["strides"], a["padding"],
                                    a["dilation"], 1, a["channels"], a["kernel_size"], f"NCHW{ib}c", kl,
@@ -166,8 +169,7 @@ class _Alter(ExprMutator):
             return None
         incoming = self.blocked.get(id(data))
         b = incoming if incoming and channels % incoming == 0 else topi.x86.channel_block(channels)
-        if incoming != b:
-            data = self.to_blocked(self.plain(data), b)
+        data = self.to_blocked(data, b)
         kl = f"OIHW1i{b}o"
         out = contrib_depthwise_conv2d_nchwc(data, layout_transform(weight, "OIHW", kl), a["strides"], a["padding"],
                                              a["dilation"], a["groups"], a["channels"], a["kernel_size"],
@@ -188,8 +190,7 @@ class _Alter(ExprMutator):
             topi.x86.channel_block(math.gcd(ig, og))
         if not b:
             return None
-        if incoming != b:
-            data = self.to_blocked(self.plain(data), b)
+        data = self.to_blocked(data, b)
         kl = f"OIHW{b}i{b}o"
         out = contrib_conv2d_nchwc(data, layout_transform(weight, "OIHW", kl), a["strides"], a["padding"],
                                    a["dilation"], groups, a["channels"], a["kernel_size"], f"NCHW{b}c", kl,
