@@ -189,19 +189,24 @@ class _Lowerer(Mutator):
             "tan": lambda x: _let(x, "tan_x", lambda v: _call("sin", v) / _call("cos", v)),
             "fast_exp": lambda x: fast_exp(x) if _is_f32(x) else _call("exp", x),
         }
-        self.rules["exp"] = lambda x: self.exp(x) if _is_f32(x) and (fast_math or dt.lanes(x.dtype) > 1) else None
+        self.rules["exp"] = self.polynomial_exp
 
-    def exp(self, x):
-        """exp for the expansions above: fast_exp under fast_math; on float32 vectors the same
-        polynomial, NaN kept (LLVM has no vector expf: llvm.exp.v16f32 becomes sixteen libm calls,
-        which made a SiLU epilogue 5x slower than its convolution); scalars call libm."""
+    def polynomial_exp(self, x):
+        """The exp polynomial where it replaces libm's: fast_exp under fast_math; on float32 vectors
+        too, NaN kept (LLVM has no vector expf: llvm.exp.v16f32 becomes sixteen libm calls, which
+        made a SiLU epilogue 5x slower than its convolution).  None: libm's exp (scalars, float64)."""
         if not _is_f32(x):
-            return _call("exp", x)
+            return None
         if self.fast_math:
             return fast_exp(x)
         if dt.lanes(x.dtype) > 1:
             return _let(x, "exp_in", lambda v: E.select(v != v, v, fast_exp(v)))
-        return _call("exp", x)
+        return None
+
+    def exp(self, x):
+        """exp for the expansions above."""
+        poly = self.polynomial_exp(x)
+        return _call("exp", x) if poly is None else poly
 
     def visit_Call(self, op):
         args = tuple(self.visit(a) for a in op.args)
