@@ -233,9 +233,10 @@ def dense_pack_panel(cfg, N) -> int:
     return first_divisor(N, [p for p in (16, 8) if tn % p == 0], tn)
 
 
-def _dense_pack_fallback(cfg, M, N, K):
-    # the panel: two ymm vectors, or one; 8 blocks keep 2-4 cores busy on a batch-1 head
-    gemm_tile_fallback(cfg, M, N, first_divisor(N, (16, 8), 8), min_blocks=8)
+def _dense_pack_fallback(cfg, M, N, K, nr=None):
+    """nr: the packed weight's panel (default: two ymm vectors, or one); 8 blocks keep 2-4 cores
+    busy on a batch-1 head."""
+    gemm_tile_fallback(cfg, M, N, nr or first_divisor(N, (16, 8), 8), min_blocks=8)
 
 
 def _dense_pack_workload(args):
@@ -276,7 +277,7 @@ def _schedule_dense_pack_anchor(s, C, outs, cfg):
     data, packed = C.op.input_tensors
     NB, K, nr = get_const_tuple(packed.shape)
     M, N = get_const_tuple(C.shape)
-    cfg = _config(cfg, gemm_tile_space, lambda c, M, N, K: gemm_tile_fallback(c, M, N, nr, min_blocks=8), M, N, K)
+    cfg = _config(cfg, gemm_tile_space, lambda c, M, N, K: _dense_pack_fallback(c, M, N, K, nr), M, N, K)
     if isinstance(packed.op, te.ComputeOp):
         x, _, xi = s[packed].op.axis
         s[packed].parallel(x)

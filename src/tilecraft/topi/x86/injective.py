@@ -21,11 +21,14 @@ def vector_width(n) -> int:
     return first_divisor(n, (16, 8), 0)
 
 
-def row_vector_width(n) -> int:
+def row_vector_width(n, fused_axes: int = 1) -> int:
     """vector_width, or 16 for a row of at least 16 it does not divide (a 197-long attention row):
     VectorizeLoop runs the whole vectors as vector code and the tail as a loop.  For row kernels
-    (reductions, softmax, norms) whose indices stay affine; an injective group's fused and
-    reshaped indices would turn into per-lane divisions (a gather) on a non-dividing split."""
+    (reductions, softmax, norms) over one axis, whose indices stay affine; over several fused axes,
+    as in an injective group's fused and reshaped indices, a non-dividing split turns them into
+    per-lane divisions (a gather), so those keep vector_width."""
+    if fused_axes > 1:
+        return vector_width(n)
     return first_divisor(n, (16, 8), 16 if isinstance(n, int) and n >= 16 else 0)
 
 

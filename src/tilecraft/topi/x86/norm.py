@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ... import te
 from ..utils import as_list, find_stage, get_const_tuple, inlined_schedule
-from .injective import PARALLEL_MIN_ELEMENTS, row_vector_width, schedule_injective_from_existing, vector_width
+from .injective import PARALLEL_MIN_ELEMENTS, row_vector_width, schedule_injective_from_existing
 from .reduction import rfactor_row
 
 
@@ -29,7 +29,7 @@ def _vectorize_trailing(s, out, n_inner: int):
     ext = 1
     for d in get_const_tuple(out.shape)[len(axes) - n_inner:]:
         ext = ext * d if isinstance(d, int) else 0
-    vec = (row_vector_width if n_inner == 1 else vector_width)(ext)  # a tail over fused axes: divisions
+    vec = row_vector_width(ext, n_inner)
     if not vec or not inner:
         return
     fused = st.fuse(*inner) if len(inner) > 1 else inner[0]

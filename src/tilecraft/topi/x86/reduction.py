@@ -22,7 +22,7 @@ from ...ir.expr import ProducerLoad
 from ...ir.functor import post_order_visit
 from .. import tag as _tag
 from ..utils import as_list, get_const_tuple, inlined_schedule
-from .injective import PARALLEL_MIN_ELEMENTS, row_vector_width, schedule_injective_from_existing, vector_width
+from .injective import PARALLEL_MIN_ELEMENTS, row_vector_width, schedule_injective_from_existing
 
 
 def _prod(xs) -> int:
@@ -64,9 +64,7 @@ def rfactor_row(s: te.Schedule, red: te.Tensor):
     if not all(isinstance(e, int) for e in extents):
         return None
     total = _prod(extents)
-    # a tail only over one axis: over fused axes the lanes' indices would need divisions
-    width = row_vector_width if len(raxes) == 1 else vector_width
-    vec = width(total) if total >= 32 else 0
+    vec = row_vector_width(total, len(raxes)) if total >= 32 else 0
     if not vec:
         return None
     k = st.fuse(*raxes) if len(raxes) > 1 else raxes[0]
