@@ -343,7 +343,7 @@ class _LoopVectorizer(Mutator):
         ramp = E.Ramp(op.min, E.const(1, op.min.dtype), lanes, dt.with_lanes(op.min.dtype, lanes))
         if op.min.dtype != op.loop_var.dtype:
             raise _Fallback("loop min and variable differ in type")
-        guarded = _tail_guard(body, op.loop_var)
+        guarded = _tail_guard(body, op.loop_var, ramp)
         if guarded is not None:
             return _LoopVectorizer._version(op, body, ramp, *guarded)
         new = _Vectorizer(op.loop_var, ramp).visit(body)
@@ -364,36 +364,24 @@ class _LoopVectorizer(Mutator):
         return IfThenElse(every_lane, vec, serial)
 
 
-def _tail_guard(body, var):
+def _tail_guard(body, var, ramp):
     """(condition, guarded statement) when `body` is `if (cond) stmt` (no else) with cond a
-    conjunction of affine comparisons that uses `var`; else None."""
+    conjunction of comparisons whose sides are affine in `var`; else None."""
     if not isinstance(body, IfThenElse) or body.else_case is not None or not uses_var(body.condition, {var}):
         return None
-    return (body.condition, body.then_case) if _convex_in(body.condition, var) else None
+    return (body.condition, body.then_case) if _convex_in(body.condition, var, _Vectorizer(var, ramp)) else None
 
 
-def _convex_in(cond, var) -> bool:
-    """cond's set of `var` values is an interval: And of (in)equalities whose sides are affine in var."""
+def _convex_in(cond, var, lanes: _Vectorizer) -> bool:
+    """cond's set of values of the vectorized variable is an interval: an And of (in)equalities
+    whose sides the vectorizer keeps a Ramp or a loop invariant (affine in the variable)."""
     if isinstance(cond, E.And):
-        return _convex_in(cond.a, var) and _convex_in(cond.b, var)
+        return _convex_in(cond.a, var, lanes) and _convex_in(cond.b, var, lanes)
     if isinstance(cond, E.Call) and cond.op == "likely" and len(cond.args) == 1:
-        return _convex_in(cond.args[0], var)
-    if isinstance(cond, (E.LT, E.LE, E.GT, E.GE, E.EQ)):
-        return _affine_in(cond.a, var) and _affine_in(cond.b, var) and dt.is_int(cond.a.dtype)
+        return _convex_in(cond.args[0], var, lanes)
+    if isinstance(cond, (E.LT, E.LE, E.GT, E.GE, E.EQ)) and dt.is_int(cond.a.dtype):
+        return all(isinstance(v, E.Ramp) or _lanes(v) == 1 for v in (lanes.visit(cond.a), lanes.visit(cond.b)))
     return not uses_var(cond, {var})
-
-
-def _affine_in(e, var) -> bool:
-    if not uses_var(e, {var}):
-        return True
-    if e is var:
-        return True
-    if isinstance(e, (E.Add, E.Sub)):
-        return _affine_in(e.a, var) and _affine_in(e.b, var)
-    if isinstance(e, E.Mul):
-        return ((not uses_var(e.a, {var}) and _affine_in(e.b, var))
-                or (not uses_var(e.b, {var}) and _affine_in(e.a, var)))
-    return False
 
 
 def vectorize_loop(func: PrimFunc, enable: bool = True) -> PrimFunc:
