@@ -87,7 +87,7 @@ def split():
 
 
 def measure_pairs(task, states):
-    inputs = [SimpleNamespace(task=task, state=s) for s in states]
+    inputs = [SimpleNamespace(task=task, state=s, steps=list(s)) for s in states]
     results = [SimpleNamespace(costs=[synthetic_cost(s)], error_no=0) for s in states]
     return inputs, results
 

@@ -220,6 +220,50 @@ def test_a_tuned_model_builds_with_its_tuned_schedules(tmp_path):
     assert not tuned & set(ctx.misses)  # both tasks were found in the log
 
 
+def _lowered(sch, args):
+    return str(tvm.lower(sch, args, name="f"))
+
+
+def test_a_model_task_measures_its_default_schedule_first_and_keeps_it_when_fastest(tmp_path):
+    """The strategies' kernels are each extracted task's first candidate (a record with no steps),
+    checked against the reference like any other; when they measured fastest, relay.build and
+    apply_best use them, so tuning never deploys a schedule slower than the untuned one."""
+    mod = _small_model()
+    tasks, weights = auto_scheduler.extract_tasks(mod, {}, "llvm")
+    log = str(tmp_path / "model.json")
+    options = auto_scheduler.TuningOptions(
+        num_measure_trials=6, num_measures_per_round=3, verbose=0,
+        runner=auto_scheduler.LocalRunner(check_correctness=True, **FAST_RUNNER),
+        measure_callbacks=[auto_scheduler.RecordToFile(log)])
+    auto_scheduler.TaskScheduler(tasks, weights).tune(options, search_policy="sketch.random")
+    records = [json.loads(line) for line in open(log)]
+    for task in tasks:
+        mine = [r for r in records if r["i"][0][0] == task.workload_key]
+        assert mine[0]["i"][1][1] == [] and mine[0]["r"][1] == 0  # measured first, right numbers
+        assert all(r["i"][1][1] for r in mine[1:])  # and only once
+    for r in records:  # make every default the fastest
+        r["r"][0] = [1e-9] if not r["i"][1][1] else [1.0]
+    with open(log, "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in records)
+    for task in tasks:
+        assert _lowered(*task.apply_best(log)) == _lowered(*task.default_schedule())
+        assert "default schedule" in task.print_best(log)
+    a = np.random.rand(1, 4, 8, 8).astype("float32")
+    with tvm.transform.PassContext(opt_level=3):
+        untuned = relay.build(mod, target="llvm")
+    ctx = auto_scheduler.ApplyHistoryBest(log)
+    with ctx, tvm.transform.PassContext(opt_level=3, config={"relay.backend.use_auto_scheduler": True}):
+        lib = relay.build(mod, target="llvm")
+    assert not {t.workload_key for t in tasks} & set(ctx.misses)
+    assert lib.get_lib().get_source() == untuned.get_lib().get_source()
+    np.testing.assert_allclose(_run_model(lib, a), _run_model(untuned, a), rtol=1e-5, atol=1e-5)
+    # resuming measures the default schedules again for no task
+    options.num_measure_trials = 8
+    auto_scheduler.TaskScheduler(tasks, weights).tune(options, search_policy="sketch.random")
+    added = [json.loads(line) for line in open(log)][len(records):]
+    assert len(added) == 2 and all(r["i"][1][1] for r in added)
+
+
 def test_dask_local_cluster_tunes_and_its_records_are_applied(tmp_path):
     distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed")
     log = str(tmp_path / "dask.json")

@@ -86,7 +86,7 @@ class TaskTuner:
         self.measurer = measurer or ProgramMeasurer(options)
         self.trials = 0
         self.best_cost, self.best_state, self.best_at = math.inf, None, 0
-        self.exhausted = False
+        self.exhausted = self.default_measured = False
         self._preload()
         self.preloaded = self.trials
 
@@ -101,35 +101,55 @@ class TaskTuner:
                 if inp.task.workload_key != self.task.workload_key or inp.task.target.kind != self.task.target.kind:
                     continue
                 state = MeasureInput(self.task, inp.steps).state
-                inputs.append(MeasureInput(self.task, state))
-                results.append(res)
+                if inp.steps:  # not the default schedule, whose loop IR no state describes
+                    inputs.append(MeasureInput(self.task, state))
+                    results.append(res)
                 self._note(None, state, res)
         if inputs:
             self.policy.cost_model.update(inputs, results)
         self.best_at = self.trials
 
+    def _measure_default(self) -> int:
+        """Measure the task's default schedule (no transform steps) once, first: it is what the task
+        deploys unless a tuned candidate beats it.  Only for tasks extracted from a model, whose
+        default is the strategies' kernels; a te workload's naive loop nest is not worth a trial."""
+        if self.default_measured or self.task.default_group is None:
+            return 0
+        state = self.task.compute_dag.get_init_state()
+        (res,) = self.measurer.measure(self.task, self.policy, [state])
+        self._note(None, state, res)
+        return 1
+
     def _note(self, recipe, state, res) -> None:
         cost = _mean_cost(res)
-        self.policy.record(recipe, state, cost)
+        if state.transform_steps:
+            self.policy.record(recipe, state, cost)
+        else:  # the default schedule: not a loop state the search can grow
+            self.default_measured = True
         if cost < self.best_cost:
             self.best_cost, self.best_state, self.best_at = cost, state, self.trials
         self.trials += 1
 
     def tune_round(self, n: int) -> int:
-        """Search and measure up to n new candidates; returns how many were measured."""
+        """Search and measure up to n new candidates (the default schedule first); returns how many
+        were measured."""
+        first = self._measure_default()
+        n -= first
+        if n <= 0:
+            return first
         for _ in range(self.policy_retries()):
             cands = self.policy.search(n)
             if cands:
                 break
         else:
             self.exhausted = True
-            return 0
+            return first
         states = [s for _, s in cands]
         results = self.measurer.measure(self.task, self.policy, states)
         self.policy.cost_model.update([MeasureInput(self.task, s) for s in states], results)
         for (recipe, state), res in zip(cands, results):
             self._note(recipe, state, res)
-        return len(cands)
+        return first + len(cands)
 
     def policy_retries(self) -> int:
         return int(getattr(self.policy, "params", {}).get("retry_search_one_round_on_empty", 3))
@@ -139,8 +159,8 @@ class TaskTuner:
         return self.task.compute_dag.flop_ct / self.best_cost / 1e9 if self.best_cost < math.inf else 0.0
 
     def best_schedule(self):
-        dag = self.task.compute_dag
-        return dag.apply_steps_from_state(self.best_state if self.best_state is not None else dag.get_init_state())
+        """(schedule, tensors) of the fastest candidate (the default schedule when none was measured)."""
+        return MeasureInput(self.task, self.best_state if self.best_state is not None else []).instantiate()
 
 
 def auto_schedule(task, search_policy=None, tuning_options=None):

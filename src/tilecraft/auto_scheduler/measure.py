@@ -37,7 +37,10 @@ class MeasureInput:
         return self.task.target
 
     def instantiate(self):
-        """(te schedule, tensor arguments) of the state's steps on the task's computation."""
+        """(te schedule, tensor arguments) of the state's steps on the task's computation; with no
+        steps, the task's default schedule."""
+        if not self.steps:
+            return self.task.default_schedule()
         return self.task.compute_dag.apply_steps_from_state(self.steps, self.task.layout_rewrite_option)
 
     def reference(self):

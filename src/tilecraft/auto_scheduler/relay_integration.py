@@ -64,6 +64,7 @@ def extract_tasks(mod, params, target, target_host=None, hardware_params=None, i
                 register_workload_tensors(key, dag.tensors)
                 tasks[key] = SearchTask(compute_dag=dag, workload_key=key, target=tgt,
                                         hardware_params=hardware_params, desc=name)
+                tasks[key].default_group = func
     keys = list(weights)
     return [tasks[k] for k in keys], [weights[k] for k in keys]
 
@@ -72,7 +73,8 @@ class ApplyHistoryBest(DispatchContext):
     """The best record of each workload in the logs, as tuned schedules for relay.build (under
     `PassContext(config={"relay.backend.use_auto_scheduler": True})`) and for te code that asks
     `current_context().schedule_graph(target, tensors)`.  Groups not in the logs keep their
-    default schedule; `misses` lists them."""
+    default schedule (`misses` lists them), as do those whose fastest record is the default
+    schedule itself (no transform steps)."""
 
     def __init__(self, records, n_lines=None, include_compatible=False):
         self.best: dict = {}  # (workload key, target kind) -> (cost, MeasureInput)
@@ -102,5 +104,7 @@ class ApplyHistoryBest(DispatchContext):
         if hit is None:
             self.misses.append(dag.workload_key())
             return super().schedule_graph(target, tensors)
+        if not hit[1].steps:
+            return None  # the default schedule measured fastest: relay.build's own kernels
         sch, _ = dag.apply_steps_from_state(hit[1].steps)
         return sch

@@ -168,6 +168,9 @@ class SearchTask:
         else:
             raise ValueError("task_inputs must be a dict {name: array} or a list of names")
         self.desc = desc
+        # the relay group the task was extracted from (extract_tasks): its strategy kernels are the
+        # candidate with no transform steps, measured first
+        self.default_group = None
 
     @classmethod
     def from_record(cls, record_task: list) -> SearchTask:
@@ -189,6 +192,7 @@ class SearchTask:
         task.task_input_names = list(record_task[5]) if len(record_task) > 5 else []
         task.task_inputs = {}
         task.desc = ""
+        task.default_group = None
         return task
 
     @property
@@ -200,6 +204,18 @@ class SearchTask:
     @compute_dag.setter
     def compute_dag(self, dag) -> None:
         self._compute_dag = dag
+
+    def default_schedule(self):
+        """(te schedule, tensors) of the candidate with no transform steps: the strategies' kernels
+        of the relay group the task came from (what relay.build uses without a record), or the
+        computation's naive schedule for a te workload."""
+        if self.default_group is None:
+            return self.compute_dag.apply_steps_from_state([], self.layout_rewrite_option)
+        from ..relay.backend.te_compiler import default_group_schedule
+
+        with self.target:
+            sch, tensors, _ = default_group_schedule(self.default_group, self.desc or "default", self.target)
+        return sch, tensors
 
     # ------------------------------------------------------------------ tuning, best records
     def tune(self, tuning_options=None, search_policy=None, adaptive_training=False):
@@ -220,17 +236,22 @@ class SearchTask:
     def apply_best(self, log_file, include_compatible=False, layout_rewrite_option=None):
         """(te schedule, tensors) of the fastest valid record of this workload in log_file."""
         inp = self._best(log_file)
+        if not inp.steps:
+            return self.default_schedule()
         return self.compute_dag.apply_steps_from_state(inp.steps, layout_rewrite_option or self.layout_rewrite_option)
 
     def print_best(self, log_file, print_mode="schedule") -> str:
         """The fastest record's schedule as te schedule code ("schedule"), or its CUDA source ("cuda")."""
         inp = self._best(log_file)
         if print_mode == "schedule":
+            if not inp.steps and self.default_group is not None:
+                return (f"# {self.desc or self.workload_key}: the default schedule (the operator strategies' "
+                        "kernels) measured fastest; no transform steps\n")
             return self.compute_dag.print_python_code_from_state(inp.steps)
         if print_mode == "cuda":
             from ..driver.build_module import build
 
-            sch, args = self.compute_dag.apply_steps_from_state(inp.steps)
+            sch, args = self.default_schedule() if not inp.steps else self.compute_dag.apply_steps_from_state(inp.steps)
             return build(sch, args, target=self.target).get_source()
         raise ValueError(f"print_mode must be 'schedule' or 'cuda', got {print_mode!r}")
 
@@ -247,7 +268,7 @@ class SearchTask:
                 "target_host": str(self.target_host) if self.target_host is not None else None,
                 "hardware_params": self.hardware_params.to_list(),
                 "layout_rewrite_option": self.layout_rewrite_option, "task_input_names": self.task_input_names,
-                "desc": self.desc}
+                "desc": self.desc, "default_group": self.default_group}
 
     def __setstate__(self, state):
         name = decode_workload_key(state["workload_key"])[0]
@@ -264,6 +285,7 @@ class SearchTask:
         self.task_input_names = list(state["task_input_names"])
         self.task_inputs = {}
         self.desc = state["desc"]
+        self.default_group = state.get("default_group")
 
     def __repr__(self) -> str:
         return f"SearchTask({self.workload_key}, target={str(self.target)!r})"

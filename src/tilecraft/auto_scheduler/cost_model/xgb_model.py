@@ -170,6 +170,8 @@ class XGBModel(CostModel):
         for i, (inp, res) in enumerate(RecordReader(file_name)):
             if n_lines is not None and i >= n_lines:
                 break
+            if not inp.steps:  # a task's default schedule, whose loop IR no state describes
+                continue
             inputs.append(inp)
             results.append(res)
         logger.info("XGBModel: loaded %d measurement records from %s", len(inputs), file_name)

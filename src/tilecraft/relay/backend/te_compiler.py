@@ -60,10 +60,11 @@ class LoweredGroup:
         self.implementation = implementation  # the anchor's strategy Selection (None for a plain copy)
 
 
-def group_tensors(func: Function, name: str, target) -> tuple:
+def group_tensors(func: Function, name: str, target, own_computes=None) -> tuple:
     """(input placeholders, output tensors, anchor) of a fused group: each operator's compute from
-    its selected implementation; the anchor is (call, Selection) of the most complex operator, or
-    None for a group of data movement only."""
+    its selected implementation (own_computes: the operators' own computes, as the auto-scheduler
+    tunes them; default: whether it is enabled); the anchor is (call, Selection) of the most
+    complex operator, or None for a group of data movement only."""
     inputs = []
     env: dict = {}
     for k, p in enumerate(func.params):
@@ -78,7 +79,7 @@ def group_tensors(func: Function, name: str, target) -> tuple:
             continue
         if isinstance(n, Call):
             ins = [t for a in n.args for t in env[id(a)]]
-            chosen = select_implementation(n.op, n.attrs, ins, n.ty, target)
+            chosen = select_implementation(n.op, n.attrs, ins, n.ty, target, own_computes)
             env[id(n)] = chosen.compute(n.attrs, ins, n.ty)
             rank = _anchor_rank(n.op.pattern)
             if rank >= anchor_rank:
@@ -96,16 +97,34 @@ def group_tensors(func: Function, name: str, target) -> tuple:
     return inputs, outs, anchor
 
 
+def schedule_group(func: Function, name: str, target) -> tuple:
+    """(schedule, tensors, anchor Selection) of a fused group as relay.build compiles it: under
+    relay.backend.use_auto_scheduler the tuned schedule of the dispatch context's records where they
+    have one, otherwise the strategies' kernels."""
+    if auto_scheduler_enabled():
+        inputs, outs, anchor = group_tensors(func, name, target, own_computes=True)
+        sch = current_context().schedule_graph(target, inputs + outs)
+        if sch is not None:
+            return sch, inputs + outs, anchor[1] if anchor is not None else None
+    return default_group_schedule(func, name, target)
+
+
+def default_group_schedule(func: Function, name: str, target) -> tuple:
+    """(schedule, tensors, anchor Selection) of a fused group without auto-scheduler records: each
+    operator's strategy kernel (a template with its tuned or fallback configuration), the anchor's
+    schedule for the whole group.  The auto-scheduler measures it as a task's first candidate, so a
+    tuned model never deploys a slower schedule than it had untuned."""
+    inputs, outs, anchor = group_tensors(func, name, target, own_computes=False)
+    if anchor is None:
+        return schedule_injective(outs, target), inputs + outs, None  # an input returned as it is, or data movement
+    return anchor[1].schedule(anchor[0].attrs, outs, target), inputs + outs, anchor[1]
+
+
 def lower_group(func: Function, name: str, target) -> LoweredGroup:
-    inputs, outs, anchor = group_tensors(func, name, target)
-    chosen = anchor[1] if anchor is not None else None
-    sch = current_context().schedule_graph(target, inputs + outs) if auto_scheduler_enabled() else None
-    if sch is None and anchor is None:
-        sch = schedule_injective(outs, target)  # an input returned as it is, or data movement
-    elif sch is None:
-        sch = chosen.schedule(anchor[0].attrs, outs, target)
-    prim = lower(sch, inputs + outs, name=name)[name]
-    return LoweredGroup(name, prim, len(inputs), len(outs), chosen)
+    sch, tensors, chosen = schedule_group(func, name, target)
+    inputs = tensors[:len(func.params)]
+    prim = lower(sch, tensors, name=name)[name]
+    return LoweredGroup(name, prim, len(inputs), len(tensors) - len(inputs), chosen)
 
 
 def _anchor_rank(pattern: int) -> int:

@@ -46,6 +46,10 @@ class Op:
     def from_json_key(name: str) -> Op:
         return get(name)
 
+    def __reduce__(self):
+        # pickled by name, as saved to JSON: the registry's operator is the one object per name
+        return get, (self.name,)
+
 
 _OPS: dict = {}
 

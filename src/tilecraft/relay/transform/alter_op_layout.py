@@ -34,7 +34,7 @@ from ...transform import module_pass
 from ..expr import Call, Constant, Let, Tuple
 from ..op.layout import contrib_conv2d_nchwc, contrib_dense_pack, contrib_depthwise_conv2d_nchwc, layout_transform
 from ..op.registry import Op, OpPattern
-from ..op.strategy import Selection, auto_scheduler_enabled, op_strategy, select_implementation, workload_of
+from ..op.strategy import op_strategy, select_implementation, workload_of
 from ..op.tensor import add
 from ..op.transform import expand_dims
 from ..ty import TensorType
@@ -45,22 +45,14 @@ from .infer_type import infer_type
 
 def _blocked(c, name: str):
     """The Selection of implementation `name` (conv2d_NCHWc.x86, dense_pack.x86) whose blocks call c
-    takes, or None: the strategy's choice when it is that implementation; under the auto-scheduler,
-    which tunes the operators' own computes, that implementation's default blocks anyway, since
-    the tuned kernels vectorize along output channels, contiguous only in blocked data and in
-    kernels / dense weights packed at compile time (classic Ansor rewrites constant weights'
-    layouts for the same reason)."""
+    takes, or None: the strategy's choice when it is that implementation.  Under the auto-scheduler
+    too (which then tunes the blocked operators' own computes), so a tuned model has the untuned
+    one's graph and each tuned group competes with the very kernel it replaces."""
     from ...target import Target
 
     inputs = [te.placeholder(a.ty.shape, a.ty.dtype, name=f"arg{i}") for i, a in enumerate(c.args)]
-    chosen = select_implementation(c.op, c.attrs, inputs, c.ty, Target.current())
-    if chosen.impl.name == name:
-        return chosen
-    if not auto_scheduler_enabled():
-        return None
-    impl = next((i for i in op_strategy(c.op, c.attrs, inputs, c.ty, Target.current()).implementations
-                 if i.name == name), None)
-    return None if impl is None else Selection(c.op, impl, impl.config(c.attrs, inputs, c.ty), False)
+    chosen = select_implementation(c.op, c.attrs, inputs, c.ty, Target.current(), own_compute=False)
+    return chosen if chosen.impl.name == name else None
 
 
 def _remember(out, c, ib, ob, config):

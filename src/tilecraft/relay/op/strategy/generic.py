@@ -168,10 +168,11 @@ def auto_scheduler_enabled() -> bool:
     return PassContext.current().get_config("relay.backend.use_auto_scheduler")
 
 
-def select_implementation(op, attrs, inputs, out_type, target) -> Selection:
-    """Choose the kernel for one call of `op` (see the module docstring for the rule)."""
+def select_implementation(op, attrs, inputs, out_type, target, own_compute=None) -> Selection:
+    """Choose the kernel for one call of `op` (see the module docstring for the rule).  own_compute:
+    the operator's own compute for the auto-scheduler (default: whether it is enabled)."""
     impls = sorted(op_strategy(op, attrs, inputs, out_type, target).implementations, key=lambda i: -i.plevel)
-    if auto_scheduler_enabled():
+    if auto_scheduler_enabled() if own_compute is None else own_compute:
         # The auto-scheduler schedules whole groups of the operators' own computes (classic's
         # naive computes): no packed layouts, no templates.
         plain = [i for i in impls if i.compute is None]
