@@ -1,13 +1,16 @@
 """AlterOpLayout (CPU): conv2d -> NCHW16c conv with a packed kernel, dense -> packed-weight dense,
 with the blocked layout carried between convolutions instead of converted back and forth."""
 
+import re
+
 import numpy as np
+import pytest
 from passes_ref import build_run, evaluate, ops_in, rand, run_passes
 
 from tilecraft import relay
 from tilecraft.relay.expr import Call, Constant
 from tilecraft.relay.transform import AlterOpLayout, FoldConstant
-from tilecraft.relay.transform.infer_type import infer_type
+from tilecraft.relay.transform.infer_type import RelayTypeError, infer_type
 from tilecraft.relay.visitor import post_order
 
 PASSES = [AlterOpLayout(), FoldConstant()]
@@ -137,3 +140,50 @@ def test_grouped_convolutions_run_blocked():
     want = build_run(f, inputs, opt_level=2)
     for got, ref in zip(build_run(f, inputs, opt_level=3), want):
         np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
+
+
+def _lstm_reference(xw, w_hh, b_hh, h, c):
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    ys = []
+    for x in xw:
+        i, f, g, o = np.split(x + h @ w_hh.T + b_hh, 4, axis=1)
+        c = sig(f) * c + sig(i) * np.tanh(g)
+        h = sig(o) * np.tanh(c)
+        ys.append(h)
+    return np.stack(ys)
+
+
+def test_a_recurrent_weight_is_packed_once_at_compile_time():
+    """nn.recurrent's constant w_hh becomes the column panels its kernel reads (w_hh^T when no block
+    divides the hidden size), folded at compile time; a w_hh computed at run time is packed inside
+    the kernel; the numbers are the same."""
+    T, B = 5, 2
+    for hidden, layout, packed_shape in ((32, "NC32n", (4, 32, 32)), (20, "CN", (20, 80))):
+        xw, h0, c0 = relay.var("xw", shape=(T, B, 4 * hidden)), relay.var("h0", shape=(B, hidden)), \
+            relay.var("c0", shape=(B, hidden))
+        w, b = rand(4 * hidden, hidden, seed=1) * 0.3, rand(4 * hidden, seed=2)
+        wv = relay.var("w", shape=(4 * hidden, hidden))
+        f = relay.Function([xw, h0, c0], relay.nn.recurrent(xw, relay.const(w), relay.const(b), h0, c0)[0])
+        g = run_passes(f, PASSES)
+        (call,) = [n for n in post_order(g) if isinstance(n, Call) and n.op.name == "nn.recurrent"]
+        assert call.attrs["weight_layout"] == layout
+        assert isinstance(call.args[1], Constant) and call.args[1].data.shape == packed_shape
+        unpacked = relay.Function([xw, h0, c0, wv], relay.nn.recurrent(xw, wv, relay.const(b), h0, c0)[0])
+        (call,) = [n for n in post_order(run_passes(unpacked, PASSES)) if isinstance(n, Call)
+                   and n.op.name == "nn.recurrent"]
+        assert call.attrs["weight_layout"] == "NC"
+        inputs = {"xw": rand(T, B, 4 * hidden, seed=3), "h0": rand(B, hidden, seed=4), "c0": rand(B, hidden, seed=5)}
+        want = _lstm_reference(inputs["xw"], w, b, inputs["h0"], inputs["c0"])
+        np.testing.assert_allclose(build_run(f, inputs)[0], want, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(build_run(unpacked, {**inputs, "w": w})[0], want, rtol=1e-5, atol=1e-5)
+
+
+def test_a_recurrent_weight_layout_is_checked():
+    xw, h0, c0 = relay.var("xw", shape=(3, 1, 64)), relay.var("h0", shape=(1, 16)), relay.var("c0", shape=(1, 16))
+    for layout, shape, message in (("NC16n", (64, 16), "must have shape (4, 16, 16)"),
+                                   ("NC7n", (64, 16), "weight_layout must be")):
+        w = relay.var("w", shape=shape)
+        f = relay.Function([xw, h0, c0, w], relay.nn.recurrent(xw, w, relay.const(rand(64)), h0, c0,
+                                                               weight_layout=layout)[0])
+        with pytest.raises(RelayTypeError, match=re.escape(message)):
+            run_passes(f, [])

@@ -1,7 +1,7 @@
 """nn.recurrent: one recurrent layer (LSTM, GRU, Elman RNN) in one direction over a sequence.
 
     y, h_n[, c_n] = nn.recurrent(xw, w_hh, b_hh, h0[, c0], mode="LSTM", reverse=False,
-                                 linear_before_reset=True)
+                                 linear_before_reset=True, weight_layout="NC")
 
 `xw` [T, B, G*H] is the input projection of every timestep with the input bias (x @ w_ih^T +
 b_ih: one nn.dense, computed by the caller, so it fuses and tunes like any dense); w_hh [G*H, H]
@@ -9,10 +9,14 @@ and b_hh [G*H] are the recurrent weight and bias; h0 (and c0 for LSTM) [B, H] th
 Gate order is PyTorch's (LSTM i, f, g, o; GRU r, z, n). The outputs are y [T, B, H] in input
 time order, h_n and, for LSTM, c_n [B, H]. The kernel (topi.nn.recurrent) is a loop over time,
 so the graph and the compiled program do not grow with T. Importers build multi-layer and
-bidirectional networks from it (relay/frontend/recurrent.py).
+bidirectional networks from it (relay/frontend/recurrent.py). The kernel reads w_hh transposed in
+column panels; AlterOpLayout packs a constant w_hh so at compile time (weight_layout "NC<b>n" or
+"CN"), otherwise the kernel packs it at every call.
 """
 
 from __future__ import annotations
+
+import re
 
 from ..ty import TensorType, TupleType
 from ._rel import same_dtype, tensor_arg
@@ -38,7 +42,9 @@ def _recurrent_rel(types, attrs):
     T, B, GH = xw.shape
     H = h0.shape[1]
     G = GATES[mode]
-    expect = {"xw": (T, B, G * H), "w_hh": (G * H, H), "b_hh": (G * H,), "h0": (B, H), "c0": (B, H)}
+    layout = attrs.get("weight_layout", "NC")
+    expect = {"xw": (T, B, G * H), "w_hh": _weight_shape(layout, G * H, H), "b_hh": (G * H,), "h0": (B, H),
+              "c0": (B, H)}
     for n, t in zip(names, ts):
         if tuple(t.shape) != expect[n]:
             raise ValueError(f"nn.recurrent {mode} with {G} gate(s) of hidden size {H}, batch {B}: {n} must have "
@@ -49,23 +55,40 @@ def _recurrent_rel(types, attrs):
     return TupleType(tuple(out))
 
 
+def _weight_shape(layout: str, gh, h) -> tuple:
+    """w_hh's shape in `layout`: "NC" [G*H, H] as given, "CN" its transpose, "NC<b>n" panels
+    [G*H / b, H, b] (what AlterOpLayout packs a constant weight to, topi.nn.packed_weight_layout)."""
+    if layout == "NC":
+        return (gh, h)
+    if layout == "CN":
+        return (h, gh)
+    m = re.fullmatch(r"NC(\d+)n", layout)
+    if m is None or gh % int(m.group(1)):
+        raise ValueError(f"nn.recurrent: weight_layout must be 'NC', 'CN' or 'NC<b>n' with b dividing {gh}, "
+                         f"got {layout!r}")
+    b = int(m.group(1))
+    return (gh // b, h, b)
+
+
 def _recurrent_compute(attrs, ins, out):
     from ... import topi
 
     c0 = ins[4] if attrs["mode"] == "LSTM" else None
     return list(topi.nn.recurrent(ins[0], ins[1], ins[2], ins[3], c0, mode=attrs["mode"], reverse=attrs["reverse"],
-                                  linear_before_reset=attrs["linear_before_reset"]))
+                                  linear_before_reset=attrs["linear_before_reset"],
+                                  weight_layout=attrs.get("weight_layout", "NC")))
 
 
 register_op("nn.recurrent", _recurrent_rel, _recurrent_compute, OpPattern.OPAQUE,
-            {"mode": "LSTM", "reverse": False, "linear_before_reset": True}, doc=__doc__)
+            {"mode": "LSTM", "reverse": False, "linear_before_reset": True, "weight_layout": "NC"}, doc=__doc__)
 
 
-def recurrent(xw, w_hh, b_hh, h0, c0=None, mode="LSTM", reverse=False, linear_before_reset=True):
+def recurrent(xw, w_hh, b_hh, h0, c0=None, mode="LSTM", reverse=False, linear_before_reset=True,
+              weight_layout="NC"):
     """One recurrent layer; returns a tuple wrapper (y, h_n) or (y, h_n, c_n) for LSTM."""
     from .nn import _TupleWrapper
 
     args = (xw, w_hh, b_hh, h0) + ((c0,) if c0 is not None else ())
     call = make_call("nn.recurrent", args, mode=str(mode), reverse=bool(reverse),
-                     linear_before_reset=bool(linear_before_reset))
+                     linear_before_reset=bool(linear_before_reset), weight_layout=str(weight_layout))
     return _TupleWrapper(call, 3 if mode == "LSTM" else 2)

@@ -8,6 +8,8 @@
         ->  the same, with groups=G (each output block reads its own group's input blocks)
     nn.dense(x, W)   [W constant]
         ->  nn.contrib_dense_pack(x, layout_transform(W, "NC", "NC16n"))
+    nn.recurrent(xw, W_hh, ...)   [W_hh constant]
+        ->  nn.recurrent(xw, layout_transform(W_hh, "NC", "NC128n"), ..., weight_layout="NC128n")
 
 The rewrite happens where the operator's strategy (relay/op/strategy) selects the blocked kernel
 (`conv2d_NCHWc.x86`, `dense_pack.x86`), and the blocks come from the selected implementation's
@@ -114,6 +116,8 @@ class _Alter(ExprMutator):
                 out = self._conv2d(c, args)
             elif name == "nn.dense":
                 out = self._dense(c, args)
+            elif name == "nn.recurrent":
+                out = self._recurrent(c, args)
             elif any(id(a) in self.blocked for a in args):
                 out = self._propagate(c, args)
             if out is not None:
@@ -199,6 +203,15 @@ class _Alter(ExprMutator):
         nr = topi.x86.dense_pack_panel(chosen.config, int(weight.ty.shape[0]))
         wl = f"NC{nr}n"
         return contrib_dense_pack(data, layout_transform(weight, "NC", wl), c.attrs["units"], c.attrs["out_dtype"], wl)
+
+    def _recurrent(self, c, args):
+        """A constant w_hh packed once, at compile time, into the panels the kernel reads."""
+        weight = args[1]
+        if c.attrs["weight_layout"] != "NC" or not is_constant_expr(weight):
+            return None
+        layout = topi.nn.packed_weight_layout(int(c.args[3].ty.shape[1]))
+        new = (args[0], layout_transform(weight, "NC", layout)) + tuple(self.plain(a) for a in args[2:])
+        return Call(c.op, new, {**c.attrs, "weight_layout": layout})
 
     def _propagate(self, c, args):
         """The call on blocked operands, or None where the operator depends on the layout."""

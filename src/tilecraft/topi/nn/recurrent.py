@@ -49,9 +49,23 @@ def _columns(ib, n, over_vectors="serial"):
             yield jo * _LANES + ji
 
 
+def _block(H: int) -> int:
+    """The matrix-vector product's column block (it divides H, hence 2H and G*H), or 0: scalar loops."""
+    return first_divisor(H, (128, 64, 32, 16), 0) if H % _LANES == 0 else 0
+
+
+def packed_weight_layout(hidden_size: int) -> str:
+    """The layout the kernel reads w_hh in: "NC<b>n" panels [G*H / b, H, b] (w_hh^T split into
+    column blocks of b, one per parallel block of the matrix-vector product), or "CN" (w_hh^T)
+    when no block divides H.  AlterOpLayout packs a constant w_hh so once, at compile time."""
+    b = _block(hidden_size)
+    return f"NC{b}n" if b else "CN"
+
+
 def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = False,
-              linear_before_reset: bool = True):
-    """[y, h_n] (and c_n for LSTM) of one recurrent layer; see the module docstring."""
+              linear_before_reset: bool = True, weight_layout: str = "NC"):
+    """[y, h_n] (and c_n for LSTM) of one recurrent layer; see the module docstring.  weight_layout:
+    "NC" (w_hh as given, [G*H, H], packed inside the kernel) or packed_weight_layout(H)."""
     if mode not in GATES:
         raise ValueError(f"recurrent: mode must be one of {', '.join(GATES)}, got {mode!r}")
     if (mode == "LSTM") != (c0 is not None):
@@ -59,13 +73,17 @@ def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = F
     T, B, GH = (int(s) for s in xw.shape)
     H = int(h0.shape[1])
     G = GATES[mode]
-    if GH != G * H or tuple(int(s) for s in w_hh.shape) != (GH, H):
-        raise ValueError(f"recurrent {mode}: xw {tuple(xw.shape)} / w_hh {tuple(w_hh.shape)} do not match "
-                         f"{G} gates of hidden size {H}")
+    block = _block(H)
+    packed = packed_weight_layout(H)
+    if weight_layout not in ("NC", packed):
+        raise ValueError(f"recurrent {mode}: weight_layout must be 'NC' or {packed!r} for hidden size {H}, "
+                         f"got {weight_layout!r}")
+    expect = {"NC": (GH, H), "CN": (H, GH)}.get(weight_layout, (GH // max(block, 1), H, block))
+    if GH != G * H or tuple(int(s) for s in w_hh.shape) != expect:
+        raise ValueError(f"recurrent {mode}: xw {tuple(xw.shape)} / w_hh {tuple(w_hh.shape)} ({weight_layout}) do "
+                         f"not match {G} gates of hidden size {H}")
     dtype = xw.dtype
     inputs = [xw, w_hh, b_hh, h0] + ([c0] if c0 is not None else [])
-    # the matrix-vector product's column block (it divides H, hence 2H and G*H), or 0: scalar loops
-    block = first_divisor(H, (128, 64, 32, 16), 0) if H % _LANES == 0 else 0
     shapes = [(T, B, H), (B, H)] + ([(B, H)] if c0 is not None else [])
 
     def body(ins, outs):
@@ -142,14 +160,15 @@ def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = F
                     Y[t, b, j] = HN[b, j]
         return ib.get()
 
-    if block:  # w_hh^T in panels [G*H / block, H, block]: each parallel block streams one contiguous panel
+    # w_hh not packed yet (a weight computed at run time): packed here, once per call
+    if weight_layout == "NC" and block:  # panels [G*H / block, H, block]: a parallel block streams one
         inputs[1] = te.compute((GH // block, H, block), lambda p, k, j: w_hh[p * block + j, k],
                                name=f"{mode.lower()}_w_hh_panels")
-    else:  # w_hh^T [H, G*H], so that the loop over gates reads it contiguously
+    elif weight_layout == "NC":  # w_hh^T [H, G*H], so that the loop over gates reads it contiguously
         inputs[1] = te.compute((H, GH), lambda k, j: w_hh[j, k], name=f"{mode.lower()}_w_hh_t")
     outs = te.extern(shapes, inputs, body, name=f"{mode.lower()}_recurrence", dtype=dtype,
                      tag="recurrent")
     return outs
 
 
-__all__ = ["recurrent"]
+__all__ = ["packed_weight_layout", "recurrent"]
