@@ -15,6 +15,7 @@ Runtime in the same run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -22,7 +23,7 @@ import warnings
 
 sys.path.insert(0, os.path.dirname(__file__))
 import numpy as np  # noqa: E402
-from common import median_seconds, table  # noqa: E402  (sets thread counts first)
+from common import interleaved, median_seconds, onnxruntime_run, table  # noqa: E402  (sets thread counts first)
 
 import tilecraft as tvm  # noqa: E402
 from tilecraft import auto_scheduler, relay, te  # noqa: E402
@@ -85,7 +86,7 @@ def _build_checked(case, tuned: bool):
 
 def ops(args):
     import torch
-    from ops import WORKLOADS, _np, _ort_session
+    from ops import WORKLOADS, _np
 
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     torch.manual_seed(0)
@@ -108,23 +109,37 @@ def ops(args):
             ref = _np(fn(*inputs))
         data_vars = [v for v in rvars if v.name_hint not in params]
 
-        case = (name, mod, params, log, data_vars, inputs, ref)
-        tuned, untuned = _build_checked(case, True), _build_checked(case, False)
-        with torch.no_grad():
-            ort_run = _ort_session(fn, inputs, int(os.environ["OMP_NUM_THREADS"]))
-            t_pt = median_seconds(lambda fn=fn, inputs=inputs: fn(*inputs))
-        t_tuned, t_untuned = median_seconds(tuned.run), median_seconds(untuned.run)
-        t_ort = median_seconds(ort_run) if ort_run else None
-        rows.append([name, str(trials), f"{wall:.0f}", f"{t_tuned * 1e3:.3f}", f"{t_untuned * 1e3:.3f}",
-                     f"{t_pt * 1e3:.3f}", f"{t_ort * 1e3:.3f}" if t_ort else "-",
-                     f"{t_tuned / t_ort:.2f}" if t_ort else "-", f"{t_tuned / t_untuned:.2f}"])
-    print(table(rows, ["workload", "trials", "tuning s", "tuned ms", "untuned ms", "PyTorch ms", "ORT ms",
-                       "tuned/ORT", "tuned/untuned"]))
+        _compare((name, mod, params, log, data_vars, inputs, ref), fn, trials, wall, rows, args.rounds, "workload")
+
+
+def _log_span(log) -> float:
+    """Seconds from the first record of a log to its last (records carry a Unix timestamp)."""
+    stamps = [json.loads(line)["r"][3] for line in open(log) if line.strip()] if os.path.exists(log) else []
+    return float(max(stamps) - min(stamps)) if stamps else 0.0
+
+
+HEADER = ["trials", "tuning s", "tuned ms", "untuned ms", "PyTorch ms", "ORT ms", "tuned/ORT", "tuned/untuned"]
+
+
+def _compare(case, module, trials, wall, rows, rounds, what):
+    """Time the tuned and untuned builds (checked against PyTorch first), PyTorch and ONNX Runtime,
+    taking turns over `rounds` rounds; add the row and print the table so far."""
+    import torch
+
+    name, inputs = case[0], case[5]
+    tuned, untuned = _build_checked(case, True), _build_checked(case, False)
+    with torch.no_grad():
+        ort_run, note = onnxruntime_run(module, inputs, int(os.environ["OMP_NUM_THREADS"]))
+        t_tuned, t_untuned, t_pt, t_ort = interleaved(
+            [tuned.run, untuned.run, lambda: module(*inputs), ort_run], rounds)
+    rows.append([name, str(trials), f"{wall:.0f}", f"{t_tuned * 1e3:.3f}", f"{t_untuned * 1e3:.3f}",
+                 f"{t_pt * 1e3:.3f}", f"{t_ort * 1e3:.3f}" if t_ort else f"- ({note})",
+                 f"{t_tuned / t_ort:.2f}" if t_ort else "-", f"{t_tuned / t_untuned:.2f}"])
+    print(table(rows, [what] + HEADER), flush=True)
 
 
 def models(args):
     import torch
-    from ops import _ort_session
 
     from tilecraft.models import load
 
@@ -145,19 +160,9 @@ def models(args):
         scheduler = auto_scheduler.TaskScheduler(tasks, weights)
         start = time.time()
         scheduler.tune(_options(args.trials, log, per_round=16), plot_file=log.replace(".json", ".png"))
-        wall = time.time() - start
-        case = (spec, mod, params, log, [relay.var(n) for n in names], inputs, ref)
-        tuned, untuned = _build_checked(case, True), _build_checked(case, False)
-        with torch.no_grad():
-            ort_run = _ort_session(model, inputs, int(os.environ["OMP_NUM_THREADS"]))
-            t_pt = median_seconds(lambda model=model, inputs=inputs: model(*inputs))
-        t_tuned, t_untuned = median_seconds(tuned.run), median_seconds(untuned.run)
-        t_ort = median_seconds(ort_run) if ort_run else None
-        rows.append([spec, str(sum(t.trials for t in scheduler.tuners)), f"{wall:.0f}", f"{t_tuned * 1e3:.2f}",
-                     f"{t_untuned * 1e3:.2f}", f"{t_pt * 1e3:.2f}", f"{t_ort * 1e3:.2f}" if t_ort else "-",
-                     f"{t_tuned / t_ort:.2f}" if t_ort else "-", f"{t_tuned / t_untuned:.2f}"])
-    print(table(rows, ["model", "trials", "tuning s", "tuned ms", "untuned ms", "PyTorch ms", "ORT ms",
-                       "tuned/ORT", "tuned/untuned"]))
+        wall = max(time.time() - start, _log_span(log))  # a resumed run: the time its log took to write
+        _compare((spec, mod, params, log, [relay.var(n) for n in names], inputs, ref), model,
+                 sum(t.trials for t in scheduler.tuners), wall, rows, args.rounds, "model")
 
 
 def main():
@@ -168,6 +173,7 @@ def main():
     p.add_argument("--only", default="", help="ops: substring of the workloads to run")
     p.add_argument("--models", nargs="+", default=["resnet18"], help="models: zoo names")
     p.add_argument("--logdir", default=os.path.join(os.path.dirname(__file__), "logs"))
+    p.add_argument("--rounds", type=int, default=3, help="ops/models: the systems take turns over this many rounds")
     args = p.parse_args()
     os.makedirs(args.logdir, exist_ok=True)
     if args.trials is None:

@@ -22,7 +22,7 @@ import warnings
 
 sys.path.insert(0, os.path.dirname(__file__))
 import numpy as np  # noqa: E402
-from common import median_seconds, table  # noqa: E402  (sets thread counts first)
+from common import interleaved, median_seconds, onnxruntime_run, table  # noqa: E402  (sets thread counts first)
 
 import tilecraft as tvm  # noqa: E402
 from tilecraft import autotvm, relay  # noqa: E402
@@ -119,20 +119,9 @@ def _build(mod, params, log=None, graph_log=None):
             c.__exit__(None, None, None)
 
 
-def interleaved(fns, rounds):
-    """Median seconds of each function over `rounds` rounds, the functions taking turns in each
-    round, so a slow spell of the machine (a shared host) hits all of them alike."""
-    times = [[] for _ in fns]
-    for _ in range(rounds):
-        for k, fn in enumerate(fns):
-            if fn is not None:
-                times[k].append(median_seconds(fn))
-    return [float(np.median(t)) if t else None for t in times]
-
-
 def models(args):
     import torch
-    from ops import _ort_session, run_checked
+    from ops import run_checked
 
     from tilecraft.models import load
 
@@ -178,7 +167,7 @@ def models(args):
                             data_vars, inputs, ref)[0]
         untuned = run_checked(_build(mod, params), f"{spec} untuned", data_vars, inputs, ref)[0]
         with torch.no_grad():
-            ort_run = _ort_session(model, inputs, int(os.environ["OMP_NUM_THREADS"]))
+            ort_run, _ = onnxruntime_run(model, inputs, int(os.environ["OMP_NUM_THREADS"]))
             t_tuned, t_untuned, t_pt, t_ort = interleaved(
                 [tuned.run, untuned.run, lambda model=model, inputs=inputs: model(*inputs), ort_run], args.rounds)
         rows.append([spec, str(trials), f"{wall:.0f}", f"{t_tuned * 1e3:.2f}", f"{t_untuned * 1e3:.2f}",

@@ -22,3 +22,67 @@ def table(rows: list, header: list) -> str:
     line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])
+
+
+def interleaved(fns, rounds: int) -> list:
+    """Median seconds of each function (None: skipped) over `rounds` rounds, the functions taking
+    turns in each round, so a slow spell of the machine (a shared host) hits all of them alike."""
+    import numpy as np
+
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for k, fn in enumerate(fns):
+            if fn is not None:
+                times[k].append(median_seconds(fn))
+    return [float(np.median(t)) if t else None for t in times]
+
+
+def onnxruntime_run(model, inputs, threads: int, reference=None, atol=1e-3, rtol=1e-3):
+    """(run function or None, note): torch.onnx.export (the TorchScript exporter, then the dynamo one)
+    and an ONNX Runtime session on `threads` threads; the note says why there is none, or that its
+    first output differs from `reference` (PyTorch's outputs, a list of arrays).  The model is called
+    behind forward(*inputs): a transformers model exported directly receives use_cache twice."""
+    import io
+    import warnings
+
+    import numpy as np
+    import torch
+
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None, "onnxruntime not installed"
+
+    class FirstOutputs(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *xs):
+            out = self.inner(*xs)
+            return tuple(out) if isinstance(out, (tuple, list)) else out
+
+    names = [f"in{i}" for i in range(len(inputs))]
+    blob, why = None, ""
+    for dynamo in (False, True):
+        buf = io.BytesIO()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(FirstOutputs(model), tuple(inputs), buf, input_names=names, opset_version=17,
+                                  dynamo=dynamo)
+            blob = buf.getvalue()
+            break
+        except Exception as err:  # noqa: BLE001 - an exporter lacks an operator: try the other
+            why = str(err).splitlines()[0][:100] if str(err) else type(err).__name__
+    if blob is None:
+        return None, f"torch.onnx.export failed: {why}"
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    sess = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
+    feed = {i.name: x.numpy() for i, x in zip(sess.get_inputs(), inputs)}
+    got = sess.run(None, feed)
+    ok = reference is None or (bool(got) and got[0].shape == reference[0].shape
+                               and np.allclose(got[0], reference[0], atol=atol, rtol=rtol))
+    return (lambda: sess.run(None, feed)), ("" if ok else "ORT output differs from PyTorch")

@@ -10,7 +10,6 @@ Medians over repeats after warm-up, side by side in one run.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import sys
 import warnings
@@ -18,7 +17,7 @@ import warnings
 sys.path.insert(0, os.path.dirname(__file__))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from common import median_seconds, table  # noqa: E402  (sets thread counts first)
+from common import median_seconds, onnxruntime_run, table  # noqa: E402  (sets thread counts first)
 
 import tilecraft as tvm  # noqa: E402
 from tilecraft import relay  # noqa: E402
@@ -102,22 +101,6 @@ def run_checked(lib, name, data_vars, inputs, ref):
     return m, err
 
 
-def _ort_session(module, inputs, threads):
-    try:
-        import onnxruntime as ort
-    except ImportError:
-        return None
-    buf = io.BytesIO()
-    names = [f"in{i}" for i in range(len(inputs))]
-    module.requires_grad_(False)
-    torch.onnx.export(module, inputs, buf, input_names=names, opset_version=17, dynamo=False)
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    sess = ort.InferenceSession(buf.getvalue(), opts, providers=["CPUExecutionProvider"])
-    feed = {n: _np(x) for n, x in zip(names, inputs)}
-    return lambda: sess.run(None, feed)[0]
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--threads", type=int, default=int(os.environ["OMP_NUM_THREADS"]))
@@ -141,7 +124,7 @@ def main():
             t_pt = median_seconds(lambda fn=fn, inputs=inputs: fn(*inputs))
         t_tc = median_seconds(m.run)
         with torch.no_grad():
-            ort_run = _ort_session(fn, inputs, args.threads)
+            ort_run, _ = onnxruntime_run(fn, inputs, args.threads)
         t_ort = median_seconds(ort_run) if ort_run else None
         rows.append([name, f"{t_tc * 1e3:.3f}", f"{t_pt * 1e3:.3f}",
                      f"{t_ort * 1e3:.3f}" if t_ort else "-", f"{t_tc / t_pt:.2f}",

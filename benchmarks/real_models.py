@@ -41,7 +41,7 @@ def _threads_from_argv() -> int | None:
 
 if _threads_from_argv():  # before numpy/torch/OpenMP load: every system gets the same thread count
     os.environ["OMP_NUM_THREADS"] = os.environ["TVM_NUM_THREADS"] = str(_threads_from_argv())
-from common import median_seconds, table  # noqa: E402
+from common import median_seconds, onnxruntime_run, table  # noqa: E402
 
 import tilecraft.models as zoo  # noqa: E402
 
@@ -121,50 +121,6 @@ def load_model(name: str, tiny: bool):
 
 
 # ---------------------------------------------------------------------- the systems
-def _onnxruntime(model, inputs, threads: int, reference, atol, rtol):
-    """(run function, note): torch.onnx.export (TorchScript exporter, then the dynamo one) + a session."""
-    import numpy as np
-    import torch
-
-    try:
-        import onnxruntime as ort
-    except ImportError:
-        return None, "onnxruntime not installed"
-
-    class FirstOutputs(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, *xs):
-            out = self.inner(*xs)
-            return tuple(out) if isinstance(out, (tuple, list)) else out
-
-    names = [f"in{i}" for i in range(len(inputs))]
-    blob, why = None, ""
-    for dynamo in (False, True):
-        buf = io.BytesIO()
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                torch.onnx.export(FirstOutputs(model), tuple(inputs), buf, input_names=names, opset_version=17,
-                                  dynamo=dynamo)
-            blob = buf.getvalue()
-            break
-        except Exception as err:  # noqa: BLE001 - an exporter lacks an operator: try the other
-            why = str(err).splitlines()[0][:100] if str(err) else type(err).__name__
-    if blob is None:
-        return None, f"torch.onnx.export failed: {why}"
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
-    feed = {i.name: x.numpy() for i, x in zip(sess.get_inputs(), inputs)}
-    got = sess.run(None, feed)
-    ok = bool(got) and got[0].shape == reference[0].shape and np.allclose(got[0], reference[0], atol=atol, rtol=rtol)
-    return (lambda: sess.run(None, feed)), ("" if ok else "ORT output differs from PyTorch")
-
-
 def geomean(xs) -> float | None:
     xs = [x for x in xs if x and x > 0]
     return math.exp(sum(map(math.log, xs)) / len(xs)) if xs else None
@@ -196,7 +152,7 @@ def bench_one(name: str, args, threads: int) -> dict:
         reference = [o.numpy() if hasattr(o, "numpy") else o for o in _flat(model(*inputs))]
         row["eager_ms"] = median_seconds(lambda: model(*inputs), repeat=args.repeat) * 1e3
     if not args.no_ort:
-        run, note = _onnxruntime(model, inputs, threads, reference, args.atol, args.rtol)
+        run, note = onnxruntime_run(model, inputs, threads, reference, args.atol, args.rtol)
         if run is not None:
             row["ort_ms"] = median_seconds(run, repeat=args.repeat) * 1e3
         if note:

@@ -17,6 +17,7 @@ import pytest
 
 import tilecraft as tvm
 from tilecraft import auto_scheduler, relay, te, tir
+from tilecraft.auto_scheduler.auto_schedule import DEFAULT_MEASUREMENTS
 from tilecraft.auto_scheduler.sketch import generate_sketches
 from tilecraft.contrib import graph_executor
 
@@ -226,8 +227,9 @@ def _lowered(sch, args):
 
 def test_a_model_task_measures_its_default_schedule_first_and_keeps_it_when_fastest(tmp_path):
     """The strategies' kernels are each extracted task's first candidate (a record with no steps),
-    checked against the reference like any other; when they measured fastest, relay.build and
-    apply_best use them, so tuning never deploys a schedule slower than the untuned one."""
+    checked against the reference like any other (and timed again, a few times at most, while a
+    tuned candidate leads); when they measured fastest, relay.build and apply_best use them, so
+    tuning never deploys a schedule slower than the untuned one."""
     mod = _small_model()
     tasks, weights = auto_scheduler.extract_tasks(mod, {}, "llvm")
     log = str(tmp_path / "model.json")
@@ -240,7 +242,7 @@ def test_a_model_task_measures_its_default_schedule_first_and_keeps_it_when_fast
     for task in tasks:
         mine = [r for r in records if r["i"][0][0] == task.workload_key]
         assert mine[0]["i"][1][1] == [] and mine[0]["r"][1] == 0  # measured first, right numbers
-        assert all(r["i"][1][1] for r in mine[1:])  # and only once
+        assert sum(not r["i"][1][1] for r in mine) <= DEFAULT_MEASUREMENTS
     for r in records:  # make every default the fastest
         r["r"][0] = [1e-9] if not r["i"][1][1] else [1.0]
     with open(log, "w") as f:
@@ -257,7 +259,7 @@ def test_a_model_task_measures_its_default_schedule_first_and_keeps_it_when_fast
     assert not {t.workload_key for t in tasks} & set(ctx.misses)
     assert lib.get_lib().get_source() == untuned.get_lib().get_source()
     np.testing.assert_allclose(_run_model(lib, a), _run_model(untuned, a), rtol=1e-5, atol=1e-5)
-    # resuming measures the default schedules again for no task
+    # resuming measures no default schedule again: each is the fastest already
     options.num_measure_trials = 8
     auto_scheduler.TaskScheduler(tasks, weights).tune(options, search_policy="sketch.random")
     added = [json.loads(line) for line in open(log)][len(records):]

@@ -72,6 +72,9 @@ class ProgramMeasurer:
         return results
 
 
+DEFAULT_MEASUREMENTS = 3
+
+
 def _mean_cost(res) -> float:
     return sum(res.costs) / len(res.costs) if res.error_no == MeasureErrorNo.NO_ERROR and res.costs else math.inf
 
@@ -86,7 +89,7 @@ class TaskTuner:
         self.measurer = measurer or ProgramMeasurer(options)
         self.trials = 0
         self.best_cost, self.best_state, self.best_at = math.inf, None, 0
-        self.exhausted = self.default_measured = False
+        self.exhausted, self.default_runs = False, 0
         self._preload()
         self.preloaded = self.trials
 
@@ -110,10 +113,15 @@ class TaskTuner:
         self.best_at = self.trials
 
     def _measure_default(self) -> int:
-        """Measure the task's default schedule (no transform steps) once, first: it is what the task
-        deploys unless a tuned candidate beats it.  Only for tasks extracted from a model, whose
-        default is the strategies' kernels; a te workload's naive loop nest is not worth a trial."""
-        if self.default_measured or self.task.default_group is None:
+        """Measure the task's default schedule (no transform steps): first, and again in later rounds
+        while a tuned candidate leads, up to DEFAULT_MEASUREMENTS times (its fastest time counts), so
+        a slow spell of the machine during one measurement does not hand the task to a candidate
+        that is slower in fact.  Only for tasks extracted from a model, whose default is the
+        strategies' kernels (what relay.build deploys without a record); a te workload's naive loop
+        nest is not worth a trial."""
+        leading = self.best_state is not None and bool(self.best_state.transform_steps)
+        if self.task.default_group is None or self.default_runs >= DEFAULT_MEASUREMENTS or \
+                (self.default_runs and not leading):
             return 0
         state = self.task.compute_dag.get_init_state()
         (res,) = self.measurer.measure(self.task, self.policy, [state])
@@ -125,14 +133,14 @@ class TaskTuner:
         if state.transform_steps:
             self.policy.record(recipe, state, cost)
         else:  # the default schedule: not a loop state the search can grow
-            self.default_measured = True
+            self.default_runs += 1
         if cost < self.best_cost:
             self.best_cost, self.best_state, self.best_at = cost, state, self.trials
         self.trials += 1
 
     def tune_round(self, n: int) -> int:
-        """Search and measure up to n new candidates (the default schedule first); returns how many
-        were measured."""
+        """Search and measure up to n new candidates (the default schedule first, see _measure_default);
+        returns how many were measured."""
         first = self._measure_default()
         n -= first
         if n <= 0:
