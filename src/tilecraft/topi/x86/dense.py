@@ -191,7 +191,9 @@ def gemm_tile_fallback(cfg, M, N, nr, mb_options=(64, 32, 16, 8, 4), nb_options=
     reading megabytes of weight) is shared by every core instead of run on one."""
     mr, tn, _ = _tiles(M, N, nr)
     mb = _pick(M, mb_options) if isinstance(M, int) and M > mb_above else M
-    nb = _pick(N, nb_options) if isinstance(N, int) else N
+    # columns: whole rows when no block divides N, so the vector tail comes once per row rather
+    # than in every block (Whisper's 8 x 1500 x 1500 attention scores: 87 -> 140 GFLOP/s)
+    nb = first_divisor(N, nb_options, N) if isinstance(N, int) else N
     if widen and nb < tn:
         nb = N
     if isinstance(M, int) and isinstance(N, int) and -(-M // mb) * -(-N // nb) < min_blocks:
