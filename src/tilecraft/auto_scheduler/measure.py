@@ -39,9 +39,7 @@ class MeasureInput:
     def instantiate(self):
         """(te schedule, tensor arguments) of the state's steps on the task's computation; with no
         steps, the task's default schedule."""
-        if not self.steps:
-            return self.task.default_schedule()
-        return self.task.compute_dag.apply_steps_from_state(self.steps, self.task.layout_rewrite_option)
+        return self.task.schedule_from_steps(self.steps)
 
     def reference(self):
         """The same computation with its default schedule (for answer checks)."""

@@ -217,6 +217,12 @@ class SearchTask:
             sch, tensors, _ = default_group_schedule(self.default_group, self.desc or "default", self.target)
         return sch, tensors
 
+    def schedule_from_steps(self, steps, layout_rewrite_option=None):
+        """(te schedule, tensors) of a candidate's transform steps; no steps: the default schedule."""
+        if not steps:
+            return self.default_schedule()
+        return self.compute_dag.apply_steps_from_state(steps, layout_rewrite_option or self.layout_rewrite_option)
+
     # ------------------------------------------------------------------ tuning, best records
     def tune(self, tuning_options=None, search_policy=None, adaptive_training=False):
         """Search schedules for this task (auto_schedule.auto_schedule with these options)."""
@@ -235,10 +241,7 @@ class SearchTask:
 
     def apply_best(self, log_file, include_compatible=False, layout_rewrite_option=None):
         """(te schedule, tensors) of the fastest valid record of this workload in log_file."""
-        inp = self._best(log_file)
-        if not inp.steps:
-            return self.default_schedule()
-        return self.compute_dag.apply_steps_from_state(inp.steps, layout_rewrite_option or self.layout_rewrite_option)
+        return self.schedule_from_steps(self._best(log_file).steps, layout_rewrite_option)
 
     def print_best(self, log_file, print_mode="schedule") -> str:
         """The fastest record's schedule as te schedule code ("schedule"), or its CUDA source ("cuda")."""
@@ -251,7 +254,7 @@ class SearchTask:
         if print_mode == "cuda":
             from ..driver.build_module import build
 
-            sch, args = self.default_schedule() if not inp.steps else self.compute_dag.apply_steps_from_state(inp.steps)
+            sch, args = self.schedule_from_steps(inp.steps)
             return build(sch, args, target=self.target).get_source()
         raise ValueError(f"print_mode must be 'schedule' or 'cuda', got {print_mode!r}")
 

@@ -122,9 +122,8 @@ def default_group_schedule(func: Function, name: str, target) -> tuple:
 
 def lower_group(func: Function, name: str, target) -> LoweredGroup:
     sch, tensors, chosen = schedule_group(func, name, target)
-    inputs = tensors[:len(func.params)]
     prim = lower(sch, tensors, name=name)[name]
-    return LoweredGroup(name, prim, len(inputs), len(tensors) - len(inputs), chosen)
+    return LoweredGroup(name, prim, len(func.params), len(tensors) - len(func.params), chosen)
 
 
 def _anchor_rank(pattern: int) -> int:
