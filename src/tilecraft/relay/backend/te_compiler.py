@@ -113,7 +113,7 @@ def default_group_schedule(func: Function, name: str, target) -> tuple:
     """(schedule, tensors, anchor Selection) of a fused group without auto-scheduler records: each
     operator's strategy kernel (a template with its tuned or fallback configuration), the anchor's
     schedule for the whole group.  The auto-scheduler measures it as a task's first candidate, so a
-    tuned model never deploys a slower schedule than it had untuned."""
+    tuned model never deploys a schedule that measured slower than this one."""
     inputs, outs, anchor = group_tensors(func, name, target, own_computes=False)
     if anchor is None:
         return schedule_injective(outs, target), inputs + outs, None  # an input returned as it is, or data movement
