@@ -96,3 +96,21 @@ def test_errors_name_the_operator():
         T.split(A, 2, axis=1)
     with pytest.raises(ValueError, match="transpose"):
         T.transpose(A, (0, 0))
+
+
+@pytest.mark.parametrize("shape", [(1, 9, 56, 56, 16), (2, 2, 5, 32, 8), (1, 3, 7, 7, 16)])
+def test_unblocking_layout_transform_is_a_register_transpose(shape):
+    """NCHW<b>c -> NCHW: a tile of b unrolled channel rows per vector of w (whole-vector loads, not
+    a gather per lane) where the width has a vector width; the plain schedule otherwise; same numbers."""
+    from tilecraft.topi.nn.conv2d import nchwc_to_nchw
+    from tilecraft.topi.x86.injective import _schedule_unblock
+
+    a = te.placeholder(shape, name="a")
+    out = nchwc_to_nchw(a)
+    assert _schedule_unblock(te.create_schedule(out.op), out) == (shape[3] % 8 == 0)
+    f = tvm.build(schedule_injective([out]), [a, out], target="llvm")
+    x = np.random.default_rng(0).standard_normal(shape).astype("float32")
+    n, cb, h, w, b = shape
+    got = tvm.nd.empty((n, cb * b, h, w))
+    f(tvm.nd.array(x), got)
+    np.testing.assert_array_equal(got.numpy(), x.transpose(0, 1, 4, 2, 3).reshape(n, cb * b, h, w))
