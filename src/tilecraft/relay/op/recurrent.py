@@ -16,8 +16,6 @@ column panels; AlterOpLayout packs a constant w_hh so at compile time (weight_la
 
 from __future__ import annotations
 
-import re
-
 from ..ty import TensorType, TupleType
 from ._rel import same_dtype, tensor_arg
 from .registry import OpPattern, make_call, register_op
@@ -42,9 +40,10 @@ def _recurrent_rel(types, attrs):
     T, B, GH = xw.shape
     H = h0.shape[1]
     G = GATES[mode]
-    layout = attrs.get("weight_layout", "NC")
-    expect = {"xw": (T, B, G * H), "w_hh": _weight_shape(layout, G * H, H), "b_hh": (G * H,), "h0": (B, H),
-              "c0": (B, H)}
+    from ...topi.nn.recurrent import weight_shape
+
+    expect = {"xw": (T, B, G * H), "w_hh": weight_shape(attrs.get("weight_layout", "NC"), G * H, H),
+              "b_hh": (G * H,), "h0": (B, H), "c0": (B, H)}
     for n, t in zip(names, ts):
         if tuple(t.shape) != expect[n]:
             raise ValueError(f"nn.recurrent {mode} with {G} gate(s) of hidden size {H}, batch {B}: {n} must have "
@@ -53,21 +52,6 @@ def _recurrent_rel(types, attrs):
     if mode == "LSTM":
         out.append(TensorType((B, H), xw.dtype))
     return TupleType(tuple(out))
-
-
-def _weight_shape(layout: str, gh, h) -> tuple:
-    """w_hh's shape in `layout`: "NC" [G*H, H] as given, "CN" its transpose, "NC<b>n" panels
-    [G*H / b, H, b] (what AlterOpLayout packs a constant weight to, topi.nn.packed_weight_layout)."""
-    if layout == "NC":
-        return (gh, h)
-    if layout == "CN":
-        return (h, gh)
-    m = re.fullmatch(r"NC(\d+)n", layout)
-    if m is None or gh % int(m.group(1)):
-        raise ValueError(f"nn.recurrent: weight_layout must be 'NC', 'CN' or 'NC<b>n' with b dividing {gh}, "
-                         f"got {layout!r}")
-    b = int(m.group(1))
-    return (gh // b, h, b)
 
 
 def _recurrent_compute(attrs, ins, out):

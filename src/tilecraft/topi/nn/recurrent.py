@@ -23,6 +23,7 @@ direction), h_n [B, H], and c_n [B, H] for LSTM.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 from ... import te
@@ -62,6 +63,21 @@ def packed_weight_layout(hidden_size: int) -> str:
     return f"NC{b}n" if b else "CN"
 
 
+def weight_shape(layout: str, gh: int, h: int) -> tuple:
+    """w_hh's shape in `layout`: "NC" [G*H, H] as given, "CN" its transpose, "NC<b>n" panels
+    [G*H / b, H, b] (packed_weight_layout's)."""
+    if layout == "NC":
+        return (gh, h)
+    if layout == "CN":
+        return (h, gh)
+    m = re.fullmatch(r"NC(\d+)n", layout)
+    if m is None or gh % int(m.group(1)):
+        raise ValueError(f"recurrent: weight_layout must be 'NC', 'CN' or 'NC<b>n' with b dividing {gh}, "
+                         f"got {layout!r}")
+    b = int(m.group(1))
+    return (gh // b, h, b)
+
+
 def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = False,
               linear_before_reset: bool = True, weight_layout: str = "NC"):
     """[y, h_n] (and c_n for LSTM) of one recurrent layer; see the module docstring.  weight_layout:
@@ -78,8 +94,7 @@ def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = F
     if weight_layout not in ("NC", packed):
         raise ValueError(f"recurrent {mode}: weight_layout must be 'NC' or {packed!r} for hidden size {H}, "
                          f"got {weight_layout!r}")
-    expect = {"NC": (GH, H), "CN": (H, GH)}.get(weight_layout, (GH // max(block, 1), H, block))
-    if GH != G * H or tuple(int(s) for s in w_hh.shape) != expect:
+    if GH != G * H or tuple(int(s) for s in w_hh.shape) != weight_shape(weight_layout, GH, H):
         raise ValueError(f"recurrent {mode}: xw {tuple(xw.shape)} / w_hh {tuple(w_hh.shape)} ({weight_layout}) do "
                          f"not match {G} gates of hidden size {H}")
     dtype = xw.dtype
@@ -171,4 +186,4 @@ def recurrent(xw, w_hh, b_hh, h0, c0=None, mode: str = "LSTM", reverse: bool = F
     return outs
 
 
-__all__ = ["packed_weight_layout", "recurrent"]
+__all__ = ["packed_weight_layout", "recurrent", "weight_shape"]
