@@ -11,4 +11,8 @@ def __getattr__(name):
         from .codegen import llvm
 
         return getattr(llvm, name)
+    if name == "codegen":  # tvm.target.codegen.llvm_version_major() without importing it first
+        import importlib
+
+        return importlib.import_module(".codegen", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,3 +1,34 @@
 """Code generators: TIR in, a runtime `Artifact` (source text plus calling conventions) out.
 
 llvm.py and cuda.py import llvmlite or the CUDA toolchain helpers; import them by name."""
+
+
+def llvm_version_major(allow_none: bool = False) -> int:
+    """The major version of the LLVM that compiles llvm targets (llvmlite's), as classic tests ask."""
+    import llvmlite.binding as llvm
+
+    return llvm.llvm_version_info[0]
+
+
+def llvm_get_system_triple() -> str:
+    import llvmlite.binding as llvm
+
+    return llvm.get_process_triple()
+
+
+def llvm_get_system_cpu() -> str:
+    import llvmlite.binding as llvm
+
+    return llvm.get_host_cpu_name()
+
+
+def llvm_cpu_has_features(cpu_features, target=None) -> bool:
+    """Whether `target` (default: the current one, else the host) enables every feature named."""
+    from ..target import Target
+
+    target = Target(target) if target is not None else Target.current() or Target("llvm")
+    names = [cpu_features] if isinstance(cpu_features, str) else list(cpu_features)
+    return all(target.has_feature(n) for n in names)
+
+
+target_has_features = llvm_cpu_has_features
