@@ -30,7 +30,7 @@ LAYERS = (
     ("relay",),
     ("autotvm", "auto_scheduler"),
     ("measure", "harness", "models"),
-    ("__init__", "__main__", "testing"),
+    ("__init__", "__main__", "testing", "_ffi"),
 )
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
 

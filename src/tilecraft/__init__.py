@@ -17,7 +17,7 @@ def __getattr__(name):
     # The runtime and targets load llvmlite; import them on first use so `import tilecraft` stays light.
     import importlib
 
-    if name in ("runtime", "target", "testing", "contrib", "relay", "topi", "measure", "models"):
+    if name in ("runtime", "target", "testing", "contrib", "relay", "topi", "measure", "models", "_ffi"):
         return importlib.import_module(f".{name}", __name__)
     if name == "container":
         return importlib.import_module(".ir.container", __name__)

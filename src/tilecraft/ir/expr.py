@@ -154,6 +154,19 @@ class SizeVar(Var):
     """A variable known to be >= 0 (a symbolic shape)."""
 
 
+@_frozen
+class Any(PrimExpr):
+    """A dimension not known before run time (classic `relay.Any()`): type relations carry it
+    through; building a kernel for it is refused, since tilecraft compiles static shapes."""
+
+    dtype: str = "int32"
+
+    def __repr__(self) -> str:
+        return "?"
+
+    __str__ = __repr__
+
+
 def _classic_argument_order(imm) -> None:
     """Classic code writes `tir.IntImm("int32", 1)` (dtype first): accept that order too."""
     if isinstance(imm.value, str) and not isinstance(imm.dtype, str):

@@ -1,6 +1,7 @@
 """Relay: the graph IR, its operators, passes, importers, and relay.build."""
 
 from ..contrib import graph_executor as _graph_executor  # noqa: F401,E402  (tvm.contrib.graph_executor after import tvm.relay, as classic)
+from ..ir.expr import Any  # noqa: F401,E402  (relay.Any(): a dimension known at run time only)
 from . import (  # noqa: F401
                            analysis,  # noqa: F401
                            frontend,
@@ -38,5 +39,5 @@ from .op.transform import (  # noqa: F401
                            transpose,
 )
 from .printer import astext  # noqa: F401
-from .ty import FuncType, TensorType, TupleType  # noqa: F401
+from .ty import FuncType, IncompleteType, TensorType, TupleType  # noqa: F401
 from .visitor import ExprMutator  # noqa: F401

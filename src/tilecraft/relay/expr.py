@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .ty import TensorType, TupleType
+from .ty import IncompleteType, TensorType, TupleType
 
 _node = dataclass(frozen=True, eq=False, repr=False)
 
@@ -154,9 +154,11 @@ class Function(Expr):
 def var(name_hint: str, type_annotation=None, shape=None, dtype: str = "float32") -> Var:
     """relay.var("x", shape=(1, 3), dtype="float32") or relay.var("x", relay.TensorType(...))."""
     if type_annotation is None and shape is not None:
-        type_annotation = TensorType(tuple(int(s) for s in shape), dtype)
+        type_annotation = TensorType(tuple(shape), dtype)
     elif isinstance(type_annotation, str):
-        type_annotation = TensorType(tuple(int(s) for s in shape or ()), type_annotation)
+        type_annotation = TensorType(tuple(shape or ()), type_annotation)
+    elif isinstance(type_annotation, IncompleteType):
+        type_annotation = None  # inference finds it from the variable's uses
     return Var(name_hint, type_annotation)
 
 

@@ -10,6 +10,7 @@ from ..ir.expr import (  # noqa: F401
     NE,
     Add,
     And,
+    Any,
     Broadcast,
     Buffer,
     BufferLoad,

@@ -1,6 +1,7 @@
 """Data movement: reshape, transpose, squeeze, expand_dims, concatenate, split, strided_slice,
 take, gather, flatten, tile, repeat, flip.  All tagged "injective": each output element reads
-one input element, so these inline into their readers.  Shapes must be constant ints.
+one input element, so these inline into their readers.  Shapes are constant ints, except that
+concatenate, squeeze and flatten also take symbolic sizes (classic Relay type-checks graphs so).
 """
 
 from __future__ import annotations
@@ -22,6 +23,17 @@ def const_shape(t: te.Tensor, what: str = "operator") -> tuple:
             raise ValueError(f"{what}: needs a constant shape, {t.name} has {tuple(t.shape)}")
         out.append(s.value)
     return tuple(out)
+
+
+def shape_dims(t: te.Tensor) -> tuple:
+    """t's shape with constant sizes as Python ints and symbolic ones as expressions."""
+    return tuple(s.value if isinstance(s, IntImm) else s for s in t.shape)
+
+
+def _same_size(x, y) -> bool:
+    from ..ir.functor import structural_equal
+
+    return x == y if isinstance(x, int) and isinstance(y, int) else structural_equal(x, y)
 
 
 def _int(v) -> int:
@@ -92,12 +104,12 @@ def transpose(a: te.Tensor, axes=None):
 
 def squeeze(a: te.Tensor, axis=None):
     """Drop size-1 axes (all of them when axis is None)."""
-    shape = const_shape(a, "squeeze")
+    shape = shape_dims(a)
     if axis is None:
-        axes = tuple(k for k, s in enumerate(shape) if s == 1)
+        axes = tuple(k for k, s in enumerate(shape) if isinstance(s, int) and s == 1)
     else:
         axes = normalize_axes(len(shape), axis, "squeeze")
-        bad = [k for k in axes if shape[k] != 1]
+        bad = [k for k in axes if isinstance(shape[k], int) and shape[k] != 1]
         if bad:
             raise ValueError(f"squeeze: axis {bad[0]} has size {shape[bad[0]]}, not 1")
     new = tuple(s for k, s in enumerate(shape) if k not in axes)
@@ -125,11 +137,11 @@ def concatenate(tensors, axis: int = 0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("concatenate needs at least one tensor")
-    shapes = [const_shape(t, "concatenate") for t in tensors]
+    shapes = [shape_dims(t) for t in tensors]
     n = len(shapes[0])
     axis = normalize_axes(n, axis, "concatenate")[0]
     for t, s in zip(tensors, shapes):
-        if len(s) != n or any(x != y for k, (x, y) in enumerate(zip(s, shapes[0])) if k != axis):
+        if len(s) != n or any(not _same_size(x, y) for k, (x, y) in enumerate(zip(s, shapes[0])) if k != axis):
             raise ValueError(f"concatenate: {t.name} has shape {s}, incompatible with {shapes[0]} "
                              f"outside axis {axis}")
     starts, total = [], 0
@@ -300,11 +312,21 @@ def gather_nd(data: te.Tensor, indices: te.Tensor):
 
 def flatten(data: te.Tensor):
     """(N, d1, d2, ...) -> (N, d1 * d2 * ...) (topi.nn.flatten)."""
-    shape = const_shape(data, "flatten")
+    shape = shape_dims(data)
     inner = 1
     for s in shape[1:]:
-        inner *= s
-    return reshape(data, (shape[0], inner))
+        inner = inner * s
+    if all(isinstance(s, int) for s in shape):
+        return reshape(data, (shape[0], inner))
+
+    def f(n, j):  # symbolic sizes: unflatten j by the trailing sizes
+        idx = []
+        for s in reversed(shape[1:]):
+            idx.append(floormod(j, s))
+            j = floordiv(j, s)
+        return data[(n, *reversed(idx))]
+
+    return te.compute((shape[0], inner), f, name="T_flatten", tag=INJECTIVE)
 
 
 def tile(a: te.Tensor, reps):

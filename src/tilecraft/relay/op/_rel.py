@@ -1,8 +1,8 @@
-"""Type relations shared by many operators (shapes are static ints)."""
+"""Type relations shared by many operators."""
 
 from __future__ import annotations
 
-from ..ty import TensorType
+from ..ty import TensorType, dims_equal
 
 
 def tensor_arg(types, i: int, what: str) -> TensorType:
@@ -36,14 +36,29 @@ def same_dtype_rel(rel, *names):
 
 
 def broadcast_shapes(a: tuple, b: tuple) -> tuple:
-    """numpy broadcasting."""
+    """numpy broadcasting; a symbolic size broadcasts with 1 or with itself, and relay.Any() with
+    anything (the sizes are checked at run time), as classic Relay's BroadcastRel."""
+    from ...ir.expr import Any
+
     out = []
     for k in range(1, max(len(a), len(b)) + 1):
         x = a[-k] if k <= len(a) else 1
         y = b[-k] if k <= len(b) else 1
-        if x != y and x != 1 and y != 1:
-            raise ValueError(f"shapes {tuple(a)} and {tuple(b)} do not broadcast (dimension -{k}: {x} vs {y})")
-        out.append(max(x, y) if x != 1 and y != 1 else x * y if 0 in (x, y) else max(x, y))
+        if isinstance(x, int) and isinstance(y, int):
+            if x != y and x != 1 and y != 1:
+                raise ValueError(f"shapes {tuple(a)} and {tuple(b)} do not broadcast (dimension -{k}: {x} vs {y})")
+            out.append(max(x, y) if x != 1 and y != 1 else x * y if 0 in (x, y) else max(x, y))
+        elif isinstance(x, int) and x == 1:
+            out.append(y)
+        elif isinstance(y, int) and y == 1:
+            out.append(x)
+        elif dims_equal(x, y):
+            out.append(x)
+        elif isinstance(x, Any) or isinstance(y, Any):
+            out.append(Any())
+        else:
+            raise ValueError(f"shapes {tuple(a)} and {tuple(b)} do not broadcast (dimension -{k}: {x} vs {y}: "
+                             f"symbolic sizes must be the same variable, or 1)")
     return tuple(reversed(out))
 
 

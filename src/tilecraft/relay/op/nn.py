@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..ty import TensorType, TupleType
+from ..ty import TensorType, TupleType, dim, dims_equal
 from ._rel import identity_rel, normalize_axis, same_dtype_rel, tensor_arg
 from .image import upsampling  # noqa: F401  (relay.nn.upsampling)
 from .registry import OpPattern, make_call, register_op
@@ -77,10 +77,17 @@ def _dense_rel(types, attrs):
     d, w = tensor_arg(types, 0, "data"), tensor_arg(types, 1, "weight")
     if w.ndim != 2:
         raise ValueError(f"weight must be 2-D [units, in_features], got shape {w.shape}")
-    if d.shape[-1] != w.shape[1]:
+    if dims_equal(d.shape[-1], w.shape[1]) is False:
         raise ValueError(f"data has {d.shape[-1]} features but weight expects {w.shape[1]} "
                          f"(data {d.shape}, weight {w.shape})")
     return TensorType(tuple(d.shape[:-1]) + (w.shape[0],), attrs.get("out_dtype") or d.dtype)
+
+
+def _dense_solve(types, attrs):
+    d = types[0]
+    if d is None or attrs.get("units") is None:
+        return {}
+    return {1: TensorType((attrs["units"], d.shape[-1]), d.dtype)}
 
 
 def on_rows(data, kernel):
@@ -103,7 +110,7 @@ def _dense_compute(attrs, ins, out):
 
 
 register_op("nn.dense", same_dtype_rel(_dense_rel, "data", "weight"), _dense_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
-            {"units": None, "out_dtype": None})
+            {"units": None, "out_dtype": None}, solve=_dense_solve)
 
 
 def dense(data, weight, units=None, out_dtype=None):
@@ -139,9 +146,22 @@ def batch_matmul(x, y, transpose_a=False, transpose_b=True, out_dtype=None):
 def _bias_add_rel(types, attrs):
     d, b = tensor_arg(types, 0, "data"), tensor_arg(types, 1, "bias")
     axis = normalize_axis(attrs["axis"], d.ndim)
-    if b.ndim != 1 or b.shape[0] != d.shape[axis]:
+    if b.ndim != 1 or dims_equal(b.shape[0], d.shape[axis]) is False:
         raise ValueError(f"bias of shape {b.shape} does not match axis {axis} of data {d.shape}")
     return d
+
+
+def _per_channel_solve(*indices):
+    """Inputs (bias, gamma, beta, ...) that are vectors as long as the data's `axis`."""
+
+    def solve(types, attrs):
+        d = types[0]
+        if d is None:
+            return {}
+        t = TensorType((d.shape[normalize_axis(attrs["axis"], d.ndim)],), d.dtype)
+        return {i: t for i in indices}
+
+    return solve
 
 
 def _bias_add_compute(attrs, ins, out):
@@ -155,7 +175,7 @@ def _bias_add_compute(attrs, ins, out):
 
 
 register_op("nn.bias_add", same_dtype_rel(_bias_add_rel, "data", "bias"), _bias_add_compute, OpPattern.BROADCAST,
-            {"axis": 1})
+            {"axis": 1}, solve=_per_channel_solve(1))
 
 
 def bias_add(data, bias, axis=1):
@@ -192,7 +212,7 @@ def _layer_norm_rel(types, attrs):
     axis = normalize_axis(attrs["axis"], d.ndim)
     for i, what in ((1, "gamma"), (2, "beta")):
         t = tensor_arg(types, i, what)
-        if t.shape != (d.shape[axis],):
+        if t.ndim != 1 or dims_equal(t.shape[0], d.shape[axis]) is False:
             raise ValueError(f"{what} of shape {t.shape} does not match axis {axis} of data {d.shape}")
     return d
 
@@ -200,7 +220,7 @@ def _layer_norm_rel(types, attrs):
 register_op("nn.layer_norm", same_dtype_rel(_layer_norm_rel, "data", "gamma", "beta"),
             lambda attrs, ins, out: _topi("nn.layer_norm")(ins[0], ins[1], ins[2], attrs["axis"], attrs["epsilon"]),
             OpPattern.OPAQUE,
-            {"axis": -1, "epsilon": 1e-5, "center": True, "scale": True})
+            {"axis": -1, "epsilon": 1e-5, "center": True, "scale": True}, solve=_per_channel_solve(1, 2))
 
 
 def layer_norm(data, gamma, beta, axis=-1, epsilon=1e-5, center=True, scale=True):
@@ -213,7 +233,7 @@ def _batch_norm_rel(types, attrs):
     axis = normalize_axis(attrs["axis"], d.ndim)
     for i, what in enumerate(("gamma", "beta", "moving_mean", "moving_var"), 1):
         t = tensor_arg(types, i, what)
-        if t.shape != (d.shape[axis],):
+        if t.ndim != 1 or dims_equal(t.shape[0], d.shape[axis]) is False:
             raise ValueError(f"{what} of shape {t.shape} does not match axis {axis} of data {d.shape}")
     c = TensorType((d.shape[axis],), d.dtype)
     return TupleType((d, c, c))
@@ -230,7 +250,7 @@ def _batch_norm_compute(attrs, ins, out):
 
 register_op("nn.batch_norm", same_dtype_rel(_batch_norm_rel, "data", "gamma", "beta", "moving_mean",
                                                   "moving_var"), _batch_norm_compute, OpPattern.OPAQUE,
-            {"axis": 1, "epsilon": 1e-5, "center": True, "scale": True})
+            {"axis": 1, "epsilon": 1e-5, "center": True, "scale": True}, solve=_per_channel_solve(1, 2, 3, 4))
 
 
 def batch_norm(data, gamma, beta, moving_mean, moving_var, axis=1, epsilon=1e-5, center=True, scale=True):
@@ -263,12 +283,19 @@ class _TupleWrapper:
 
 # ---------------------------------------------------------------------------- convolution
 
-def _conv_out(size, k, stride, dil, before, after) -> int:
-    out = (size + before + after - ((k - 1) * dil + 1)) // stride + 1
-    if out <= 0:
+def _conv_out(size, k, stride, dil, before, after):
+    out = dim((size + before + after - ((k - 1) * dil + 1)) // stride + 1)
+    if isinstance(out, int) and out <= 0:
         raise ValueError(f"output size {out} <= 0 (input {size}, kernel {k}, stride {stride}, dilation {dil}, "
                          f"padding {before}+{after})")
     return out
+
+
+def _check_channels(c, i, o, g):
+    if dims_equal(c, dim(i * g)) is False:
+        raise ValueError(f"data has {c} channels but weight expects {i} x groups={g} = {dim(i * g)}")
+    if isinstance(o, int) and o % g:
+        raise ValueError(f"{o} output channels are not divisible by groups={g}")
 
 
 def _conv2d_rel(types, attrs):
@@ -279,11 +306,7 @@ def _conv2d_rel(types, attrs):
         raise ValueError(f"conv2d expects 4-D NCHW data and OIHW weight, got {d.shape} and {w.shape}")
     n, c, h, wd = d.shape
     o, i, kh, kw = w.shape
-    g = attrs["groups"]
-    if c != i * g:
-        raise ValueError(f"data has {c} channels but weight expects {i} x groups={g} = {i * g}")
-    if o % g:
-        raise ValueError(f"{o} output channels are not divisible by groups={g}")
+    _check_channels(c, i, o, attrs["groups"])
     sh, sw = _pair(attrs["strides"], "strides")
     dh, dw = _pair(attrs["dilation"], "dilation")
     pt, pl, pb, pr = _pad4(attrs["padding"])
@@ -297,13 +320,24 @@ def _conv2d_nhwc_rel(d, w, attrs):
                          "use NCHW/OIHW or NHWC/HWIO")
     n, h, wd, c = d.shape
     kh, kw, i, o = w.shape
-    if c != i * attrs["groups"]:
-        raise ValueError(f"data has {c} channels but weight expects {i} x groups={attrs['groups']}")
+    _check_channels(c, i, o, attrs["groups"])
     sh, sw = _pair(attrs["strides"])
     dh, dw = _pair(attrs["dilation"])
     pt, pl, pb, pr = _pad4(attrs["padding"])
     return TensorType((n, _conv_out(h, kh, sh, dh, pt, pb), _conv_out(wd, kw, sw, dw, pl, pr), o),
                       attrs.get("out_dtype") or d.dtype)
+
+
+def _conv2d_solve(types, attrs):
+    """The weight from `channels` and `kernel_size` (classic Conv2DRel), in the data's dtype."""
+    d = types[0]
+    if d is None or attrs["channels"] is None or attrs["kernel_size"] is None:
+        return {}
+    kh, kw = _pair(attrs["kernel_size"], "kernel_size")
+    c, g, o = d.shape[attrs["data_layout"].index("C")], attrs["groups"], attrs["channels"]
+    if attrs["kernel_layout"] == "HWIO":
+        return {1: TensorType((kh, kw, dim(c // g), o), d.dtype)}
+    return {1: TensorType((o, dim(c // g), kh, kw), d.dtype)}
 
 
 def _conv2d_compute(attrs, ins, out):
@@ -328,7 +362,7 @@ _CONV_DEFAULTS = {"strides": (1, 1), "padding": (0, 0), "dilation": (1, 1), "gro
                   "kernel_size": None, "data_layout": "NCHW", "kernel_layout": "OIHW", "out_layout": "",
                   "out_dtype": None}
 register_op("nn.conv2d", same_dtype_rel(_conv2d_rel, "data", "weight"), _conv2d_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
-            _CONV_DEFAULTS)
+            _CONV_DEFAULTS, solve=_conv2d_solve)
 
 
 def conv2d(data, weight, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, channels=None,
@@ -418,15 +452,38 @@ def group_norm(data, gamma, beta, num_groups, axis=1, epsilon=1e-5, center=True,
 
 
 def _conv_t_compute(a, ins, o):
-    return _topi("nn.conv2d_transpose_nchw")(ins[0], ins[1], a["strides"], a["padding"], a.get("out_dtype"),
-                                             a["output_padding"])
+    """NCHW data and IOHW weights; other layouts are transposed here (and by Legalize before the
+    kernels are chosen, so strategies see only these)."""
+    from ... import topi
+
+    data, weight = ins
+    if a["data_layout"] not in ("NCHW", "NHWC") or sorted(a["kernel_layout"]) != sorted("OIHW"):
+        raise ValueError(f"layouts {a['data_layout']}/{a['kernel_layout']} are not supported: data NCHW or NHWC, "
+                         f"a kernel layout ordering I, O, H, W (IOHW, OIHW, HWOI, ...)")
+    if a["kernel_layout"] != "IOHW":
+        weight = topi.transpose(weight, tuple(a["kernel_layout"].index(c) for c in "IOHW"))
+    if a["data_layout"] == "NHWC":
+        data = topi.transpose(data, (0, 3, 1, 2))
+    out = topi.nn.conv2d_transpose_nchw(data, weight, a["strides"], a["padding"], a.get("out_dtype"),
+                                        a["output_padding"])
+    return topi.transpose(out, (0, 2, 3, 1)) if a["data_layout"] == "NHWC" else out
+
+
+def _conv_t_solve(types, attrs):
+    """The IOHW weight from `channels` and `kernel_size` (classic Conv2DTransposeRel)."""
+    d = types[0]
+    if d is None or attrs["channels"] is None or attrs["kernel_size"] is None:
+        return {}
+    sizes = dict(zip("HW", _pair(attrs["kernel_size"], "kernel_size")), I=d.shape[attrs["data_layout"].index("C")],
+                 O=dim(attrs["channels"] // attrs["groups"]))
+    return {1: TensorType(tuple(sizes[c] for c in attrs["kernel_layout"]), d.dtype)}
 
 
 register_op("nn.conv2d_transpose", same_dtype_rel(te_rel(_conv_t_compute), "data", "weight"), _conv_t_compute,
             OpPattern.OUT_ELEMWISE_FUSABLE,
             {"strides": (1, 1), "padding": (0, 0, 0, 0), "output_padding": (0, 0), "dilation": (1, 1), "groups": 1,
              "channels": None, "kernel_size": None, "data_layout": "NCHW", "kernel_layout": "IOHW",
-             "out_dtype": None})
+             "out_dtype": None}, solve=_conv_t_solve)
 
 
 def conv2d_transpose(data, weight, strides=(1, 1), padding=(0, 0), output_padding=(0, 0), dilation=(1, 1),
@@ -453,6 +510,24 @@ register_op("nn.matmul", same_dtype_rel(te_rel(_matmul_compute), "tensor_a", "te
 def matmul(tensor_a, tensor_b, units=None, out_dtype=None, transpose_a=False, transpose_b=False):
     return make_call("nn.matmul", (tensor_a, tensor_b), transpose_a=bool(transpose_a),
                      transpose_b=bool(transpose_b), units=units, out_dtype=out_dtype)
+
+
+register_op("nn.lrn", identity_rel,
+            lambda a, ins, o: _topi("nn.lrn")(ins[0], a["size"], a["axis"], a["bias"], a["alpha"], a["beta"]),
+            OpPattern.COMM_REDUCE, {"size": 5, "axis": 1, "bias": 2.0, "alpha": 1e-5, "beta": 0.75})
+register_op("nn.l2_normalize", identity_rel, lambda a, ins, o: _topi("nn.l2_normalize")(ins[0], a["eps"], a["axis"]),
+            OpPattern.COMM_REDUCE, {"eps": 1e-12, "axis": None})
+
+
+def lrn(data, size=5, axis=1, bias=2.0, alpha=0.00001, beta=0.75):
+    """Local response normalization across `axis` (topi.nn.lrn)."""
+    return make_call("nn.lrn", (data,), size=int(size), axis=int(axis), bias=float(bias), alpha=float(alpha),
+                     beta=float(beta))
+
+
+def l2_normalize(data, eps, axis=None):
+    axis = None if axis is None else tuple(int(a) for a in axis)
+    return make_call("nn.l2_normalize", (data,), eps=float(eps), axis=axis)
 
 
 register_op("nn.dropout", identity_rel, lambda a, ins, o: _topi("identity")(ins[0]), OpPattern.ELEMWISE,
@@ -485,5 +560,14 @@ def contrib_dense_pack(*args, **kwargs):
     return make(*args, **kwargs)
 
 
+from .conv_nd import (  # noqa: E402, F401  (relay.nn.conv1d, ...)
+    avg_pool1d,
+    avg_pool3d,
+    conv1d,
+    conv1d_transpose,
+    conv3d,
+    max_pool1d,
+    max_pool3d,
+)
 from .recurrent import recurrent  # noqa: E402, F401  (relay.nn.recurrent)
 from .scan import selective_scan  # noqa: E402, F401  (relay.nn.selective_scan)

@@ -6,6 +6,8 @@ One `register_op(...)` call per operator says everything the compiler needs to k
     type_rel    (arg_types, attrs) -> output type          shapes and dtypes, with clear errors
     compute     (attrs, inputs, out_type) -> [te.Tensor]    built from topi
     pattern     how it fuses (OpPattern below)
+    solve       (arg_types, attrs) -> {index: type}          optional: the types of inputs left untyped
+                                                             (a weight from `channels`, `kernel_size`)
 
 Which kernels compute it on which target (and with which schedule) is the operator's strategy,
 registered separately in relay/op/strategy/ (one file per target family).
@@ -34,6 +36,7 @@ class Op:
     pattern: int
     defaults: dict = field(default_factory=dict)
     doc: str = ""
+    solve: object = None
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -54,8 +57,8 @@ class Op:
 _OPS: dict = {}
 
 
-def register_op(name, type_rel, compute, pattern, defaults=None, doc="") -> Op:
-    op = Op(name, type_rel, compute, pattern, dict(defaults or {}), doc)
+def register_op(name, type_rel, compute, pattern, defaults=None, doc="", solve=None) -> Op:
+    op = Op(name, type_rel, compute, pattern, dict(defaults or {}), doc, solve)
     _OPS[name] = op
     return op
 

@@ -28,8 +28,8 @@ def te_rel(compute):
     def rel(types, attrs):
         outs = compute(attrs, _placeholders(types), None)
         if isinstance(outs, (list, tuple)):
-            return TupleType(tuple(TensorType(tuple(int(s) for s in o.shape), o.dtype) for o in outs))
-        return TensorType(tuple(int(s) for s in outs.shape), outs.dtype)
+            return TupleType(tuple(TensorType(tuple(o.shape), o.dtype) for o in outs))
+        return TensorType(tuple(outs.shape), outs.dtype)
 
     return rel
 

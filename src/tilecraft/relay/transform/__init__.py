@@ -22,7 +22,8 @@ def optimization_passes() -> list:
     """Between InferType and FuseOps, in the order relay.build applies them (each has an opt_level)."""
     return [
         SimplifyInference(),       # 0: batch_norm -> x * scale + shift, dropout -> identity
-        Legalize(),                # 1: stride = kernel conv2d_transpose -> 1x1 conv2d + pixel shuffle
+        Legalize(),                # 0: 1-D / 3-D conv and pooling -> 2-D; stride = kernel conv2d_transpose
+        #                            -> 1x1 conv2d + pixel shuffle
         FoldConstant(),            # 2: constant subexpressions -> constants (one compile for all)
         FoldScaleAxis(),           # 3: per-channel scales after conv2d / dense -> into the weights
         EliminateCommonSubexpr(),  # 3: identical calls -> one node

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ...error import TVMError
 from ...transform import module_pass
 from ..expr import Call, Constant, Function, Let, Tuple, TupleGetItem, Var
 from ..ty import FuncType, TensorType, TupleType
 from ..visitor import ExprMutator
 
 
-class RelayTypeError(TypeError):
+class RelayTypeError(TypeError, TVMError):
     """An operator's inputs do not fit together; the message names the operator and the inputs."""
 
 
 class _Infer(ExprMutator):
-    def __init__(self):
+    """One inference pass.  A variable created without a type (classic `relay.var("w")`) takes the type
+    an operator's `solve` gives it from the other inputs and attributes (conv2d's weight from
+    `channels` and `kernel_size`): such types are collected in `found`, and a second pass gives every
+    use of the variable the same typed object."""
+
+    def __init__(self, solved=None):
         super().__init__()
         self.rel_cache: dict = {}  # (op, argument types, attributes) -> result type
+        self.solved = solved or {}  # id(untyped var) -> its type, from an earlier pass
+        self.found: dict = {}  # the same, found in this pass
 
     def visit(self, e):
         from ..visitor import post_order
@@ -32,10 +40,11 @@ class _Infer(ExprMutator):
             return v
         if id(v) in self.let_values:  # a let variable has its value's type (visited first)
             return replace(v, ty=self.new(self.let_values[id(v)]).ty)
-        if v.type_annotation is None:
-            raise RelayTypeError(f"input %{v.name_hint} has no type; create it with "
-                                 f"relay.var({v.name_hint!r}, shape=..., dtype=...)")
-        return replace(v, ty=v.type_annotation)
+        if v.type_annotation is not None:
+            return replace(v, ty=v.type_annotation)
+        if id(v) in self.solved:
+            return replace(v, ty=self.solved[id(v)])
+        return v  # the call using it solves it (visit_call), or says it cannot
 
     def visit_constant(self, c):
         return c if c.ty is not None else replace(c, ty=TensorType(c.data.shape, str(c.data.dtype)))
@@ -45,6 +54,8 @@ class _Infer(ExprMutator):
         fn = self.visit(c.op) if isinstance(c.op, Function) else c.op
         if c.ty is not None and fn is c.op and _unchanged(args, c.args):
             return c  # typed before, inputs unchanged: passes re-infer only what they rebuilt
+        if any(a.ty is None for a in args):
+            args = self._solve_untyped(c, fn, args)
         arg_types = [a.ty for a in args]
         if isinstance(c.op, Function):
             return replace(c, op=fn, args=args, ty=fn.body.ty)
@@ -62,6 +73,31 @@ class _Infer(ExprMutator):
             shapes = ", ".join(str(t) for t in arg_types)
             raise RelayTypeError(f"{c.op.name}: {err} (inputs: {shapes})") from err
         return replace(c, args=args, ty=ty)
+
+    def _solve_untyped(self, c, fn, args) -> tuple:
+        """Arguments that are untyped variables, typed from what the callee needs there."""
+        types = [a.ty for a in args]
+        if isinstance(fn, Function):
+            got = {i: p.ty for i, p in enumerate(fn.params) if p.ty is not None}
+        elif getattr(c.op, "solve", None) is not None:
+            try:
+                got = c.op.solve(types, c.attrs)
+            except (TypeError, ValueError, IndexError, KeyError) as err:
+                raise RelayTypeError(f"{c.op.name}: {err} (inputs: {', '.join(str(t) for t in types)})") from err
+        else:
+            got = {}
+        out = list(args)
+        for i, a in enumerate(args):
+            if a.ty is not None:
+                continue
+            if not isinstance(a, Var) or got.get(i) is None:
+                name = a.name_hint if isinstance(a, Var) else type(a).__name__
+                what = c.op.name if not isinstance(fn, Function) else "the called function"
+                raise RelayTypeError(f"input %{name} has no type and {what} cannot infer it from its other "
+                                     f"inputs; create it with relay.var({name!r}, shape=..., dtype=...)")
+            self.found[id(a)] = got[i]
+            out[i] = replace(a, ty=got[i])
+        return tuple(out)
 
     def visit_tuple(self, t):
         f = self._same(t.fields)
@@ -84,8 +120,12 @@ class _Infer(ExprMutator):
         return Let(self.new(e.var), self.new(e.value), body, body.ty)
 
     def visit_function(self, f):
+        body = self.new(f.body)  # first: the body's calls type the untyped parameters
         params = self._same(f.params)
-        body = self.new(f.body)
+        for p in params:
+            if p.ty is None and id(p) not in self.found:
+                raise RelayTypeError(f"input %{p.name_hint} has no type and no use of it says what it is; "
+                                     f"create it with relay.var({p.name_hint!r}, shape=..., dtype=...)")
         if f.ty is not None and f.ret_type is not None and body is f.body and _unchanged(params, f.params):
             return f
         return replace(f, params=params, body=body, ret_type=body.ty,
@@ -119,7 +159,9 @@ def _rel_key(op, arg_types, attrs):
 
 def infer_type(expr):
     """Typed copy of a relay expression or function."""
-    return _Infer().visit(expr)
+    first = _Infer()
+    typed = first.visit(expr)
+    return _Infer(first.found).visit(expr) if first.found else typed
 
 
 def InferType():  # noqa: N802  (classic relay.transform name)

@@ -1,4 +1,5 @@
-"""Legalize: rewrite an operator into others that compute the same numbers much faster.
+"""Legalize: rewrite an operator into others that compute the same numbers much faster
+(and 1-D / 3-D convolution and pooling into the 2-D operators: lower_nd.py).
 
     nn.conv2d_transpose(x, W)   [stride == kernel size, no padding, NCHW / IOHW, W constant]
         ->  reshape(transpose(reshape(nn.conv2d(x, W'), [N, O, sh, sw, H, W]),
@@ -23,6 +24,22 @@ from ..op.transform import reshape, transpose
 from ..visitor import ExprMutator
 from .fold_constant import is_constant_expr
 from .infer_type import infer_type
+from .lower_nd import RULES as LOWER_ND
+
+
+def _transposed_conv(c: Call, args):
+    """NHWC data or a weight in another layout: transposes around an NCHW / IOHW conv2d_transpose
+    (the layouts the kernels take); else the pixel-shuffle rewrite where it applies."""
+    a = c.attrs
+    if a["data_layout"] == "NCHW" and a["kernel_layout"] == "IOHW":
+        return _non_overlapping_transposed_conv(c, args)
+    x, w = args
+    if a["kernel_layout"] != "IOHW":
+        w = transpose(w, tuple(a["kernel_layout"].index(k) for k in "IOHW"))
+    nhwc = a["data_layout"] == "NHWC"
+    y = Call(c.op, (transpose(x, (0, 3, 1, 2)) if nhwc else x, w),
+             {**a, "data_layout": "NCHW", "kernel_layout": "IOHW"})
+    return transpose(y, (0, 2, 3, 1)) if nhwc else y
 
 
 def _non_overlapping_transposed_conv(c: Call, args):
@@ -46,7 +63,7 @@ def _non_overlapping_transposed_conv(c: Call, args):
     return reshape(y, (n, cout, h * sh, wd * sw))
 
 
-_RULES = {"nn.conv2d_transpose": _non_overlapping_transposed_conv}
+_RULES = {"nn.conv2d_transpose": _transposed_conv, **LOWER_ND}
 
 
 class _Legalize(ExprMutator):
@@ -66,7 +83,8 @@ def legalize(func):
 
 
 def Legalize():  # noqa: N802  (classic relay.transform name)
-    @module_pass(opt_level=1, name="Legalize")
+    # opt_level 0: 1-D and 3-D convolution and pooling have no kernels but the 2-D ones they become here
+    @module_pass(opt_level=0, name="Legalize")
     def run(mod):
         return mod.with_function("main", legalize(mod["main"]))
 

@@ -1,4 +1,4 @@
-"""Normalizations: layer_norm, batch_norm (inference), group_norm, instance_norm.
+"""Normalizations: layer_norm, batch_norm (inference), group_norm, instance_norm, lrn, l2_normalize.
 
 layer_norm / group_norm / instance_norm compute the statistics in two passes (the sum, then the
 sum of squared deviations from the mean), so inputs with a large mean do not lose precision to
@@ -153,4 +153,53 @@ def batch_norm(data: te.Tensor, gamma, beta, moving_mean: te.Tensor, moving_var:
     return te.compute(data.shape, f, name="T_batch_norm", tag=BROADCAST)
 
 
-__all__ = ["LAYER_NORM", "layer_norm", "group_norm", "instance_norm", "batch_norm"]
+__all__ = ["LAYER_NORM", "layer_norm", "group_norm", "instance_norm", "batch_norm", "lrn", "l2_normalize"]
+
+
+def lrn(data: te.Tensor, size: int, axis: int = 1, bias: float = 2.0, alpha: float = 1e-4, beta: float = 0.75):
+    """Local response normalization across `axis` (AlexNet): data / (bias + alpha / size * s)^beta, s the sum
+    of squares over the `size` neighbours centred on each element (zeros beyond the edges)."""
+    from ...ir.op import pow as power
+    from .pad import pad
+
+    n = len(data.shape)
+    axis = normalize_axes(n, axis, "lrn")[0]
+    if int(size) < 1:
+        raise ValueError(f"lrn: size must be >= 1, got {size}")
+    before, after = [0] * n, [0] * n
+    before[axis], after[axis] = size // 2, size - 1 - size // 2
+    padded = pad(data, before, after, name="T_lrn_pad")
+    k = te.reduce_axis((0, size), name="k")
+
+    def window(*i):
+        x = padded[i[:axis] + (i[axis] + k,) + i[axis + 1:]]
+        return te.sum(x * x, axis=k)
+
+    sqsum = te.compute(data.shape, window, name="T_lrn_sqsum", tag=COMM_REDUCE)
+    dt = data.dtype
+    return te.compute(data.shape, lambda *i: data[i] / power(const(bias, dt) + const(alpha / size, dt) * sqsum[i],
+                                                              const(beta, dt)), name="T_lrn", tag=BROADCAST)
+
+
+def l2_normalize(data: te.Tensor, eps: float, axis=None):
+    """data / sqrt(max(sum of squares over `axis`, eps))."""
+    from ...ir.expr import max_
+    from ...ir.op import sqrt
+
+    n = len(data.shape)
+    axes = normalize_axes(n, axis if axis is not None else tuple(range(n)), "l2_normalize")
+    ks = [te.reduce_axis((0, data.shape[a]), name=f"k{a}") for a in axes]
+
+    def total(*i):
+        idx = list(i)
+        for a, k in zip(axes, ks):
+            idx[a] = k
+        x = data[tuple(idx)]
+        return te.sum(x * x, axis=ks)
+
+    sq = te.compute(tuple(1 if a in axes else s for a, s in enumerate(data.shape)), total, name="T_l2_sqsum",
+                    tag=COMM_REDUCE)
+    dt = data.dtype
+    return te.compute(data.shape, lambda *i: data[i] / sqrt(max_(sq[tuple(0 if a in axes else x for a, x in
+                                                                             enumerate(i))], const(eps, dt))),
+                      name="T_l2_normalize", tag=BROADCAST)

@@ -97,10 +97,13 @@ def pool2d(data: te.Tensor, kernel, stride, dilation=(1, 1), padding=(0, 0, 0, 0
         if count_include_pad:
             end = min_(start + (k - 1) * d + 1, const(size + hi))
             return end - start
-        return min_(start + (k - 1) * d + 1, const(size)) - max_(start, const(0))
+        # a window wholly in the padding averages nothing: divide its zero sum by 1, not 0
+        return max_(min_(start + (k - 1) * d + 1, const(size)) - max_(start, const(0)), const(1))
 
     def favg(*i):
-        if not padded:
+        if not padded:  # integers divide (truncating, as numpy's mean(...).astype), floats multiply
+            if not data.dtype.startswith(("float", "bfloat")):
+                return psum[i] / const(kh * kw, data.dtype)
             return psum[i] * const(1.0 / (kh * kw), data.dtype)
         n = divisor(i[ha], kh, sh, dh, pt, H, pb) * divisor(i[wa], kw, sw, dw, pl, W, pr)
         return psum[i] / n.astype(data.dtype)

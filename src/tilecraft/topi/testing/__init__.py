@@ -12,11 +12,17 @@ from .common import (  # noqa: F401
     get_reduce_schedule,
 )
 from .conv import (  # noqa: F401
+    conv1d_ncw_python,
+    conv1d_nwc_python,
+    conv1d_transpose_ncw_python,
     conv2d_hwcn_python,
     conv2d_nchw_python,
     conv2d_nhwc_python,
     conv2d_transpose_nchw_python,
     conv2d_transpose_nhwc_python,
+    conv3d_ncdhw_python,
+    conv3d_ndhwc_python,
+    conv_nd_python,
     depthwise_conv2d_python_nchw,
     depthwise_conv2d_python_nhwc,
     dilate_python,

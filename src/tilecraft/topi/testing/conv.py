@@ -111,3 +111,70 @@ def dilate_python(input_np, strides, dilation_value=0.0, out_dtype=None):
     out = np.full(shape, dilation_value, dtype=out_dtype or input_np.dtype)
     out[tuple(slice(None, None, s) for s in strides)] = input_np
     return out
+
+
+def _pads(padding, kernel, dilation=None) -> tuple:
+    """(before, after) per spatial axis from an int, a string ("SAME", "VALID"), nd or 2*nd ints."""
+    nd = len(kernel)
+    dilation = dilation or (1,) * nd
+    eff = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
+    if isinstance(padding, str):
+        if padding.upper() == "VALID":
+            return (0,) * nd, (0,) * nd
+        return tuple((e - 1 + 1) // 2 for e in eff), tuple((e - 1) // 2 for e in eff)
+    p = (padding,) * nd if isinstance(padding, int) else tuple(padding)
+    p = p * nd if len(p) == 1 else p
+    return (p, p) if len(p) == nd else (tuple(p[:nd]), tuple(p[nd:]))
+
+
+def conv_nd_python(a_np, w_np, stride, padding, dilation=1, groups=1):
+    """Any-rank channels-first convolution: a [N, C, *S], w [O, C/groups, *K] -> [N, O, *S']."""
+    nd = a_np.ndim - 2
+    kernel = w_np.shape[2:]
+    stride = (stride,) * nd if isinstance(stride, int) else tuple(stride)
+    dilation = (dilation,) * nd if isinstance(dilation, int) else tuple(dilation)
+    before, after = _pads(padding, kernel, dilation)
+    a = np.pad(a_np.astype("float64"), [(0, 0), (0, 0), *zip(before, after)])
+    out_sp = [(a.shape[2 + i] - ((kernel[i] - 1) * dilation[i] + 1)) // stride[i] + 1 for i in range(nd)]
+    n, c = a.shape[:2]
+    o, cg = w_np.shape[:2]
+    og = o // groups
+    out = np.zeros((n, o, *out_sp))
+    for tap in np.ndindex(*kernel):
+        sl = tuple(slice(t * d, t * d + (m - 1) * s + 1, s) for t, d, m, s in zip(tap, dilation, out_sp, stride))
+        x = a[(slice(None), slice(None), *sl)]
+        for g in range(groups):
+            wg = w_np[(slice(g * og, (g + 1) * og), slice(None), *tap)].astype("float64")  # [og, cg]
+            out[:, g * og:(g + 1) * og] += np.einsum("nc...,oc->no...", x[:, g * cg:(g + 1) * cg], wg)
+    return out.astype(a_np.dtype)
+
+
+def conv1d_ncw_python(a_np, w_np, stride, padding, dilation=1):
+    """a [N, C, W], w [O, C, KW] -> [N, O, OW]."""
+    return conv_nd_python(a_np, w_np, stride, padding, dilation)
+
+
+def conv1d_nwc_python(a_np, w_np, stride, padding, dilation=1):
+    """a [N, W, C], w [KW, C, O] (WIO) -> [N, OW, O]."""
+    out = conv_nd_python(a_np.transpose(0, 2, 1), w_np.transpose(2, 1, 0), stride, padding, dilation)
+    return out.transpose(0, 2, 1)
+
+
+def conv3d_ncdhw_python(a_np, w_np, stride, padding, groups=1):
+    """a [N, C, D, H, W], w [O, C/groups, KD, KH, KW] -> [N, O, OD, OH, OW]."""
+    return conv_nd_python(a_np, w_np, stride, padding, 1, groups)
+
+
+def conv3d_ndhwc_python(a_np, w_np, stride, padding, groups=1):
+    """a [N, D, H, W, C], w [KD, KH, KW, C/groups, O] (DHWIO) -> [N, OD, OH, OW, O]."""
+    out = conv_nd_python(a_np.transpose(0, 4, 1, 2, 3), w_np.transpose(4, 3, 0, 1, 2), stride, padding, 1, groups)
+    return out.transpose(0, 2, 3, 4, 1)
+
+
+def conv1d_transpose_ncw_python(a_np, w_np, stride, padding, output_padding=0):
+    """a [N, C, W], w [C, O, KW] -> [N, O, (W - 1) * stride - pads + KW + output_padding]."""
+    first = lambda v: v if isinstance(v, int) else v[0]  # noqa: E731
+    p = (padding, padding) if isinstance(padding, int) else (padding[0], padding[-1])
+    out = conv2d_transpose_nchw_python(a_np[:, :, None], w_np[:, :, None], (1, first(stride)), (0, p[0], 0, p[1]),
+                                       (0, first(output_padding)))
+    return out[:, :, 0]

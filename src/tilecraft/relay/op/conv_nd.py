@@ -1,0 +1,235 @@
+"""1-D and 3-D convolution and pooling (relay.nn.conv1d, conv3d, conv1d_transpose, max/avg_pool1d/3d).
+
+Each is a relay operator with its own type relation (symbolic sizes and untyped weights as
+classic Relay), and is computed by the 2-D kernels: Legalize rewrites it before fusion
+(relay/transform/lower_nd.py), so a 1-D or 3-D network gets the blocked, tuned conv2d and pool2d
+kernels instead of slower kernels of its own:
+
+    conv1d              conv2d on [N, C, 1, W]
+    conv3d              conv2d on [N * D', KD * C, H, W]: the KD depth taps stacked as channels
+    conv1d_transpose    conv2d_transpose on [N, C, 1, W]
+    pool1d              pool2d on [N, C, 1, W]
+    pool3d              pool2d over (H, W), then over D (max and average are separable)
+"""
+
+from __future__ import annotations
+
+from ..ty import TensorType, dim
+from ._rel import same_dtype_rel, tensor_arg
+from .registry import OpPattern, make_call, register_op
+
+_SPATIAL = {1: "W", 3: "DHW"}
+
+
+def tuple_of(v, nd: int, what: str) -> tuple:
+    """nd ints from an int or nd of them; strides, dilations and windows must be positive."""
+    v = (int(v),) * nd if isinstance(v, int) else tuple(int(x) for x in v)
+    if len(v) == 1:
+        v = v * nd
+    if len(v) != nd:
+        raise ValueError(f"{what} must be an int or {nd} ints, got {v}")
+    if what != "output_padding" and min(v) <= 0:
+        raise ValueError(f"{what} must be positive, got {v}")
+    return v
+
+
+def padding_of(p, nd: int) -> tuple:
+    """(before..., after...) from an int, nd ints (both sides) or 2*nd ints."""
+    p = (int(p),) if isinstance(p, int) else tuple(int(x) for x in p)
+    if len(p) == 1:
+        p = p * (2 * nd)
+    elif len(p) == nd:
+        p = p + p
+    if len(p) != 2 * nd or min(p) < 0:
+        raise ValueError(f"padding must be an int, {nd} or {2 * nd} non-negative ints, got {p}")
+    return p
+
+
+def window_out(size, k, stride, dil, before, after, ceil_mode=False):
+    """Output size of a sliding window; with ceil_mode the last window may overhang the padding but
+    must start inside the input or the padding before it (PyTorch's rule, as topi's pool2d)."""
+    span = dim(size + before + after - ((k - 1) * dil + 1))
+    out = dim((span + stride - 1) // stride + 1 if ceil_mode else span // stride + 1)
+    if ceil_mode and isinstance(out, int) and isinstance(size, int) and (out - 1) * stride >= size + before:
+        out -= 1
+    if isinstance(out, int) and out <= 0:
+        raise ValueError(f"output size {out} <= 0 (input {size}, window {k}, stride {stride}, dilation {dil}, "
+                         f"padding {before}+{after})")
+    return out
+
+
+def _layouts(attrs, nd: int, transpose=False) -> tuple[str, str]:
+    """The data layout is channels first or last (NCW, NWC, NCDHW, NDHWC); the kernel layout any
+    order of O, I and the spatial axes (classic accepts NWC data with OIW weights)."""
+    dl, kl = attrs["data_layout"], attrs["kernel_layout"]
+    sp = _SPATIAL[nd]
+    if dl not in ("NC" + sp, "N" + sp + "C") or sorted(kl) != sorted("OI" + sp):
+        raise ValueError(f"layouts {dl}/{kl} are not supported: data NC{sp} or N{sp}C, and a kernel layout "
+                         f"ordering O, I and {', '.join(sp)} (such as OI{sp} or {sp}IO)")
+    if attrs.get("out_layout") not in (None, "", dl):
+        raise ValueError(f"out_layout {attrs['out_layout']!r} must be the data layout {dl!r}")
+    return dl, kl
+
+
+def _conv_rel(nd: int, transpose: bool):
+    def rel(types, attrs):
+        from ..ty import dims_equal
+
+        d, w = tensor_arg(types, 0, "data"), tensor_arg(types, 1, "weight")
+        dl, kl = _layouts(attrs, nd, transpose)
+        if d.ndim != nd + 2 or w.ndim != nd + 2:
+            raise ValueError(f"{dl} data and {kl} weight must be {nd + 2}-D, got {d.shape} and {w.shape}")
+        g = attrs["groups"]
+        c, i, o = d.shape[dl.index("C")], w.shape[kl.index("I")], w.shape[kl.index("O")]
+        if transpose:  # the weight is [C_in, C_out / groups, ...]
+            c_in, o = i, dim(o * g)
+            if dims_equal(c, c_in) is False:
+                raise ValueError(f"data has {c} channels but the weight expects {c_in}")
+        elif dims_equal(c, dim(i * g)) is False:
+            raise ValueError(f"data has {c} channels but weight expects {i} x groups={g} = {dim(i * g)}")
+        strides, dil = attrs["strides"], attrs["dilation"]
+        pad = attrs["padding"]
+        out = {"N": d.shape[dl.index("N")], "C": o}
+        for k, axis in enumerate(_SPATIAL[nd]):
+            size, kk = d.shape[dl.index(axis)], w.shape[kl.index(axis)]
+            if transpose:
+                out[axis] = dim((size - 1) * strides[k] - pad[k] - pad[nd + k] + dil[k] * (kk - 1)
+                                + attrs["output_padding"][k] + 1)
+            else:
+                out[axis] = window_out(size, kk, strides[k], dil[k], pad[k], pad[nd + k])
+        return TensorType(tuple(out[a] for a in dl), attrs.get("out_dtype") or d.dtype)
+
+    return rel
+
+
+def _conv_solve(nd: int, transpose: bool):
+    """The weight from `channels` and `kernel_size`, in the data's dtype (classic Conv{1,3}DRel)."""
+
+    def solve(types, attrs):
+        d = types[0]
+        if d is None or attrs["channels"] is None or attrs["kernel_size"] is None:
+            return {}
+        dl, kl = _layouts(attrs, nd, transpose)
+        c, g = d.shape[dl.index("C")], attrs["groups"]
+        sizes = dict(zip(_SPATIAL[nd], tuple_of(attrs["kernel_size"], nd, "kernel_size")))
+        sizes.update({"O": dim(attrs["channels"] // g), "I": c} if transpose else
+                     {"O": attrs["channels"], "I": dim(c // g)})
+        return {1: TensorType(tuple(sizes[a] for a in kl), d.dtype)}
+
+    return solve
+
+
+def _no_compute(name):
+    def compute(attrs, ins, out):
+        raise ValueError(f"{name} is computed by 2-D kernels after relay.transform.Legalize(); "
+                         f"build with relay.build, or run Legalize before lowering the call yourself")
+
+    return compute
+
+
+_CONV = {"strides": 1, "padding": 0, "dilation": 1, "groups": 1, "channels": None, "kernel_size": None,
+         "out_layout": "", "out_dtype": None}
+for _nd, _dl, _kl in ((1, "NCW", "OIW"), (3, "NCDHW", "OIDHW")):
+    _name = f"nn.conv{_nd}d"
+    register_op(_name, same_dtype_rel(_conv_rel(_nd, False), "data", "weight"), _no_compute(_name),
+                OpPattern.OUT_ELEMWISE_FUSABLE, dict(_CONV, data_layout=_dl, kernel_layout=_kl),
+                solve=_conv_solve(_nd, False))
+register_op("nn.conv1d_transpose", same_dtype_rel(_conv_rel(1, True), "data", "weight"),
+            _no_compute("nn.conv1d_transpose"), OpPattern.OUT_ELEMWISE_FUSABLE,
+            dict(_CONV, data_layout="NCW", kernel_layout="IOW", output_padding=(0,)), solve=_conv_solve(1, True))
+
+
+def _conv_attrs(nd, strides, padding, dilation, groups, channels, kernel_size, data_layout, kernel_layout,
+                out_layout, out_dtype):
+    return dict(strides=tuple_of(strides, nd, "strides"), padding=padding_of(padding, nd),
+                dilation=tuple_of(dilation, nd, "dilation"), groups=int(groups), channels=channels,
+                kernel_size=None if kernel_size is None else tuple_of(kernel_size, nd, "kernel_size"),
+                data_layout=data_layout, kernel_layout=kernel_layout, out_layout=out_layout, out_dtype=out_dtype)
+
+
+def conv1d(data, weight, strides=1, padding=0, dilation=1, groups=1, channels=None, kernel_size=None,
+           data_layout="NCW", kernel_layout="OIW", out_layout="", out_dtype=""):
+    return make_call("nn.conv1d", (data, weight), **_conv_attrs(1, strides, padding, dilation, groups, channels,
+                                                                kernel_size, data_layout, kernel_layout, out_layout,
+                                                                out_dtype or None))
+
+
+def conv3d(data, weight, strides=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1), groups=1, channels=None,
+           kernel_size=None, data_layout="NCDHW", kernel_layout="OIDHW", out_layout="", out_dtype=""):
+    return make_call("nn.conv3d", (data, weight), **_conv_attrs(3, strides, padding, dilation, groups, channels,
+                                                                kernel_size, data_layout, kernel_layout, out_layout,
+                                                                out_dtype or None))
+
+
+def conv1d_transpose(data, weight, strides=(1,), padding=(0,), dilation=(1,), groups=1, channels=None,
+                     kernel_size=None, data_layout="NCW", kernel_layout="IOW", out_layout="", output_padding=(0,),
+                     out_dtype=""):
+    attrs = _conv_attrs(1, strides, padding, dilation, groups, channels, kernel_size, data_layout, kernel_layout,
+                        out_layout, out_dtype or None)
+    if attrs["dilation"] != (1,) or attrs["groups"] != 1:
+        raise ValueError("conv1d_transpose supports dilation 1 and groups 1 (as conv2d_transpose)")
+    return make_call("nn.conv1d_transpose", (data, weight), **attrs,
+                     output_padding=tuple_of(output_padding, 1, "output_padding"))
+
+
+# ---------------------------------------------------------------------------- pooling
+
+_POOL_LAYOUTS = {1: ("NCW", "NWC"), 3: ("NCDHW", "NDHWC")}
+
+
+def _pool_rel(nd: int):
+    def rel(types, attrs):
+        d = tensor_arg(types, 0, "data")
+        layout = attrs["layout"]
+        if layout not in _POOL_LAYOUTS[nd] or d.ndim != nd + 2:
+            raise ValueError(f"{nd}-D pooling takes {nd + 2}-D data in {' or '.join(_POOL_LAYOUTS[nd])}, "
+                             f"got {d.shape} in {layout}")
+        if attrs.get("out_layout") not in (None, "", layout):
+            raise ValueError(f"out_layout {attrs['out_layout']!r} must be the data layout {layout!r}")
+        shape = list(d.shape)
+        pad = attrs["padding"]
+        for k, axis in enumerate(_SPATIAL[nd]):
+            j = layout.index(axis)
+            shape[j] = window_out(d.shape[j], attrs["pool_size"][k], attrs["strides"][k], attrs["dilation"][k],
+                                  pad[k], pad[nd + k], attrs["ceil_mode"])
+        return TensorType(tuple(shape), d.dtype)
+
+    return rel
+
+
+for _nd in (1, 3):
+    for _kind in ("max", "avg"):
+        _name = f"nn.{_kind}_pool{_nd}d"
+        register_op(_name, _pool_rel(_nd), _no_compute(_name), OpPattern.OUT_ELEMWISE_FUSABLE,
+                    {"pool_size": None, "strides": None, "dilation": None, "padding": None,
+                     "layout": _POOL_LAYOUTS[_nd][0], "out_layout": "", "ceil_mode": False,
+                     **({"count_include_pad": False} if _kind == "avg" else {})})
+
+
+def _pool(kind, nd, data, pool_size, strides, dilation, padding, layout, out_layout, ceil_mode, **more):
+    return make_call(f"nn.{kind}_pool{nd}d", (data,), pool_size=tuple_of(pool_size, nd, "pool_size"),
+                     strides=tuple_of(strides, nd, "strides"), dilation=tuple_of(dilation, nd, "dilation"),
+                     padding=padding_of(padding, nd), layout=layout, out_layout=out_layout,
+                     ceil_mode=bool(ceil_mode), **more)
+
+
+def max_pool1d(data, pool_size=(1,), strides=(1,), dilation=(1,), padding=(0,), layout="NCW", out_layout="",
+               ceil_mode=False):
+    return _pool("max", 1, data, pool_size, strides, dilation, padding, layout, out_layout, ceil_mode)
+
+
+def avg_pool1d(data, pool_size=(1,), strides=(1,), dilation=(1,), padding=(0,), layout="NCW", out_layout="",
+               ceil_mode=False, count_include_pad=False):
+    return _pool("avg", 1, data, pool_size, strides, dilation, padding, layout, out_layout, ceil_mode,
+                 count_include_pad=bool(count_include_pad))
+
+
+def max_pool3d(data, pool_size=(1, 1, 1), strides=(1, 1, 1), dilation=(1, 1, 1), padding=(0, 0, 0),
+               layout="NCDHW", out_layout="", ceil_mode=False):
+    return _pool("max", 3, data, pool_size, strides, dilation, padding, layout, out_layout, ceil_mode)
+
+
+def avg_pool3d(data, pool_size=(1, 1, 1), strides=(1, 1, 1), dilation=(1, 1, 1), padding=(0, 0, 0),
+               layout="NCDHW", out_layout="", ceil_mode=False, count_include_pad=False):
+    return _pool("avg", 3, data, pool_size, strides, dilation, padding, layout, out_layout, ceil_mode,
+                 count_include_pad=bool(count_include_pad))
