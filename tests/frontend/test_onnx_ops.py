@@ -386,6 +386,12 @@ def test_pad():
     single("Pad", [(2, 3, 4)], attrs={"pads": [1, 0, 0, 0, 2, 1]}, opset=10)
 
 
+@pytest.mark.parametrize("mode,opset", [("reflect", 13), ("edge", 13), ("wrap", 19), ("constant", 13)])
+def test_pad_modes_and_negative_pads(mode, opset):
+    single("Pad", [(2, 5, 6)], attrs={"mode": mode}, inits={"p": np.array([0, 2, -1, 0, 1, 3], np.int64)},
+           opset=opset)
+
+
 @pytest.mark.parametrize("op,attrs,shape", [("DepthToSpace", {"blocksize": 2}, (1, 8, 2, 3)),
                                             ("DepthToSpace", {"blocksize": 2, "mode": "CRD"}, (1, 8, 2, 3)),
                                             ("SpaceToDepth", {"blocksize": 2}, (1, 2, 4, 6))])

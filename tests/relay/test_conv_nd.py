@@ -143,3 +143,37 @@ def test_lrn_and_l2_normalize():
     close(run(relay.nn.l2_normalize(v("x", x), 1e-3, axis=[1, 2]), x=x), ref.l2_normalize_python(x, 1e-3, (1, 2)))
     n = te.size_var("n")
     assert infer_type(relay.nn.lrn(relay.var("x", shape=(n, 4, 3)), 3)).ty == relay.TensorType((n, 4, 3))
+
+
+@pytest.mark.parametrize("mode", ["constant", "edge", "reflect", "wrap"])
+def test_pad_modes_and_cropping(mode):
+    x = rng.standard_normal((2, 3, 5, 6)).astype("float32")
+    width = ((0, 0), (1, 0), (2, 3), (0, 4))
+    close(run(relay.nn.pad(v("x", x), width, pad_mode=mode), x=x), np.pad(x, width, mode=mode))
+    crop = ((0, 0), (-1, 1), (2, -2), (-2, 1))  # negative widths crop that side
+    ref = np.pad(x[:, 1:, :-2, 2:], ((0, 0), (0, 1), (2, 0), (0, 1)), mode=mode)
+    close(run(relay.nn.pad(v("x", x), crop, pad_mode=mode), x=x), ref)
+
+
+def test_pad_value_as_an_expression():
+    x = rng.standard_normal((3, 4)).astype("float32")
+    xv, p = v("x", x), relay.var("p", "float32")
+    f = relay.Function([xv, p], relay.nn.pad(xv, ((1, -1), (0, 2)), pad_value=p))
+    got = relay.create_executor("graph", target="llvm").evaluate(f)(x, np.float32(2.5)).numpy()
+    close(got, np.pad(x[:-1], ((1, 0), (0, 2)), constant_values=2.5))
+    with pytest.raises(RelayTypeError, match="reflect padding of axis 0 by 3"):
+        infer_type(relay.nn.pad(v("x", x), ((3, 0), (0, 0)), pad_mode="reflect"))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_torch_pad_modes_import(mode):
+    from tilecraft.relay.frontend import from_pytorch
+
+    class Net(torch.nn.Module):
+        def forward(self, x):
+            return F.pad(x, (2, 1, 1, 0), mode=mode) + 1
+
+    x = torch.randn(1, 2, 5, 6)
+    mod, params = from_pytorch(torch.jit.trace(Net().eval(), x), [("x", tuple(x.shape))])
+    got = relay.create_executor("graph", mod=mod, target="llvm").evaluate()(x.numpy(), **params).numpy()
+    close(got, Net()(x).numpy())

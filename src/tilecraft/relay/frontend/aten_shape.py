@@ -463,23 +463,30 @@ def _roll(ctx, a):
     return x
 
 
-@register("constant_pad_nd", "pad")
+_TORCH_PAD_MODES = {"constant": "constant", None: "constant", "reflect": "reflect", "replicate": "edge",
+                    "circular": "wrap"}
+
+
+@register("constant_pad_nd", "pad", "reflection_pad1d", "reflection_pad2d", "reflection_pad3d",
+          "replication_pad1d", "replication_pad2d", "replication_pad3d", "_pad_circular")
 def _pad(ctx, a):
+    """F.pad in every mode (torch's pad list runs from the last axis; negative widths crop)."""
     x, pad = a[0], _ints(a[1])
-    mode = a.get("mode", "constant") if a.has("mode") else "constant"
-    if mode not in ("constant", None):
-        raise OpNotImplemented(f"pad mode {mode!r} (only constant padding is supported)")
-    value = _scalar(a.get("value")) if a.has("value") else _scalar(a.get(2))
+    name = a.opname.split("::")[-1]
+    mode = ("reflect" if "reflection" in name else "replicate" if "replication" in name else
+            "circular" if "circular" in name else a.get("mode", "constant") if a.has("mode") else "constant")
+    if mode not in _TORCH_PAD_MODES:
+        raise OpNotImplemented(f"pad mode {mode!r} (constant, reflect, replicate and circular are supported)")
+    value = (_scalar(a.get("value")) if a.has("value") else _scalar(a.get(2))) if name in ("constant_pad_nd", "pad") \
+        else None
     value = 0.0 if value is None else float(value)
     nd = ctx.ndim(x)
     width = [[0, 0] for _ in range(nd)]
     for i in range(len(pad) // 2):
         width[nd - 1 - i] = [pad[2 * i], pad[2 * i + 1]]
-    if any(p < 0 for w in width for p in w):
-        raise OpNotImplemented("negative padding")
     if all(p == 0 for w in width for p in w):
         return x
-    return _tf.pad(x, width, value)
+    return _tf.pad(x, width, value, pad_mode=_TORCH_PAD_MODES[mode])
 
 
 def _tri_conv(lower):

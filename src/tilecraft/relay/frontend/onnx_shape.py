@@ -208,8 +208,8 @@ def _pad(g, ins, a):
     x = g.expr(ins[0])
     n = len(g.shape(x))
     mode = _str(a.get("mode", "constant"))
-    if mode != "constant":
-        raise OpNotImplemented(f"Pad mode {mode!r} is not supported (only 'constant')")
+    if mode not in ("constant", "reflect", "edge", "wrap"):
+        raise OpNotImplemented(f"Pad mode {mode!r} is not supported (constant, reflect, edge, wrap)")
     if g.opset < 11:
         pads, value = _ints(a["pads"]), a.get("value", 0.0)
     else:
@@ -223,11 +223,9 @@ def _pad(g, ins, a):
             for k, ax in enumerate(axes):
                 full[ax % n], full[ax % n + n] = pads[k], pads[k + len(axes)]
             pads = full
-    if any(p < 0 for p in pads):
-        raise OpNotImplemented("negative pads are not supported")
     if not any(pads):
         return x
-    return _tr.pad(x, [(pads[i], pads[i + n]) for i in range(n)], value)
+    return _tr.pad(x, [(pads[i], pads[i + n]) for i in range(n)], value, pad_mode=mode)
 
 
 @_register("DepthToSpace", "SpaceToDepth")

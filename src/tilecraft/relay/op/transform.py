@@ -72,9 +72,17 @@ _register("nn.batch_flatten", lambda a, ins, o: _topi("flatten")(ins[0]), {})
 _register("tile", lambda a, ins, o: _topi("tile")(ins[0], a["reps"]), {"reps": None})
 _register("repeat", lambda a, ins, o: _topi("repeat")(ins[0], a["repeats"], a["axis"]), {"repeats": 1, "axis": 0})
 _register("broadcast_to", lambda a, ins, o: _topi("broadcast_to")(ins[0], a["shape"]), {"shape": None})
-_register("nn.pad", lambda a, ins, o: _topi("nn.pad")(ins[0], [p[0] for p in a["pad_width"]],
-                                                      [p[1] for p in a["pad_width"]], a["pad_value"]),
-          {"pad_width": None, "pad_value": 0.0})
+def _pad_compute(a, ins, o):
+    """pad_value is an attribute, or a second input (a scalar or one-element tensor, classic's Expr form)."""
+    value = a["pad_value"]
+    if len(ins) > 1:
+        v = ins[1]
+        value = v[()] if len(v.shape) == 0 else v[(0,) * len(v.shape)]
+    return _topi("nn.pad")(ins[0], [p[0] for p in a["pad_width"]], [p[1] for p in a["pad_width"]], value,
+                           pad_mode=a["pad_mode"])
+
+
+_register("nn.pad", _pad_compute, {"pad_width": None, "pad_value": 0.0, "pad_mode": "constant"})
 
 
 def _ints(v):
@@ -153,6 +161,14 @@ def batch_flatten(data):
     return make_call("nn.batch_flatten", (data,))
 
 
-def pad(data, pad_width, pad_value=0.0):
-    return make_call("nn.pad", (data,), pad_width=tuple(tuple(int(x) for x in p) for p in pad_width),
-                     pad_value=float(pad_value))
+def pad(data, pad_width, pad_value=0.0, pad_mode="constant"):
+    """pad_width ((before, after) per axis; negative crops); pad_value a number or a scalar relay
+    expression; pad_mode "constant", "edge", "reflect" or "wrap" (topi.nn.pad)."""
+    from ..expr import Expr
+
+    width = tuple(tuple(int(x) for x in p) for p in pad_width)
+    if isinstance(pad_value, Expr):
+        if pad_mode != "constant":
+            raise ValueError(f"nn.pad: a pad_value only applies to pad_mode='constant', not {pad_mode!r}")
+        return make_call("nn.pad", (data, pad_value), pad_width=width, pad_value=0.0, pad_mode=pad_mode)
+    return make_call("nn.pad", (data,), pad_width=width, pad_value=float(pad_value), pad_mode=pad_mode)
