@@ -78,4 +78,8 @@ def codegen(mod: IRModule, target):
         from ..target.codegen.cuda import build_cuda
 
         return build_cuda(mod, target)
-    raise ValueError(f"cannot build for target kind {target.kind!r}; use 'llvm' (CPU) or 'cuda'")
+    if target.kind == "opencl":
+        from ..target.codegen.opencl import build_opencl
+
+        return build_opencl(mod, target)
+    raise ValueError(f"cannot build for target kind {target.kind!r}; use 'llvm' (CPU), 'cuda' or 'opencl'")

@@ -336,6 +336,21 @@ class Call(PrimExpr):
     op: str
     args: tuple
 
+    def __post_init__(self):
+        if type(self.op) is str:
+            object.__setattr__(self, "op", OpName(self.op))
+
+
+class OpName(str):
+    """An intrinsic's name; `.name` is its classic qualified form ("tir.exp"), which user lowering
+    rules read as `call.op.name`."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        return self if "." in self else "tir." + self
+
 
 @_frozen
 class Let(PrimExpr):

@@ -44,11 +44,15 @@ class Module(ABC):
         if artifact.kind == "cuda" and "host" in artifact.extra:
             from .cuda_module import CUDAModule  # runs kernels where a GPU exists, source-only elsewhere
 
-            return CUDAModule(artifact)
-        if artifact.kind in ("cuda", "c"):
-            return SourceModule(artifact)
-        raise ValueError(f"cannot make a module from an artifact of kind {artifact.kind!r}; "
-                         "known kinds: llvm, cuda, c")
+            module = CUDAModule(artifact)
+        elif artifact.kind in ("cuda", "c", "opencl"):
+            module = SourceModule(artifact)
+        else:
+            raise ValueError(f"cannot make a module from an artifact of kind {artifact.kind!r}; "
+                             "known kinds: llvm, cuda, opencl, c")
+        if artifact.kind in ("cuda", "opencl"):  # classic: the device code is the host module's import
+            module.imported_modules = [SourceModule(artifact)]
+        return module
 
     # --- functions --------------------------------------------------------------------------
     @property
@@ -216,5 +220,9 @@ class SourceModule(Module):
                                    "target='llvm' to run on the CPU")
             raise RuntimeError(f"cannot run CUDA function {name!r} from a source-only module; build it "
                                "with tvm.build(..., target='cuda') so it is compiled for the GPU")
+        if self.artifact.kind == "opencl":
+            raise RuntimeError(f"cannot run OpenCL function {name!r}: tilecraft generates OpenCL C but has no "
+                               "OpenCL runtime; read the kernel with mod.get_source(), or build for "
+                               "target='cuda' (GPU) or 'llvm' (CPU) to run it")
         raise RuntimeError(f"cannot run {name!r}: a {self.artifact.kind!r} source module only holds "
                            "source text; build with target='llvm' to get callable code")

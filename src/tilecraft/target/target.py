@@ -26,8 +26,10 @@ _OPTIONS = {
     "c": {**_COMMON, "mcpu": False, "mtriple": False, "mattr": False, "num-cores": False},
     "cuda": {**_COMMON, "arch": False, "max_num_threads": False, "thread_warp_size": False,
              "max_shared_memory_per_block": False},
+    "opencl": {**_COMMON, "max_num_threads": False, "thread_warp_size": False, "max_shared_memory_per_block": False},
 }
-_DEFAULT_KEYS = {"llvm": ("cpu",), "c": ("cpu",), "cuda": ("cuda", "gpu")}
+_DEFAULT_KEYS = {"llvm": ("cpu",), "c": ("cpu",), "cuda": ("cuda", "gpu"), "opencl": ("opencl", "gpu")}
+_GPU_KINDS = ("cuda", "opencl")
 # The order options are printed in, so that str() is canonical.
 _ORDER = ("device", "model", "keys", "mtriple", "mcpu", "mattr", "mabi", "arch", "num-cores",
           "max_num_threads", "thread_warp_size", "max_shared_memory_per_block", "opt-level",
@@ -227,8 +229,8 @@ class Target:
         self.kind = TargetKind(kind)
         self.options = opts
         self.host = None if host is None else (host if isinstance(host, Target) else Target(host))
-        if self.host is not None and self.host.kind == "cuda":
-            raise ValueError("a target's host must be a CPU target ('llvm' or 'c'), not 'cuda'")
+        if self.host is not None and self.host.kind in _GPU_KINDS:
+            raise ValueError(f"a target's host must be a CPU target ('llvm' or 'c'), not {self.host.kind!r}")
         keys = opts.get("keys")
         self.keys = tuple(_split_attrs(keys)) if keys else _DEFAULT_KEYS[kind]
         if "device" in opts and not keys:
@@ -240,12 +242,13 @@ class Target:
         self.fast_math = bool(opts.get("fast-math", False))
         self.opt_level = opts.get("opt-level", 3)
         self.mabi = opts.get("mabi", "")
-        if kind == "cuda":
-            self.mtriple = "nvptx64-nvidia-cuda"
-            self.mcpu = self.arch = opts.get("arch", "sm_80")
+        if kind in _GPU_KINDS:  # OpenCL: classic's defaults (256 threads, no warps assumed)
+            cuda = kind == "cuda"
+            self.mtriple = "nvptx64-nvidia-cuda" if cuda else "spir64-unknown-unknown"
+            self.mcpu = self.arch = opts.get("arch", "sm_80") if cuda else ""
             self.mattr = []
-            self.max_num_threads = opts.get("max_num_threads", 1024)
-            self.thread_warp_size = opts.get("thread_warp_size", 32)
+            self.max_num_threads = opts.get("max_num_threads", 1024 if cuda else 256)
+            self.thread_warp_size = opts.get("thread_warp_size", 32 if cuda else 1)
             self.max_shared_memory_per_block = opts.get("max_shared_memory_per_block", 48 * 1024)
             return
         self.arch = ""
@@ -277,7 +280,7 @@ class Target:
         a = {"keys": list(self.keys), "device": self.device_name, "model": self.model,
              "libs": list(self.libs), "mtriple": self.mtriple, "mcpu": self.mcpu,
              "mattr": list(self.mattr)}
-        if self.kind == "cuda":
+        if self.kind in _GPU_KINDS:
             a.update(arch=self.arch, max_num_threads=self.max_num_threads,
                      thread_warp_size=self.thread_warp_size,
                      max_shared_memory_per_block=self.max_shared_memory_per_block)
@@ -309,7 +312,7 @@ class Target:
     @property
     def vector_width_bits(self) -> int:
         """Width of the widest float vector register: what vectorized schedules split by."""
-        if self.kind == "cuda":
+        if self.kind in _GPU_KINDS:
             return 128
         arch = self.mtriple.split("-")[0]
         if arch in ("x86_64", "i386", "i686", "x86"):

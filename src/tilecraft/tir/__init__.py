@@ -100,6 +100,7 @@ from ..ir.op import (  # noqa: F401
     tanh,
     trunc,
 )
+from ..ir.op_attr import CallEffectKind  # noqa: F401,E402
 from . import ir_builder, stmt_functor, transform  # noqa: F401
 from .call import call_extern, call_intrin, call_pure_extern  # noqa: F401
 from .packed import call_packed, call_packed_lowered  # noqa: F401

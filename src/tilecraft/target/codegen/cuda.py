@@ -54,7 +54,9 @@ def _preamble(helpers: set, half: bool, emulate: bool) -> str:
     return "\n".join(out) + "\n"
 
 
-def _generate(mod, target: Target, emulate: bool):
+def _generate(mod, target: Target, emulate: bool, printer_cls=KernelPrinter, preamble=None):
+    """(source, function infos, kernel launch metadata, host plans, host argument names); the OpenCL
+    generator passes its own printer and preamble."""
     if isinstance(mod, PrimFunc):
         mod = IRModule({mod.name: mod})
     infos, kernels_meta, host, bodies, host_args = [], [], {}, [], {}
@@ -68,7 +70,7 @@ def _generate(mod, target: Target, emulate: bool):
         host_args[name] = [split.names.get(p.data if isinstance(p, Buffer) else p) for p in f.params] + \
             [split.names.get(v) for v in svars]
         for k in split.kernels:
-            printer = KernelPrinter(k, split.names, target, emulate=emulate)
+            printer = printer_cls(k, split.names, target, emulate=emulate)
             text = printer.print()
             helpers |= printer.helpers
             half = half or printer.uses_half
@@ -85,7 +87,7 @@ def _generate(mod, target: Target, emulate: bool):
             bodies.append(text)
             if emulate:
                 bodies.append(_emulation_wrapper(meta, printer))
-    source = _preamble(helpers, half, emulate) + "\n" + "\n".join(bodies)
+    source = (preamble or _preamble)(helpers, half, emulate) + "\n" + "\n".join(bodies)
     return source, infos, kernels_meta, host, host_args
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from ...ir import dtype as dt
 from ...ir import expr as E
+from ...ir.op_attr import lower_intrinsic
 from ...tir import stmt as S
 from .cuda_split import (
     LAUNCH_TAGS,
@@ -60,6 +61,14 @@ class CodegenError(ValueError):
 
 class KernelPrinter:
     """Prints one `Kernel` (see cuda_split) as an `extern "C" __global__` function."""
+
+    target_kind = "cuda"  # whose intrinsic lowering rules apply (tvm.ir.register_intrin_lowering)
+    barrier = "__syncthreads();"
+    shared_qualifier = "__shared__"
+
+    def launch_index(self, tag: str) -> str:
+        """The C expression of a launch index ("threadIdx.x" in CUDA)."""
+        return tag
 
     def __init__(self, kernel, host_names: NameTable, target, emulate: bool = False):
         self.k = kernel
@@ -306,6 +315,9 @@ class KernelPrinter:
         return f"{name}[{self.index(e.indices, e.dtype, lane)}]"
 
     def ex_Call(self, e, lane):
+        lowered = lower_intrinsic(e, self.target_kind)
+        if lowered is not None:  # a rule registered with tvm.ir.register_intrin_lowering
+            return self.ex(lowered, lane)
         op = e.op[4:] if e.op.startswith("tir.") else e.op
         args = e.args
         if op == "if_then_else":
@@ -389,7 +401,7 @@ class KernelPrinter:
     # ------------------------------------------------------------------ statements
     def stmt(self, s) -> None:
         if id(s) in self.sync.syncs:
-            self.line("__syncthreads();")
+            self.line(self.barrier)
         m = getattr(self, "st_" + type(s).__name__, None)
         if m is None:
             raise CodegenError(f"{self.k.name}: the CUDA code generator cannot print the statement "
@@ -439,7 +451,7 @@ class KernelPrinter:
 
     def _bound(self, s, tag, var, mn, ext):
         ty = self.ctype(var.dtype)
-        builtin = f"(({ty}){tag})"
+        builtin = f"(({ty}){self.launch_index(tag)})"
         expr = builtin if _is_zero(mn) else f"({builtin} + {self.ex(mn)})"
         old = self.names.map.get(var)
         self.names.map[var] = expr
@@ -505,7 +517,7 @@ class KernelPrinter:
             self.line(f"{ty} {name}[{max(size, 1)}];")
         else:
             self.shared_bytes += max(size, 1) * max(1, dt.parse(buf.dtype).bits // 8)
-            self.line(f"__shared__ {ty} {name}[{max(size, 1)}];")
+            self.line(f"{self.shared_qualifier} {ty} {name}[{max(size, 1)}];")
         self.stmt(s.body)
 
     def st_BufferStore(self, s):
@@ -515,7 +527,7 @@ class KernelPrinter:
         if s.buffer.data not in self.per_thread:
             missing = [t for t in self.threads if t not in self.bound]
             if missing:
-                guard = " && ".join(f"({t} == 0)" for t in missing)
+                guard = " && ".join(f"({self.launch_index(t)} == 0)" for t in missing)
         if guard:
             self.line(f"if ({guard}) {{")
             self.ind += 1

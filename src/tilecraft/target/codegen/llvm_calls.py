@@ -13,6 +13,7 @@ import llvmlite.ir as ir
 
 from ...ir import dtype as dt
 from ...ir.expr import IntImm, StringImm
+from ...ir.op_attr import lower_intrinsic
 from .llvm_types import I1, const, intrinsic_suffix, lanes_of, value_type
 
 # tilecraft op -> LLVM intrinsic, by arity.  "round" is numpy's round-half-to-even.
@@ -34,6 +35,9 @@ class CallsMixin:
     """Call lowering; mixed into the function code generator (needs b, expr, mcg, flags)."""
 
     def expr_Call(self, e):
+        lowered = lower_intrinsic(e, "llvm")
+        if lowered is not None:  # a rule registered with tvm.ir.register_intrin_lowering
+            return self.expr(lowered)
         op = e.op[4:] if e.op.startswith("tir.") else e.op
         handler = getattr(self, "call_" + op, None)
         if handler is not None:

@@ -17,7 +17,8 @@ def schedule_injective_from_existing(s: te.Schedule, out: te.Tensor, num_threads
         from ...target import Target
 
         tgt = Target.current()
-        num_threads = getattr(tgt, "max_num_threads", 1024) if tgt is not None and tgt.kind == "cuda" else 1024
+        gpu = tgt is not None and tgt.kind in ("cuda", "opencl")
+        num_threads = getattr(tgt, "max_num_threads", 1024) if gpu else 1024
     st = s[out]
     axes = list(st.op.axis)
     fused = st.fuse(*axes) if len(axes) > 1 else axes[0]
