@@ -177,3 +177,17 @@ def test_torch_pad_modes_import(mode):
     mod, params = from_pytorch(torch.jit.trace(Net().eval(), x), [("x", tuple(x.shape))])
     got = relay.create_executor("graph", mod=mod, target="llvm").evaluate()(x.numpy(), **params).numpy()
     close(got, Net()(x).numpy())
+
+
+def test_conv3d_transpose_and_global_pools():
+    x = rng.standard_normal((2, 3, 4, 5, 3)).astype("float32")
+    w = rng.standard_normal((3, 4, 2, 3, 2)).astype("float32")
+    y = relay.nn.conv3d_transpose(v("x", x), relay.var("w"), strides=(2, 1, 2), padding=(1, 0, 1),
+                                  output_padding=(1, 0, 0), channels=4, kernel_size=(2, 3, 2))
+    ref = F.conv_transpose3d(torch.tensor(x), torch.tensor(w), stride=(2, 1, 2), padding=(1, 0, 1),
+                             output_padding=(1, 0, 0)).numpy()
+    close(run(y, x=x, w=w), ref)
+    xl = x.transpose(0, 2, 3, 4, 1).copy()
+    close(run(relay.nn.global_avg_pool3d(v("x", xl), layout="NDHWC"), x=xl), xl.mean(axis=(1, 2, 3), keepdims=True))
+    x1 = x[:, :, 0]
+    close(run(relay.nn.global_max_pool1d(v("x", x1)), x=x1), x1.max(axis=2, keepdims=True))

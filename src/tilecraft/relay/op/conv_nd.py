@@ -134,9 +134,11 @@ for _nd, _dl, _kl in ((1, "NCW", "OIW"), (3, "NCDHW", "OIDHW")):
     register_op(_name, same_dtype_rel(_conv_rel(_nd, False), "data", "weight"), _no_compute(_name),
                 OpPattern.OUT_ELEMWISE_FUSABLE, dict(_CONV, data_layout=_dl, kernel_layout=_kl),
                 solve=_conv_solve(_nd, False))
-register_op("nn.conv1d_transpose", same_dtype_rel(_conv_rel(1, True), "data", "weight"),
-            _no_compute("nn.conv1d_transpose"), OpPattern.OUT_ELEMWISE_FUSABLE,
-            dict(_CONV, data_layout="NCW", kernel_layout="IOW", output_padding=(0,)), solve=_conv_solve(1, True))
+for _nd, _dl, _kl in ((1, "NCW", "IOW"), (3, "NCDHW", "IODHW")):
+    _name = f"nn.conv{_nd}d_transpose"
+    _defaults = dict(_CONV, data_layout=_dl, kernel_layout=_kl, output_padding=(0,) * _nd)
+    register_op(_name, same_dtype_rel(_conv_rel(_nd, True), "data", "weight"), _no_compute(_name),
+                OpPattern.OUT_ELEMWISE_FUSABLE, _defaults, solve=_conv_solve(_nd, True))
 
 
 def _conv_attrs(nd, strides, padding, dilation, groups, channels, kernel_size, data_layout, kernel_layout,
@@ -161,15 +163,31 @@ def conv3d(data, weight, strides=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1
                                                                 out_dtype or None))
 
 
+def _conv_transpose(nd, data, weight, strides, padding, dilation, groups, channels, kernel_size, data_layout,
+                    kernel_layout, out_layout, output_padding, out_dtype):
+    attrs = _conv_attrs(nd, strides, padding, dilation, groups, channels, kernel_size, data_layout, kernel_layout,
+                        out_layout, out_dtype or None)
+    if attrs["dilation"] != (1,) * nd or attrs["groups"] != 1:
+        raise ValueError(f"conv{nd}d_transpose supports dilation 1 and groups 1 (as conv2d_transpose)")
+    op = tuple_of(output_padding, nd, "output_padding")
+    if any(p >= s for p, s in zip(op, attrs["strides"])):
+        raise ValueError(f"conv{nd}d_transpose: output_padding {op} must be smaller than the strides "
+                         f"{attrs['strides']}")
+    return make_call(f"nn.conv{nd}d_transpose", (data, weight), **attrs, output_padding=op)
+
+
 def conv1d_transpose(data, weight, strides=(1,), padding=(0,), dilation=(1,), groups=1, channels=None,
                      kernel_size=None, data_layout="NCW", kernel_layout="IOW", out_layout="", output_padding=(0,),
                      out_dtype=""):
-    attrs = _conv_attrs(1, strides, padding, dilation, groups, channels, kernel_size, data_layout, kernel_layout,
-                        out_layout, out_dtype or None)
-    if attrs["dilation"] != (1,) or attrs["groups"] != 1:
-        raise ValueError("conv1d_transpose supports dilation 1 and groups 1 (as conv2d_transpose)")
-    return make_call("nn.conv1d_transpose", (data, weight), **attrs,
-                     output_padding=tuple_of(output_padding, 1, "output_padding"))
+    return _conv_transpose(1, data, weight, strides, padding, dilation, groups, channels, kernel_size, data_layout,
+                           kernel_layout, out_layout, output_padding, out_dtype)
+
+
+def conv3d_transpose(data, weight, strides=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1), groups=1,
+                     channels=None, kernel_size=None, data_layout="NCDHW", kernel_layout="IODHW", out_layout="",
+                     output_padding=(0, 0, 0), out_dtype=""):
+    return _conv_transpose(3, data, weight, strides, padding, dilation, groups, channels, kernel_size, data_layout,
+                           kernel_layout, out_layout, output_padding, out_dtype)
 
 
 # ---------------------------------------------------------------------------- pooling
@@ -233,3 +251,22 @@ def avg_pool3d(data, pool_size=(1, 1, 1), strides=(1, 1, 1), dilation=(1, 1, 1),
                layout="NCDHW", out_layout="", ceil_mode=False, count_include_pad=False):
     return _pool("avg", 3, data, pool_size, strides, dilation, padding, layout, out_layout, ceil_mode,
                  count_include_pad=bool(count_include_pad))
+
+
+def _global_pool(kind: str, nd: int):
+    def pool(data, layout=_POOL_LAYOUTS[nd][0], out_layout=""):
+        """The max / mean over every spatial axis, kept as size 1 (a reduction, fused like one)."""
+        from .tensor import max as max_
+        from .tensor import mean
+
+        if layout not in _POOL_LAYOUTS[nd] or out_layout not in ("", layout):
+            raise ValueError(f"global {nd}-D pooling takes layout {' or '.join(_POOL_LAYOUTS[nd])}, got {layout!r}")
+        axes = [layout.index(a) for a in _SPATIAL[nd]]
+        return (max_ if kind == "max" else mean)(data, axis=axes, keepdims=True)
+
+    pool.__name__ = f"global_{kind}_pool{nd}d"
+    return pool
+
+
+global_max_pool1d, global_avg_pool1d = _global_pool("max", 1), _global_pool("avg", 1)
+global_max_pool3d, global_avg_pool3d = _global_pool("max", 3), _global_pool("avg", 3)

@@ -566,6 +566,11 @@ from .conv_nd import (  # noqa: E402, F401  (relay.nn.conv1d, ...)
     conv1d,
     conv1d_transpose,
     conv3d,
+    conv3d_transpose,
+    global_avg_pool1d,
+    global_avg_pool3d,
+    global_max_pool1d,
+    global_max_pool3d,
     max_pool1d,
     max_pool3d,
 )

@@ -77,9 +77,15 @@ class _Legalize(ExprMutator):
 
 
 def legalize(func):
+    """Rules apply until none does (a rule's output may be another rule's input: conv3d_transpose
+    becomes conv3d, which becomes conv2d)."""
     func = infer_type(func)
-    out = _Legalize().visit(func)
-    return func if out is func else infer_type(out)
+    for _ in range(8):
+        out = _Legalize().visit(func)
+        if out is func:
+            break
+        func = infer_type(out)
+    return func
 
 
 def Legalize():  # noqa: N802  (classic relay.transform name)

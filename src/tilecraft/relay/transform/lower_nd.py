@@ -3,6 +3,7 @@
     conv1d(x, w)            squeeze(conv2d(x[:, :, None], w[:, :, None]), 2)
     conv1d_transpose(x, w)  squeeze(conv2d_transpose(x[:, :, None], w[:, :, None]), 2)
     pool1d(x)               squeeze(pool2d(x[:, :, None]), 2)
+    conv3d_transpose(x, w)  conv3d(x dilated by the strides and padded by k - 1 - p, w flipped, I and O swapped)
     conv3d(x, w)            the KD taps of each output depth stacked as channels (groups kept apart):
                             x' [N * D', G * KD * Cg, H, W],  w' [O, KD * Cg, KH, KW],
                             conv2d(x', w', groups=G) -> [N, D', O, H', W'] -> NCDHW
@@ -15,7 +16,8 @@ which AlterOpLayout then blocks like any other conv2d.  Sizes must be known (rel
 from __future__ import annotations
 
 from ..op import nn as _nn
-from ..op.transform import expand_dims, pad, reshape, squeeze, stack, strided_slice, transpose
+from ..op.conv_nd import conv3d
+from ..op.transform import expand_dims, pad, reshape, reverse, squeeze, stack, strided_slice, transpose
 
 
 def _static(c):
@@ -97,6 +99,39 @@ def _conv3d(c, args):
     return _back(y, perm)
 
 
+def _dilate(x, axis: int, shape: list, stride: int):
+    """stride - 1 zeros between the elements along `axis` (shape: x's sizes, updated)."""
+    if stride == 1:
+        return x
+    n = shape[axis]
+    x = pad(expand_dims(x, axis + 1), [(0, 0)] * (axis + 1) + [(0, stride - 1)] + [(0, 0)] * (len(shape) - axis - 1))
+    shape[axis] = n * stride
+    x = reshape(x, shape)
+    end = list(shape)
+    end[axis] = (n - 1) * stride + 1
+    shape[axis] = end[axis]
+    return strided_slice(x, [0] * len(shape), end)
+
+
+def _conv3d_transpose(c, args):
+    a = c.attrs
+    _static(c)
+    x, perm = _channels_first(args[0], a["data_layout"])
+    w = _weight_oi_first(args[1], a["kernel_layout"], "IO")  # [I, O, KD, KH, KW]
+    dl = a["data_layout"]
+    shape = [c.args[0].ty.shape[dl.index(k)] for k in "NCDHW"]
+    ks = [c.args[1].ty.shape[a["kernel_layout"].index(k)] for k in "DHW"]
+    for i in range(3):
+        x = _dilate(x, 2 + i, shape, a["strides"][i])
+    before = [k - 1 - a["padding"][i] for i, k in enumerate(ks)]
+    after = [k - 1 - a["padding"][3 + i] + a["output_padding"][i] for i, k in enumerate(ks)]
+    x = pad(x, [(0, 0), (0, 0), *zip(before, after)])
+    w = transpose(reverse(reverse(reverse(w, 2), 3), 4), (1, 0, 2, 3, 4))  # flipped taps, [O, I, ...]
+    o = c.ty.shape[dl.index("C")]
+    y = conv3d(x, w, channels=o, kernel_size=tuple(ks), out_dtype=a.get("out_dtype"))
+    return _back(y, perm)
+
+
 def _pool2d(kind, x, attrs, pool, strides, dilation, padding):
     extra = {"count_include_pad": attrs["count_include_pad"]} if kind == "avg" else {}
     make = _nn.max_pool2d if kind == "max" else _nn.avg_pool2d
@@ -133,4 +168,5 @@ def _pool3d(kind):
 
 
 RULES = {"nn.conv1d": _conv1d, "nn.conv3d": _conv3d, "nn.conv1d_transpose": _conv1d_transpose,
+         "nn.conv3d_transpose": _conv3d_transpose,
          **{f"nn.{k}_pool{nd}d": (_pool1d if nd == 1 else _pool3d)(k) for k in ("max", "avg") for nd in (1, 3)}}

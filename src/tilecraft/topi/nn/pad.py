@@ -73,7 +73,7 @@ def pad(data: te.Tensor, pad_before, pad_after=None, pad_value=0.0, name: str = 
                              f"size {data.shape[i]} leaves {s.value} elements")
     if pad_mode == "reflect":  # the mirror of a width-w pad needs w + 1 elements left after cropping
         short = [i for i, (s, b, a) in enumerate(zip(data.shape, pad_before, pad_after))
-                 if isinstance(s, IntImm) and max(b, a) >= s.value - max(-b, 0) - max(-a, 0)]
+                 if isinstance(s, IntImm) and max(b, a) > 0 and max(b, a) >= s.value - max(-b, 0) - max(-a, 0)]
         if short:
             i = short[0]
             raise ValueError(f"pad of {data.name}: reflect padding of axis {i} by {max(pad_before[i], pad_after[i])} "

@@ -22,6 +22,7 @@ from .conv import (  # noqa: F401
     conv2d_transpose_nhwc_python,
     conv3d_ncdhw_python,
     conv3d_ndhwc_python,
+    conv3d_transpose_ncdhw_python,
     conv_nd_python,
     depthwise_conv2d_python_nchw,
     depthwise_conv2d_python_nhwc,

@@ -178,3 +178,21 @@ def conv1d_transpose_ncw_python(a_np, w_np, stride, padding, output_padding=0):
     out = conv2d_transpose_nchw_python(a_np[:, :, None], w_np[:, :, None], (1, first(stride)), (0, p[0], 0, p[1]),
                                        (0, first(output_padding)))
     return out[:, :, 0]
+
+
+def conv3d_transpose_ncdhw_python(a_np, w_np, stride, padding, output_padding=0):
+    """a [N, C, D, H, W], w [C, O, KD, KH, KW] -> [N, O, (D - 1) * s - pads + KD + output_padding, ...]
+    (every input element scatters its kernel, then the padding is cut off)."""
+    s = (stride,) * 3 if isinstance(stride, int) else tuple(stride)
+    op = (output_padding,) * 3 if isinstance(output_padding, int) else tuple(output_padding)
+    before, after = _pads(padding, w_np.shape[2:])
+    n, c, *size = a_np.shape
+    _, o, *k = w_np.shape
+    full = [(i - 1) * st + kk + p for i, st, kk, p in zip(size, s, k, op)]
+    out = np.zeros((n, o, *full))
+    for tap in np.ndindex(*k):
+        contrib = np.einsum("nc...,co->no...", a_np.astype("float64"), w_np[(slice(None), slice(None), *tap)])
+        sl = tuple(slice(t, t + (i - 1) * st + 1, st) for t, i, st in zip(tap, size, s))
+        out[(slice(None), slice(None), *sl)] += contrib
+    crop = tuple(slice(b, f - a) for b, a, f in zip(before, after, full))
+    return out[(slice(None), slice(None), *crop)].astype(a_np.dtype)
