@@ -5,7 +5,9 @@ concatenate's, counts as that call's arguments):
 
 1. The post-dominator tree: the immediate post-dominator of a call is the first call that every
    path from it to the output goes through (none when its value leaves the graph: the function's
-   result, a tuple, a TupleGetItem).  With it comes the path pattern: the most general operator
+   result, a tuple, a TupleGetItem of an opaque call).  A TupleGetItem of an injective call (the
+   fields of split) is a node of the graph, injective, so split, its fields and their element-wise
+   readers become one kernel.  With it comes the path pattern: the most general operator
    pattern on the edges of those paths (a broadcast whose argument already has the output's
    shape counts as element-wise).
 2. Groups start as single calls and grow by fusing a call, and every call on the paths to its
@@ -26,7 +28,7 @@ and so do constant indices (see _INDEXING); other scalar constants stay inside.
 from __future__ import annotations
 
 from ...ir.transform import CONFIGS, module_pass
-from ..expr import Call, Constant, Function, Tuple, Var
+from ..expr import Call, Constant, Function, Tuple, TupleGetItem, Var
 from ..op.registry import Op, OpPattern
 from ..ty import TensorType
 from ..visitor import ExprMutator, post_order
@@ -43,12 +45,26 @@ def _is_op_call(n) -> bool:
     return isinstance(n, Call) and isinstance(n.op, Op)
 
 
+def _is_field(n) -> bool:
+    """A field of an injective call's tuple (split's): fused like an injective operator."""
+    return isinstance(n, TupleGetItem) and _is_op_call(n.tuple_value) and \
+        n.tuple_value.op.pattern <= OpPattern.INJECTIVE
+
+
+def _is_node(n) -> bool:
+    return _is_op_call(n) or _is_field(n)
+
+
+def _pattern(n) -> int:
+    return OpPattern.INJECTIVE if isinstance(n, TupleGetItem) else n.op.pattern
+
+
 class _Graph:
     """The calls of a body, their users, and the post-dominator tree over them."""
 
     def __init__(self, body):
         nodes = post_order(body)
-        self.calls = [n for n in nodes if _is_op_call(n)]
+        self.calls = [n for n in nodes if _is_node(n)]
         readers: dict = {}
         for n in nodes:
             for a in _inputs(n):
@@ -56,16 +72,16 @@ class _Graph:
         self.users: dict = {id(c): [] for c in self.calls}  # id -> [(user call, edge pattern)]
         self.leaves: set = {id(body)}  # calls whose value is also used outside the call graph
         for c in self.calls:
-            for a in c.args:
+            for a in _inputs(c):
                 fields = a.fields if isinstance(a, Tuple) and len(readers.get(id(a), ())) == 1 else (a,)
                 for f in fields:
-                    if _is_op_call(f):
+                    if _is_node(f):
                         self.users[id(f)].append((c, _edge_pattern(f, c)))
         for n in nodes:
-            if not _is_op_call(n):
+            if not _is_node(n):
                 for a in _inputs(n):
-                    if _is_op_call(a) and not (isinstance(n, Tuple) and len(readers.get(id(n), ())) == 1
-                                               and _is_op_call(readers[id(n)][0]) and n is not body):
+                    if _is_node(a) and not (isinstance(n, Tuple) and len(readers.get(id(n), ())) == 1
+                                            and _is_op_call(readers[id(n)][0]) and n is not body):
                         self.leaves.add(id(a))
         self.ipdom: dict = {}
         self.depth: dict = {}
@@ -129,7 +145,7 @@ def _inputs(n) -> tuple:
 
 
 def _edge_pattern(producer, consumer) -> int:
-    p = consumer.op.pattern
+    p = _pattern(consumer)
     if p == OpPattern.BROADCAST and isinstance(producer.ty, TensorType) and isinstance(consumer.ty, TensorType) \
             and tuple(producer.ty.shape) == tuple(consumer.ty.shape):
         return OpPattern.ELEMWISE
@@ -142,7 +158,7 @@ class _Groups:
     def __init__(self, calls):
         self.parent = {id(c): id(c) for c in calls}
         self.members = {id(c): [c] for c in calls}
-        self.pattern = {id(c): c.op.pattern for c in calls}
+        self.pattern = {id(c): _pattern(c) for c in calls}
 
     def find(self, i):
         while self.parent[i] != i:
@@ -205,7 +221,7 @@ def _build(body, g: _Groups):
     """Rewrite main so each group is one call of a primitive function."""
     group_of = {}  # id(call) -> (its group's members, whether it is the group's root: read by no member)
     for members in g.members.values():
-        read = {id(x) for m in members for a in m.args for x in (a.fields if isinstance(a, Tuple) else (a,))}
+        read = {id(x) for m in members for a in _inputs(m) for x in (a.fields if isinstance(a, Tuple) else (a,))}
         for m in members:
             group_of[id(m)] = (members, id(m) not in read)
 
@@ -221,9 +237,15 @@ def _build(body, g: _Groups):
                 return c  # an inner member: only its group's root is rewritten
             return self._group_call(c, members)
 
+        def visit_tuple_getitem(self, t):
+            members, is_root = group_of.get(id(t), ((t,), False))
+            if is_root and len(members) > 1:  # split and its fields, ending the group
+                return self._group_call(t, members)
+            return super().visit_tuple_getitem(t)
+
         def _group_call(self, root, members):
             inside = {id(m) for m in members}
-            indices = {id(m.args[1]) for m in members if m.op.name in _INDEXING}
+            indices = {id(m.args[1]) for m in members if isinstance(m, Call) and m.op.name in _INDEXING}
             params, args, local = [], [], {}
 
             def rebuild(n):
@@ -231,6 +253,8 @@ def _build(body, g: _Groups):
                     return local[id(n)]
                 if isinstance(n, Call) and id(n) in inside:
                     out = Call(n.op, tuple(rebuild(a) for a in n.args), n.attrs, n.ty)
+                elif isinstance(n, TupleGetItem) and id(n) in inside and id(n.tuple_value) in inside:
+                    out = TupleGetItem(rebuild(n.tuple_value), n.index, n.ty)
                 elif isinstance(n, Constant) and n.data.size == 1 and id(n) not in indices:
                     out = n
                 elif isinstance(n, Tuple):  # an operator taking a tuple (concatenate) gets its fields
