@@ -60,6 +60,7 @@ from ..ir.op import (  # noqa: F401
 from .bound_inference import infer_bound  # noqa: F401
 from .extern import ExternOp, extern  # noqa: F401
 from .reduce import comm_reducer, max, min, prod, sum  # noqa: F401
+from .scan import ScanOp, scan  # noqa: F401
 from .schedule import Schedule, ScheduleError, Stage, create_schedule  # noqa: F401
 from .tensor import (  # noqa: F401
     ComputeOp,

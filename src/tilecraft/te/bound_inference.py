@@ -81,8 +81,8 @@ class _Inference:
         op = st.op
         b = StageBound()
         self.bounds[st] = b
-        if st.attach_type != "scope":
-            b.region = [(const(0, iv.dom.extent.dtype), iv.dom.extent) for iv in op.axis]
+        if st.attach_type != "scope":  # the whole domain (a scan's time axis starts after its init rows)
+            b.region = [(iv.dom.min, iv.dom.extent) for iv in op.axis]
         else:
             b.region = self._needed_region(st)
         root_ext = {iv: e for iv, (_, e) in zip(op.axis, b.region)}
@@ -126,6 +126,8 @@ class _Inference:
                     f"it too, or attach {st.op.name} further out")
             ranging = relaxed + around[len(scope):]
             dom = {iv.var: IntervalSet(const(0, iv.var.dtype), self._ext_of(iv) - 1) for iv in ranging}
+            if hasattr(c.op, "spatial_ranges"):  # a scan stores whole rows of its updates
+                dom.update({v: IntervalSet(r.min, r.min + r.extent - 1) for v, r in c.op.spatial_ranges().items()})
             cb = self.bounds[c]
             for n in loads:
                 for d, idx in enumerate(n.indices):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..ir.expr import ProducerLoad
 from ..ir.functor import Mutator, post_order_visit, substitute
 from .extern import ExternOp, check_extern_inputs
+from .scan import ScanOp
 from .schedule import Schedule, Stage
 from .tensor import PlaceholderOp
 
@@ -56,6 +57,8 @@ class InlinedBodies:
             if isinstance(st.op, ExternOp):
                 check_extern_inputs(sch, st)
                 todo.extend(sch.stage_map[t.op] for t in st.op.input_tensors)
+            if isinstance(st.op, ScanOp):
+                todo.extend(sch.stage_map[t.op] for t in st.op.init)
         return {s for s in needed if s.attach_type != "inline"}
 
 

@@ -12,6 +12,7 @@ from .attachment import attach_leaf
 from .extern import ExternOp, extern_body
 from .inline import InlinedBodies
 from .reduce import identity_of
+from .scan import ScanOp
 from .schedule import ScheduleError, Stage
 from .storage import allocate
 from .tensorize import plan as tensorize_plan
@@ -102,6 +103,8 @@ class LoopNests:
     def _provide(self, st: Stage):
         if isinstance(st.op, ExternOp):
             return extern_body(self.sch, st, self.storage)
+        if isinstance(st.op, ScanOp):  # the stages attached to its loop store into its outputs
+            return seq()
         buffers = self.storage[st].buffers
         conv = _ToBuffers(self, self.bounds[st].values)
         body = checked_body(st.op, self.bodies.body(st))

@@ -15,8 +15,9 @@ from ..tir.stmt import PrimFunc
 from .bound_inference import infer_stage_bounds
 from .inline import InlinedBodies
 from .loop_nest import LoopNests
+from .scan import ScanOp
 from .schedule import Schedule, ScheduleError
-from .storage import param_buffer, placeholder_storage, stage_storage
+from .storage import StageStorage, param_buffer, placeholder_storage, stage_storage
 from .tensor import PlaceholderOp, Tensor
 
 
@@ -27,17 +28,28 @@ def lower_schedule(sch: Schedule, args, name: str = "main") -> PrimFunc:
     bodies = InlinedBodies(sch)
     needed = bodies.needed_stages([sch.stage_map[o] for o in sch.outputs] + list(arg_outputs))
     stages = [s for s in sch.stages if s in needed]
+    # A scan's state placeholders, init and update stages all live in the scan's output buffers.
+    states = {sch[p]: (sch.stage_map[op], k) for op in sch.stage_map if isinstance(op, ScanOp)
+              for k, p in enumerate(op.state_placeholder)}
+    aliases = {sch[t]: (sch.stage_map[op], k) for op in sch.stage_map if isinstance(op, ScanOp)
+               for part in (op.init, op.update) for k, t in enumerate(part)}
     storage = {}
     for st in stages:
         if isinstance(st.op, PlaceholderOp):
-            _check_passed(sch, st, stages, arg_outputs)
+            if st not in states:
+                _check_passed(sch, st, stages, arg_outputs)
             storage[st] = placeholder_storage(st)
     bounds = infer_stage_bounds(sch, stages, bodies)
     for st in stages:
         if st in bounds:
             storage[st] = stage_storage(sch, st, bounds[st], arg_outputs.get(st))
+    as_args = dict(storage)
+    for st, (scan_st, k) in {**states, **aliases}.items():
+        if st in storage and scan_st in storage:
+            out = storage[scan_st]
+            storage[st] = StageStorage([out.buffers[k]], out.offsets, [False])
     body = LoopNests(sch, stages, bounds, storage, bodies).build()
-    params = [unused.get(a) or storage[sch[a]].buffers[a.value_index] if isinstance(a, Tensor) else a
+    params = [unused.get(a) or as_args[sch[a]].buffers[a.value_index] if isinstance(a, Tensor) else a
               for a in args]
     return PrimFunc(tuple(params), body, name)
 

@@ -39,6 +39,10 @@ class Schedule:
             visit(op)
         for op in self.outputs:
             self.stage_map[op].is_output = True
+        for st in list(self.stages):  # a scan's body runs inside its loop over time (te/scan.py)
+            if hasattr(st.op, "body_stages"):
+                for b in st.op.body_stages(self):
+                    b.attach_type, b.attach_stage, b.attach_ivar = "scope", st, st.op.scan_axis
         self._steps: list = []  # the primitives applied, in order (te/trace.py)
         self._recording = False  # inside a primitive: the primitives it calls are not recorded
 

@@ -11,6 +11,7 @@ from ..tir.stmt import Allocate
 from .attachment import storage_scope
 from .bound_inference import StageBound
 from .extern import ExternOp
+from .scan import ScanOp
 from .schedule import ScheduleError, Stage
 from .tensor import Tensor
 
@@ -32,7 +33,7 @@ def placeholder_storage(st: Stage) -> StageStorage:
 
 def stage_storage(sch, st: Stage, bound: StageBound, arg_outputs: dict | None) -> StageStorage:
     """arg_outputs: {value_index: tensor} of st's outputs passed as arguments (None if none is)."""
-    if isinstance(st.op, ExternOp):
+    if isinstance(st.op, (ExternOp, ScanOp)):  # written whole (a scan row by row)
         return _extern_storage(sch, st, arg_outputs or {})
     if arg_outputs is not None:
         bufs = [param_buffer(arg_outputs[i]) if i in arg_outputs else
