@@ -23,6 +23,7 @@ def __getattr__(name):
         return importlib.import_module(".ir.container", __name__)
     if name == "nd":
         return importlib.import_module(".runtime.ndarray", __name__)
-    if name in ("cpu", "cuda", "device", "Device", "register_func", "get_global_func"):
+    if name in ("cpu", "cuda", "opencl", "cl", "vulkan", "metal", "rocm", "device", "Device", "register_func",
+                "get_global_func"):
         return getattr(importlib.import_module(".runtime", __name__), name)
     raise AttributeError(f"module 'tilecraft' has no attribute {name!r}")

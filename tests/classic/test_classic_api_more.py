@@ -24,3 +24,38 @@ def test_conv3d_winograd_tile_size():
     assert _infer_tile_size(np.zeros((1, 4, 14, 16, 8)), None, layout="NDHWC") == 2
     with pytest.raises(ValueError, match="5-D"):
         _infer_tile_size(np.zeros((1, 8, 16, 16)), None)
+
+
+def test_devices_without_a_runtime_exist_as_names():
+    for name, make in (("opencl", tvm.opencl), ("vulkan", tvm.vulkan), ("metal", tvm.metal), ("rocm", tvm.rocm)):
+        dev = tvm.device(name)
+        assert dev == make(0) and dev.kind == name and not dev.exist
+        with pytest.raises(RuntimeError, match=f"no {name} runtime"):
+            tvm.nd.array(np.zeros(3, "float32"), dev)
+
+
+def test_iter_var_attrs_and_pragmas_as_classic():
+    from tilecraft import te
+
+    A = te.placeholder((100,), name="A")
+    T = te.compute((100,), lambda i: A[i], name="T")
+    s = te.create_schedule(T.op)
+    xo, xi = s[T].split(T.op.axis[0], factor=10)
+    s[T].pragma(xo, "pragma1")
+    s[T].pragma(xi, "vectorize")  # the primitive of that name
+    assert s[T].iter_var_attrs[xo].pragma_keys[0].value == "pragma1"
+    assert s[T].iter_var_attrs[xi].iter_type == tvm.te.schedule.IterVar.Vectorized
+    s2 = te.create_schedule(T.op)
+    s2[T].unroll(s2[T].split(T.op.axis[0], factor=4)[1])
+    body = tvm.lower(s2, [A, T])["main"].body
+    assert "for" in str(body)
+    B = te.compute((8, 8), lambda i, j: A[i] * 2, name="B")
+    C = te.compute((8, 8), lambda i, j: B[i, j] + 1, name="C")
+    s3 = te.create_schedule(C.op)
+    alloc = tvm.lower(s3, [A, C])["main"].body
+    assert [int(e) for e in alloc.extents] == [8, 8] and alloc.dtype == "float32"
+
+
+def test_strings_print_with_double_quotes():
+    assert str(tvm.tir.StringImm("vadd")) == '"vadd"'
+    assert str(tvm.tir.call_extern("float32", "vadd", 1)) == 'T.call_extern("vadd", 1)'

@@ -33,7 +33,7 @@ def test_call_packed_cblas_then_compute_with_scalar(rng):
     D = te.compute(C.shape, lambda i, j: C[i, j] + bias, name="D")
     s = te.create_schedule(D.op)
     text = str(tvm.lower(s, [A, B, D, bias], simple_mode=True))
-    assert "tvm_call_packed('tvm.contrib.cblas.matmul'" in text
+    assert 'tvm_call_packed("tvm.contrib.cblas.matmul"' in text
     f = tvm.build(s, [A, B, D, bias], "llvm")
     a = rng.uniform(size=(n, l)).astype("float32")
     b = rng.uniform(size=(l, m)).astype("float32")

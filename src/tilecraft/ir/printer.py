@@ -43,8 +43,8 @@ class Printer:
             return str(e.value) if e.dtype in ("int32",) else f"T.{e.dtype}({e.value})"
         if isinstance(e, E.FloatImm):
             return repr(e.value) if e.dtype == "float32" else f"T.{e.dtype}({e.value!r})"
-        if isinstance(e, E.StringImm):
-            return repr(e.value)
+        if isinstance(e, E.StringImm):  # double quotes, as classic TVM prints strings
+            return '"' + e.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
         if isinstance(e, E.Cast):
             return f"T.Cast({e.dtype!r}, {self.expr(e.value)})"
         if isinstance(e, (E.Min, E.Max)):

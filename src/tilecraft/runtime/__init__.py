@@ -6,7 +6,7 @@ deployed library needs only this package, numpy and llvmlite.
 
 from . import builtin_funcs, ndarray  # noqa: F401  (builtin_funcs registers tvm.contrib.cblas.*)
 from .artifact import ArtifactError
-from .device import Device, cpu, cuda, device, gpu
+from .device import Device, cl, cpu, cuda, device, gpu, metal, opencl, rocm, vulkan  # noqa: F401
 from .export import export_library, load_module
 from .function import Function
 from .module import LibraryModule, LLVMModule, Module, SourceModule

@@ -12,10 +12,14 @@ import functools
 
 CPU = 1  # kDLCPU
 CUDA = 2  # kDLCUDA
+# Devices classic code names that tilecraft has no runtime for: they exist as names (so that
+# `tvm.device("opencl").exist` is a question with an answer, False) but hold no arrays.
+OPENCL, VULKAN, METAL, ROCM = 4, 7, 8, 10
 
-_TYPE_NAME = {CPU: "cpu", CUDA: "cuda"}
+_TYPE_NAME = {CPU: "cpu", CUDA: "cuda", OPENCL: "opencl", VULKAN: "vulkan", METAL: "metal", ROCM: "rocm"}
 _NAME_TYPE = {"cpu": CPU, "llvm": CPU, "c": CPU, "stackvm": CPU,
-              "cuda": CUDA, "gpu": CUDA, "nvptx": CUDA}
+              "cuda": CUDA, "gpu": CUDA, "nvptx": CUDA,
+              "opencl": OPENCL, "cl": OPENCL, "vulkan": VULKAN, "metal": METAL, "rocm": ROCM}
 
 
 class Device:
@@ -25,7 +29,8 @@ class Device:
 
     def __init__(self, device_type: int, device_id: int = 0):
         if device_type not in _TYPE_NAME:
-            raise ValueError(f"unknown device type {device_type!r}; tilecraft supports cpu (1) and cuda (2)")
+            raise ValueError(f"unknown device type {device_type!r}; tilecraft knows cpu (1), cuda (2), opencl (4), "
+                             f"vulkan (7), metal (8) and rocm (10)")
         if not isinstance(device_id, int) or device_id < 0:
             raise ValueError(f"device id must be a non-negative int, got {device_id!r}")
         self.device_type = device_type
@@ -33,15 +38,16 @@ class Device:
 
     @property
     def kind(self) -> str:
-        """The device's name: "cpu" or "cuda"."""
+        """The device's name: "cpu", "cuda", "opencl", ..."""
         return _TYPE_NAME[self.device_type]
 
     @property
     def exist(self) -> bool:
-        """Whether this device is present: a CPU always is; a GPU only if the CUDA driver says so."""
+        """Whether this device is present: a CPU always is; a GPU only if the CUDA driver says so (the
+        runtimes of OpenCL, Vulkan, Metal and ROCm are not part of tilecraft)."""
         if self.device_type == CPU:
             return self.device_id == 0
-        return self.device_id < cuda_device_count()
+        return self.device_type == CUDA and self.device_id < cuda_device_count()
 
     def sync(self) -> None:
         """Wait until all work queued on the device has finished (a no-op on the CPU)."""
@@ -75,6 +81,25 @@ def cuda(dev_id: int = 0) -> Device:
 
 
 gpu = cuda
+
+
+def opencl(dev_id: int = 0) -> Device:
+    return Device(OPENCL, dev_id)
+
+
+cl = opencl
+
+
+def vulkan(dev_id: int = 0) -> Device:
+    return Device(VULKAN, dev_id)
+
+
+def metal(dev_id: int = 0) -> Device:
+    return Device(METAL, dev_id)
+
+
+def rocm(dev_id: int = 0) -> Device:
+    return Device(ROCM, dev_id)
 
 
 def device(dev_type, dev_id: int = 0) -> Device:
@@ -122,6 +147,9 @@ def cuda_device_count() -> int:
 
 def require_cuda(dev: Device) -> None:
     """Raise a clear error when `dev` is a GPU that this machine does not have."""
+    if dev.device_type not in (CPU, CUDA):
+        raise RuntimeError(f"{dev!r}: tilecraft has no {dev.kind} runtime (it runs code on the CPU and on CUDA "
+                           "GPUs); use tvm.cpu(0) or tvm.cuda(0)")
     if dev.device_type == CUDA and not dev.exist:
         n = cuda_device_count()
         if n == 0:

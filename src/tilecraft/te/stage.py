@@ -59,6 +59,23 @@ class IterAttr:
     def copy(self) -> IterAttr:
         return IterAttr(self.kind, self.thread_tag, self.thread_iv, list(self.pragmas), self.tensor_intrin)
 
+    @property
+    def iter_type(self) -> int:
+        """The classic IterVar kind of the loop (IterVar.Unrolled, .Vectorized, ...)."""
+        return {"parallel": IterVar.Parallelized, "vectorized": IterVar.Vectorized, "unroll": IterVar.Unrolled,
+                "thread_binding": IterVar.ThreadIndex}.get(self.kind, IterVar.DataPar if self.tensor_intrin is None
+                                                           else IterVar.Tensorized)
+
+    @property
+    def pragma_keys(self) -> list:
+        from ..ir.expr import StringImm
+
+        return [StringImm(k.removeprefix("pragma_")) for k, _ in self.pragmas]
+
+    @property
+    def pragma_values(self) -> list:
+        return [v for _, v in self.pragmas]
+
 
 def _is_reduce(iv: IterVar) -> bool:
     return iv.iter_type == IterType.COMM_REDUCE
@@ -364,8 +381,12 @@ class Stage:
 
     @primitive
     def pragma(self, iv, pragma_type: str, pragma_value=1):
-        """Attach a pragma to a loop: auto_unroll_max_step, unroll_explicit, or any key for codegen."""
+        """Attach a pragma to a loop: auto_unroll_max_step, unroll_explicit, or any key for codegen;
+        "vectorize", "unroll" and "parallel" mean the primitives of those names (as in classic TVM)."""
         self._check_leaf(iv, "pragma")
+        if pragma_type in ("vectorize", "unroll", "parallel"):
+            getattr(self, pragma_type)(iv)
+            return
         v = pragma_value
         if isinstance(v, bool):
             v = int(v)

@@ -91,6 +91,14 @@ class Allocate(Stmt):
     buffer: Buffer
     body: Stmt
 
+    @property
+    def extents(self) -> tuple:  # classic Allocate fields
+        return tuple(self.buffer.shape)
+
+    @property
+    def dtype(self) -> str:
+        return self.buffer.dtype
+
 
 @_frozen
 class BufferStore(Stmt):

@@ -192,11 +192,13 @@ def _axis_rel(types, attrs):
     return identity_rel(types, attrs)
 
 
+# OUT_ELEMWISE_FUSABLE, as classic Relay: element-wise producers (an attention mask, a scale) are
+# read inline by the row max and exp, and an element-wise epilogue (a cast) joins the normalisation.
 register_op("nn.softmax", _axis_rel, lambda attrs, ins, out: _topi("nn.softmax")(ins[0], attrs["axis"]),
-            OpPattern.OPAQUE, {"axis": -1})
+            OpPattern.OUT_ELEMWISE_FUSABLE, {"axis": -1})
 register_op("nn.log_softmax", _axis_rel,
             lambda attrs, ins, out: _topi("nn.log_softmax")(ins[0], attrs["axis"]),
-            OpPattern.OPAQUE, {"axis": -1})
+            OpPattern.OUT_ELEMWISE_FUSABLE, {"axis": -1})
 
 
 def softmax(data, axis=-1):

@@ -19,6 +19,7 @@ concatenate's, counts as that call's arguments):
    * injective calls (transpose, reshape, concatenate, ...) into injective paths, in a second
      phase, so conv/dense groups finish first; and, unlike classic Relay, into a reduction that
      ends such a path (the reduction schedules inline them, one kernel less);
+   * relay.annotation.stop_fusion is opaque, so nothing fuses across it; the mark is then dropped;
    * a group holds at most `max_depth` calls (PassContext config "relay.FuseOps.max_depth", 256 by
      default, as in classic TVM); reductions and opaque calls are never fused into their users.
 Each group becomes a primitive Function called from main; tensor constants become its parameters,
@@ -232,6 +233,8 @@ def _build(body, g: _Groups):
                 return c if all(x is y for x, y in zip(args, c.args)) else Call(c.op, args, c.attrs, c.ty)
             if not isinstance(c.op, Op):
                 return super().visit_call(c)
+            if c.op.name == "annotation.stop_fusion":  # opaque, so nothing fused across it: drop the mark
+                return self.memo[id(c.args[0])]
             members, is_root = group_of[id(c)]
             if not is_root:
                 return c  # an inner member: only its group's root is rewritten

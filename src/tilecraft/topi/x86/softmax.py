@@ -88,9 +88,12 @@ def schedule_softmax(outs) -> te.Schedule:
     if sm is None:
         raise ValueError("schedule_softmax: no softmax (tag softmax_output / log_softmax_output) in the group")
     if sm.op is not out.op:
-        # an element-wise epilogue after softmax: keep softmax at root, schedule both on their own
-        schedule_injective_from_existing(s, out)
-        out = sm
+        if get_const_tuple(out.shape) == get_const_tuple(sm.shape) and len(s.readers(s[sm])) == 1:
+            # an element-wise epilogue (a cast, a scale) computed in the normalisation pass
+            s[sm].compute_inline()
+        else:  # a broadcast to a larger shape: softmax at root, both scheduled on their own
+            schedule_injective_from_existing(s, out)
+            out = sm
     maxelem = find_stage(sm, "softmax_maxelem")
     exp = find_stage(sm, "softmax_exp")
     expsum = find_stage(sm, "softmax_expsum")

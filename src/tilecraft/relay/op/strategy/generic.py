@@ -215,3 +215,6 @@ def _default_schedule(attrs, outs, target, cfg):
 
 register_strategy("injective", "generic")(single("injective.generic", _default_schedule))
 register_strategy("reduce", "generic")(single("reduce.generic", _default_schedule))
+# a copy, where a stop_fusion mark is built before FuseOps drops it (FoldConstant on a constant)
+register_strategy("annotation.stop_fusion", "generic")(
+    single("stop_fusion.generic", lambda attrs, outs, target, cfg: schedule_injective(outs, target)))

@@ -1,5 +1,6 @@
-"""FuseOps: split's fields (TupleGetItem of an injective call) fuse with their element-wise readers,
-as in classic Relay, and the fused kernel computes the same numbers."""
+"""FuseOps rules from classic Relay: split's fields (TupleGetItem of an injective call) fuse with their
+element-wise readers, softmax takes an element-wise epilogue, relay.annotation.stop_fusion ends a
+kernel; each fused kernel computes the same numbers."""
 
 import numpy as np
 
@@ -49,3 +50,26 @@ def test_a_field_read_outside_its_group_and_an_opaque_tuple():
     np.testing.assert_allclose(got[0].numpy(), np.exp(data[:, :3]), rtol=1e-6)
     np.testing.assert_allclose(got[1].numpy(), data[:, 3:])
     np.testing.assert_allclose(got[2].numpy(), np.maximum(data / np.sqrt(1 + 1e-5), 0), rtol=1e-5)
+
+
+def test_stop_fusion_ends_a_kernel_and_is_dropped():
+    x = relay.var("x", shape=(3, 4))
+    f = relay.Function([x], relay.exp(relay.annotation.stop_fusion(relay.add(x, relay.const(1.0)))))
+    fused = fuse_ops(f)
+    assert len(_primitive_calls(fused)) == 2
+    assert "stop_fusion" not in relay.astext(fused)
+    d = np.random.default_rng(2).standard_normal((3, 4)).astype("float32")
+    np.testing.assert_allclose(relay.create_executor("graph", target="llvm").evaluate(f)(d).numpy(), np.exp(d + 1),
+                               rtol=1e-6)
+
+
+def test_softmax_with_an_elementwise_epilogue_is_one_kernel():
+    x = relay.var("x", shape=(4, 7, 33))
+    for axis in (-1, 1):
+        f = relay.Function([x], relay.nn.log_softmax(x, axis=axis) * relay.const(2.0))
+        assert len(_primitive_calls(fuse_ops(f))) == 1
+        d = np.random.default_rng(3).standard_normal((4, 7, 33)).astype("float32")
+        ref = 2 * (d - d.max(axis=axis, keepdims=True))
+        ref -= 2 * np.log(np.exp(d - d.max(axis=axis, keepdims=True)).sum(axis=axis, keepdims=True))
+        got = relay.create_executor("graph", target="llvm").evaluate(f)(d).numpy()
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
