@@ -31,6 +31,8 @@ class Tensor:
     def __getitem__(self, indices):
         if not isinstance(indices, tuple):
             indices = (indices,)
+        if any(isinstance(i, slice) for i in indices):  # A[i, 0:16]: a region, for a tensor intrinsic call
+            return TensorRegion(self, indices)
         if len(indices) < len(self.shape):  # A[i][j]: collect the indices one by one
             return TensorSlice(self, indices)
         if len(indices) != len(self.shape):
@@ -75,6 +77,26 @@ class Tensor:
         if isinstance(other, Tensor):
             return self.op is other.op and self.value_index == other.value_index
         return NotImplemented
+
+
+class TensorRegion:
+    """`A[i, 0:16]`: the part of a tensor a tensor intrinsic call (te/tensor_intrin.py) works on; an
+    index fixes a dimension, a slice [begin:end) ranges over it."""
+
+    def __init__(self, tensor: Tensor, indices: tuple):
+        if len(indices) != len(tensor.shape):
+            raise IndexError(f"region of tensor {tensor.name}: {len(tensor.shape)} dimensions, {len(indices)} given")
+        self.tensor = tensor
+        self.dims = []  # per dimension: (begin, extent, is_range)
+        for d, i in enumerate(indices):
+            if isinstance(i, slice):
+                if i.step not in (None, 1):
+                    raise ValueError(f"region of tensor {tensor.name}: dimension {d} has step {i.step}; only 1")
+                begin = convert(0 if i.start is None else i.start)
+                end = convert(tensor.shape[d] if i.stop is None else i.stop)
+                self.dims.append((begin, end - begin, True))
+            else:
+                self.dims.append((convert(i), const(1), False))
 
 
 class TensorSlice:
@@ -181,14 +203,14 @@ def placeholder(shape, dtype="float32", name: str = "placeholder") -> Tensor:
     return PlaceholderOp(name, _shape(shape, f"placeholder {name}: "), dt.canonical(dtype)).output(0)
 
 
-def _arg_names(fcompute, n: int) -> list:
+def _arg_names(fcompute, n: int, allow_fewer: bool = False) -> list:
     try:
         params = list(inspect.signature(fcompute).parameters.values())
     except (TypeError, ValueError):
         params = []
     params = [p for p in params if p.default is p.empty]  # defaults bind loop-captured values
     if params and all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params):
-        if len(params) != n:
+        if len(params) != n and not (allow_fewer and len(params) < n):
             raise ValueError(f"the compute function takes {len(params)} index arguments but the shape has {n} "
                              f"dimensions")
         return [p.name for p in params]
@@ -200,7 +222,18 @@ def compute(shape, fcompute, name: str = "compute", tag: str = "", attrs=None):
 
     Returns one Tensor, or a list when fcompute returns several values (e.g. argmax pairs)."""
     shape = _shape(shape, f"compute {name}: ")
-    names = _arg_names(fcompute, len(shape))
+    names = _arg_names(fcompute, len(shape), allow_fewer=True)
+    if len(names) < len(shape):  # the rest of the shape is what a tensor intrinsic call computes
+        from .tensor_intrin import TensorIntrinCall, intrinsic_compute
+
+        outer = tuple(IterVar(Range(const(0, s.dtype), s), Var(nm, s.dtype), IterType.DATA_PAR)
+                      for nm, s in zip(names, shape))
+        call = fcompute(*[iv.var for iv in outer])
+        if not isinstance(call, TensorIntrinCall):
+            raise ValueError(f"compute {name}: the compute function takes {len(names)} index arguments but the "
+                             f"shape has {len(shape)} dimensions (fewer only when it returns a tensor intrinsic "
+                             f"call, intrin(A[i, 0:16], ...))")
+        return intrinsic_compute(shape, outer, call, name, tag, attrs)
     axis = tuple(IterVar(Range(const(0, s.dtype), s), Var(nm, s.dtype), IterType.DATA_PAR)
                  for nm, s in zip(names, shape))
     body = fcompute(*[iv.var for iv in axis])

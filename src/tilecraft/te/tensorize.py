@@ -193,14 +193,25 @@ class Plan:
             loads[t] = (it, [mn for mn, _ in reg], lead)
         mine = _Remap(vmap, axis_map, loads, self.ana)
         theirs = _Remap({}, {}, {}, self.ana, rename_axes=False)
+        scalars = {p: mine.visit(x) for p, x in zip(self.intrin.scalar_params, self._scalar_inputs())}
         for a, b in zip(self.nests.bodies.body(self.st), iop.body):
             if a.dtype != b.dtype:
                 raise self._err(f"the stage computes {a.dtype}, the intrinsic declares {b.dtype}")
-            lhs, rhs = mine.visit(a), theirs.visit(b)
+            lhs, rhs = mine.visit(a), substitute(theirs.visit(b), scalars)
             if not _same(lhs, rhs, {}):
                 raise self._err(f"the computation below the axis does not match the intrinsic's declaration:\n"
                                 f"  stage (in the intrinsic's terms): {lhs}\n  intrinsic declares:               "
                                 f"{rhs}")
+
+    def _scalar_inputs(self) -> tuple:
+        """The values of the intrinsic's scalar_params: given where the stage calls the intrinsic."""
+        if not self.intrin.scalar_params:
+            return ()
+        call = self.st.op.attrs.get("tensor_intrin_call")
+        if call is None or call[0] is not self.intrin:
+            raise self._err("the intrinsic has scalar_params, whose values come from calling it inside te.compute "
+                            "(te.compute(shape, lambda i: intrin(A[i, 0:n], x, ...)))")
+        return call[3]
 
     # ------------------------------------------------------------------ bind
     def _bind(self, buf: Buffer, t: Tensor, region: list) -> None:
@@ -253,6 +264,8 @@ class Plan:
             return None
         vmap = dict(self.vmap)
         vmap.update(self.ext_vars)
+        vmap.update((p, substitute(x, self.bound.values)) for p, x in zip(self.intrin.scalar_params,
+                                                                          self._scalar_inputs()))
         out = _Rebind(vmap, self.bufmap).visit(stmt)
         for cond, msg in reversed(self.asserts):
             out = AssertStmt(cond, msg, out)

@@ -52,6 +52,12 @@ class For(Stmt):
 class SeqStmt(Stmt):
     seq: tuple
 
+    def __getitem__(self, i):  # classic SeqStmt indexing
+        return self.seq[i]
+
+    def __len__(self) -> int:
+        return len(self.seq)
+
 
 @_frozen
 class IfThenElse(Stmt):
