@@ -191,3 +191,17 @@ def test_conv3d_transpose_and_global_pools():
     close(run(relay.nn.global_avg_pool3d(v("x", xl), layout="NDHWC"), x=xl), xl.mean(axis=(1, 2, 3), keepdims=True))
     x1 = x[:, :, 0]
     close(run(relay.nn.global_max_pool1d(v("x", x1)), x=x1), x1.max(axis=2, keepdims=True))
+
+
+@pytest.mark.parametrize("transpose_a,transpose_b", [(False, False), (True, False), (False, True), (True, True)])
+def test_matmul_of_batched_rows(transpose_a, transpose_b):
+    a = rng.standard_normal((2, 3, 4, 5)).astype("float32")
+    b = rng.standard_normal((6, 5) if transpose_b else (5, 6)).astype("float32")
+    if transpose_a:
+        a = a.swapaxes(-1, -2).copy()
+    y = relay.nn.matmul(v("a", a), v("b", b), transpose_a=transpose_a, transpose_b=transpose_b)
+    ref = (a.swapaxes(-1, -2) if transpose_a else a) @ (b.T if transpose_b else b)
+    close(run(y, a=a, b=b), ref)
+    n, k = te.size_var("n"), te.size_var("k")
+    t = infer_type(relay.nn.matmul(relay.var("x", shape=(n, 3, k)), relay.var("w", shape=(k, 7)))).ty
+    assert t == relay.TensorType((n, 3, 7))

@@ -499,21 +499,6 @@ def conv2d_transpose(data, weight, strides=(1, 1), padding=(0, 0), output_paddin
                      out_dtype=out_dtype)
 
 
-def _matmul_compute(a, ins, o):
-    return _topi("nn.matmul")(ins[0], ins[1], transpose_a=a["transpose_a"], transpose_b=a["transpose_b"])
-
-
-register_op("nn.matmul", same_dtype_rel(te_rel(_matmul_compute), "tensor_a", "tensor_b"), _matmul_compute,
-            OpPattern.OUT_ELEMWISE_FUSABLE,
-            {"transpose_a": False, "transpose_b": False, "units": None,
-                                        "out_dtype": None})
-
-
-def matmul(tensor_a, tensor_b, units=None, out_dtype=None, transpose_a=False, transpose_b=False):
-    return make_call("nn.matmul", (tensor_a, tensor_b), transpose_a=bool(transpose_a),
-                     transpose_b=bool(transpose_b), units=units, out_dtype=out_dtype)
-
-
 register_op("nn.lrn", identity_rel,
             lambda a, ins, o: _topi("nn.lrn")(ins[0], a["size"], a["axis"], a["bias"], a["alpha"], a["beta"]),
             OpPattern.COMM_REDUCE, {"size": 5, "axis": 1, "bias": 2.0, "alpha": 1e-5, "beta": 0.75})
@@ -576,5 +561,6 @@ from .conv_nd import (  # noqa: E402, F401  (relay.nn.conv1d, ...)
     max_pool1d,
     max_pool3d,
 )
+from .matmul import matmul  # noqa: E402, F401  (relay.nn.matmul)
 from .recurrent import recurrent  # noqa: E402, F401  (relay.nn.recurrent)
 from .scan import selective_scan  # noqa: E402, F401  (relay.nn.selective_scan)
