@@ -59,3 +59,14 @@ def test_iter_var_attrs_and_pragmas_as_classic():
 def test_strings_print_with_double_quotes():
     assert str(tvm.tir.StringImm("vadd")) == '"vadd"'
     assert str(tvm.tir.call_extern("float32", "vadd", 1)) == 'T.call_extern("vadd", 1)'
+
+
+def test_relay_text_omits_default_attributes_and_calls_have_type_args():
+    from tilecraft import relay
+    from tilecraft.relay.transform.infer_type import infer_type
+
+    x, b = relay.var("x", shape=(2, 3)), relay.var("b", shape=(3,))
+    assert "axis=" not in relay.astext(relay.nn.bias_add(x, b))
+    assert "axis=0" in relay.astext(relay.nn.bias_add(x, relay.var("c", shape=(2,)), axis=0))
+    y = infer_type(relay.nn.bias_add(x, b))
+    assert [t.shape for t in y.type_args] == [(2, 3), (3,)]

@@ -102,6 +102,11 @@ class Call(Expr):
     attrs: dict = field(default_factory=dict)
     ty: object = None
 
+    @property
+    def type_args(self) -> tuple:
+        """The types the call was checked at (classic Call.type_args): its arguments' types."""
+        return tuple(a.ty for a in self.args)
+
 
 @_node
 class Tuple(Expr):

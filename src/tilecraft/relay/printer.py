@@ -79,7 +79,8 @@ class _Printer:
         if isinstance(n, Call):
             callee = n.op.name if not isinstance(n.op, Function) else self.ref(n.op)
             args = [self.ref(a) for a in n.args]
-            attrs = [f"{k}={_attr(v)}" for k, v in n.attrs.items() if v is not None]
+            defaults = {} if isinstance(n.op, Function) else n.op.defaults
+            attrs = [f"{k}={_attr(v)}" for k, v in n.attrs.items() if v is not None and not _default(v, defaults, k)]
             return f"{callee}({', '.join(args + attrs)})"
         if isinstance(n, Tuple):
             return "(" + ", ".join(self.ref(f) for f in n.fields) + ("," if len(n.fields) == 1 else "") + ")"
@@ -96,3 +97,13 @@ def astext(e, name: str = "main") -> str:
         return p.function(e, name)
     result = p.expr_lines(e, "")
     return "\n".join(p.lines + [result])
+
+
+def _default(value, defaults: dict, key: str) -> bool:
+    """Whether an attribute has its operator's default value: not printed, as in classic Relay."""
+    if key not in defaults or type(value) is not type(defaults[key]):
+        return False
+    try:
+        return bool(value == defaults[key])
+    except (TypeError, ValueError):  # arrays and the like: printed
+        return False
