@@ -73,3 +73,22 @@ def test_softmax_with_an_elementwise_epilogue_is_one_kernel():
         ref -= 2 * np.log(np.exp(d - d.max(axis=axis, keepdims=True)).sum(axis=axis, keepdims=True))
         got = relay.create_executor("graph", target="llvm").evaluate(f)(d).numpy()
         np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_a_target_argument_limit_splits_groups():
+    xs = [relay.var(f"x{i}", shape=(4, 5)) for i in range(40)]
+    out = relay.exp(xs[0] + relay.const(1.0))
+    for x in xs[1:]:
+        out = out + relay.exp(x + relay.const(1.0))
+    f = relay.Function(xs, out)
+    assert len(_primitive_calls(fuse_ops(f))) == 1  # no limit on the CPU
+    split = fuse_ops(f, max_args=16)
+    calls = _primitive_calls(split)
+    assert len(calls) > 1 and all(len(c.op.params) + 1 <= 16 for c in calls)
+    import tilecraft as tvm
+
+    assert tvm.target.Target("opencl").max_function_args == 128 and tvm.target.Target("llvm").max_function_args == 0
+    data = [np.random.default_rng(i).standard_normal((4, 5)).astype("float32") for i in range(40)]
+    for fn in (f, split):  # the split groups compute the same numbers
+        got = relay.create_executor("graph", target="llvm").evaluate(fn)(*data).numpy()
+        np.testing.assert_allclose(got, sum(np.exp(d + 1) for d in data), rtol=1e-5)

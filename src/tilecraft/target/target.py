@@ -30,6 +30,9 @@ _OPTIONS = {
 }
 _DEFAULT_KEYS = {"llvm": ("cpu",), "c": ("cpu",), "cuda": ("cuda", "gpu"), "opencl": ("opencl", "gpu")}
 _GPU_KINDS = ("cuda", "opencl")
+# The most arguments a kernel of the kind may take (classic max_function_args; 0: no limit): FuseOps
+# splits a group that would exceed it.
+_MAX_FUNCTION_ARGS = {"opencl": 128}
 # The order options are printed in, so that str() is canonical.
 _ORDER = ("device", "model", "keys", "mtriple", "mcpu", "mattr", "mabi", "arch", "num-cores",
           "max_num_threads", "thread_warp_size", "max_shared_memory_per_block", "opt-level",
@@ -327,6 +330,10 @@ class Target:
         from ..ir import dtype as dt
 
         return max(1, self.vector_width_bits // (dt.itemsize(dt.element_of(dtype)) * 8))
+
+    @property
+    def max_function_args(self) -> int:
+        return _MAX_FUNCTION_ARGS.get(self.kind, 0)
 
     @property
     def is_cpu(self) -> bool:

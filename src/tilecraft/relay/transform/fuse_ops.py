@@ -176,7 +176,31 @@ class _Groups:
         self.pattern[root] = max(self.pattern[root], self.pattern.pop(rc))
 
 
-def _plan(body, opt_level: int, max_depth: int) -> _Groups:
+def _kernel_args(members) -> int:
+    """Parameters of the kernel a group becomes, as a target's max_function_args counts them: one per
+    tensor read from outside (constant scalars stay inside) and one output, plus a shape argument
+    per dimension of a tensor with a dimension known only at run time (relay.Any)."""
+    from ...ir.expr import Any
+
+    def count(t) -> int:
+        if not isinstance(t, TensorType):
+            return 1
+        anys = sum(isinstance(d, Any) for d in t.shape)
+        return 1 + (anys + len(t.shape) if anys else 0)
+
+    inside = {id(m) for m in members}
+    seen, n = set(), 0
+    for m in members:
+        for a in _inputs(m):
+            for f in (a.fields if isinstance(a, Tuple) else (a,)):
+                if id(f) in inside or id(f) in seen or isinstance(f, Constant) and f.data.size == 1:
+                    continue
+                seen.add(id(f))
+                n += count(f.ty)
+    return n
+
+
+def _plan(body, opt_level: int, max_depth: int, max_args: int = 0) -> _Groups:
     graph = _Graph(body)
     g = _Groups(graph.calls)
     if opt_level < 1:
@@ -194,6 +218,8 @@ def _plan(body, opt_level: int, max_depth: int) -> _Groups:
             groups = {g.find(id(n)) for n in path} | {rc}
             if sum(len(g.members[r]) for r in groups) > max_depth:
                 continue
+            if max_args and _kernel_args([m for r in groups | {rs} for m in g.members[r]]) + 1 > max_args:
+                continue  # the target limits a kernel's arguments (OpenCL: 128)
             kind, path_kind = g.pattern[rc], graph.path_pattern[id(c)]
             if kind == OpPattern.OUT_ELEMWISE_FUSABLE:
                 ok = phase == 0 and path_kind == OpPattern.ELEMWISE and _path_ok(
@@ -277,9 +303,10 @@ def _build(body, g: _Groups):
 
 
 def fuse_ops(func: Function, opt_level: int = 2,
-             max_depth: int = CONFIGS["relay.FuseOps.max_depth"].default) -> Function:
+             max_depth: int = CONFIGS["relay.FuseOps.max_depth"].default, max_args: int = 0) -> Function:
+    """max_args: the most parameters a kernel may take (the target's max_function_args; 0: no limit)."""
     func = infer_type(func)
-    g = _plan(func.body, opt_level, max_depth)
+    g = _plan(func.body, opt_level, max_depth, max_args)
     body = _build(func.body, g)
     return infer_type(Function(func.params, body, None, func.attrs))
 
@@ -287,7 +314,12 @@ def fuse_ops(func: Function, opt_level: int = 2,
 def FuseOps(fuse_opt_level: int = -1):  # noqa: N802
     @module_pass(opt_level=0, name="FuseOps")
     def run(mod, ctx):
+        from ...target import Target
+
         level = fuse_opt_level if fuse_opt_level >= 0 else ctx.opt_level
-        return mod.with_function("main", fuse_ops(mod["main"], level, ctx.get_config("relay.FuseOps.max_depth")))
+        target = Target.current()
+        max_args = target.max_function_args if target is not None else 0
+        return mod.with_function("main", fuse_ops(mod["main"], level, ctx.get_config("relay.FuseOps.max_depth"),
+                                                  max_args))
 
     return run
