@@ -205,3 +205,21 @@ def test_matmul_of_batched_rows(transpose_a, transpose_b):
     n, k = te.size_var("n"), te.size_var("k")
     t = infer_type(relay.nn.matmul(relay.var("x", shape=(n, 3, k)), relay.var("w", shape=(k, 7)))).ty
     assert t == relay.TensorType((n, 3, 7))
+
+
+@pytest.mark.parametrize("layout", ["NCDHW", "NDHWC"])
+@pytest.mark.parametrize("method,mode", [("nearest_neighbor", "asymmetric"), ("trilinear", "align_corners"),
+                                         ("trilinear", "half_pixel")])
+def test_upsampling3d(layout, method, mode):
+    x = rng.standard_normal((1, 3, 4, 5, 6)).astype("float32")
+    if layout == "NDHWC":
+        x = x.transpose(0, 2, 3, 4, 1).copy()
+    y = relay.nn.upsampling3d(v("x", x), 2.0, 1.5, 2.0, layout=layout, method=method,
+                              coordinate_transformation_mode=mode)
+    from tilecraft.topi.testing import resize3d_python
+
+    ref = resize3d_python(x, (2.0, 1.5, 2.0), layout, "linear" if method == "trilinear" else method, mode)
+    close(run(y, x=x), ref)
+    n = te.size_var("n")
+    t = infer_type(relay.nn.upsampling3d(relay.var("x", shape=(n, 3, 4, 5, 6)), 2, 2, 2)).ty
+    assert t == relay.TensorType((n, 3, 8, 10, 12))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..ty import TensorType, TupleType, dim, dims_equal
 from ._rel import identity_rel, normalize_axis, same_dtype_rel, tensor_arg
-from .image import upsampling  # noqa: F401  (relay.nn.upsampling)
+from .image import upsampling, upsampling3d  # noqa: F401  (relay.nn.upsampling, relay.nn.upsampling3d)
 from .registry import OpPattern, make_call, register_op
 from .tensor import _topi
 from .transform import batch_flatten, pad, te_rel  # noqa: F401  (relay.nn.batch_flatten, relay.nn.pad)

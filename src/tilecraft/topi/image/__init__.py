@@ -1,3 +1,3 @@
 """Image operators (topi.image)."""
 
-from .resize import resize, resize2d  # noqa: F401
+from .resize import resize, resize2d, resize3d  # noqa: F401

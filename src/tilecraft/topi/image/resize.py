@@ -16,6 +16,8 @@ edge pixel, as PyTorch and ONNX do).  Coordinates are computed in float32.
 
 from __future__ import annotations
 
+import itertools
+
 from ... import te
 from ...ir.expr import Call, const, max_, min_
 from ..tag import INJECTIVE
@@ -112,9 +114,59 @@ def resize2d(data: te.Tensor, roi, size, layout: str = "NCHW", method: str = "li
     return te.compute(tuple(out_shape), flin, name="T_resize", tag=INJECTIVE)
 
 
+def resize3d(data: te.Tensor, size, layout: str = "NCDHW", method: str = "linear",
+             coordinate_transformation_mode: str = "half_pixel", rounding_method: str = "", out_dtype=None):
+    """Resize the D, H and W axes of data to size = (out_d, out_h, out_w): nearest or trilinear (the eight
+    neighbours weighted per axis)."""
+    shape = get_const_tuple(data.shape)
+    if len(layout) != len(shape) or any(a not in layout for a in "DHW"):
+        raise ValueError(f"resize3d: layout {layout!r} does not describe a {len(shape)}-D tensor with D, H and W")
+    axes = [layout.index(a) for a in "DHW"]
+    ins = [shape[a] for a in axes]
+    outs = [int(v.value if hasattr(v, "value") else v) for v in size]
+    out_shape = list(shape)
+    for a, o in zip(axes, outs):
+        out_shape[a] = o
+    out_dtype = out_dtype or data.dtype
+    mode = coordinate_transformation_mode
+    if method in ("nearest_neighbor", "nearest"):
+        rounding = rounding_method or ("round" if mode == "align_corners" else "floor")
+
+        def fnear(*i):
+            idx = list(i)
+            for a, n, o in zip(axes, ins, outs):
+                idx[a] = _clamp(_round(_in_coord(i[a], n, o, mode), rounding).astype("int32"), n)
+            return data[tuple(idx)].astype(out_dtype)
+
+        return te.compute(tuple(out_shape), fnear, name="T_resize3d", tag=INJECTIVE)
+    if method not in ("linear", "trilinear"):
+        raise ValueError(f"resize3d: method must be 'nearest_neighbor' or 'linear', got {method!r}")
+
+    def flin(*i):
+        taps = []  # per axis: ((index, weight), (index + 1, weight))
+        for a, n, o in zip(axes, ins, outs):
+            f = _in_coord(i[a], n, o, mode)
+            f0 = Call("float32", "floor", (f,))
+            w = f - f0
+            lo = f0.astype("int32")
+            taps.append(((a, _clamp(lo, n), const(1.0) - w), (a, _clamp(lo + 1, n), w)))
+        total = None
+        for corner in itertools.product(*taps):
+            idx = list(i)
+            weight = None
+            for a, j, w in corner:
+                idx[a] = j
+                weight = w if weight is None else weight * w
+            term = data[tuple(idx)].astype("float32") * weight
+            total = term if total is None else total + term
+        return total.astype(out_dtype)
+
+    return te.compute(tuple(out_shape), flin, name="T_resize3d", tag=INJECTIVE)
+
+
 def resize(data, size, layout="NCHW", method="linear", coordinate_transformation_mode="half_pixel", **kw):
     """resize2d without the roi argument."""
     return resize2d(data, None, size, layout, method, coordinate_transformation_mode, **kw)
 
 
-__all__ = ["resize2d", "resize"]
+__all__ = ["resize2d", "resize3d", "resize"]

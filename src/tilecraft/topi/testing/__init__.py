@@ -49,4 +49,4 @@ from .nn import (  # noqa: F401
     softmax_python,
     strided_slice_python,
 )
-from .resize import resize2d_python, upsampling_python  # noqa: F401
+from .resize import resize2d_python, resize3d_python, upsampling_python  # noqa: F401

@@ -52,6 +52,18 @@ def resize2d_python(data, scale, layout="NCHW", method="nearest_neighbor",
     return out.astype(data.dtype)
 
 
+def resize3d_python(data, scale, layout="NCDHW", method="nearest_neighbor",
+                    coordinate_transformation_mode="align_corners", rounding_method="", out_size=None):
+    """Resize D, H and W by `scale` = (scale_d, scale_h, scale_w) (or to `out_size`), separably per axis."""
+    axes = [layout.index(a) for a in "DHW"]
+    if out_size is None:
+        out_size = [int(round(data.shape[a] * s)) for a, s in zip(axes, scale)]
+    out = data.astype("float64")
+    for a, o in zip(axes, out_size):
+        out = _resize_axis(out, a, o, method, coordinate_transformation_mode, rounding_method)
+    return out.astype(data.dtype)
+
+
 def upsampling_python(data, scale, layout="NCHW"):
     """Nearest-neighbour upsampling by integer factors scale = (scale_h, scale_w)."""
     ha, wa = layout.index("H"), layout.index("W")
