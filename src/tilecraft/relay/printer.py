@@ -100,8 +100,9 @@ def astext(e, name: str = "main") -> str:
 
 
 def _default(value, defaults: dict, key: str) -> bool:
-    """Whether an attribute has its operator's default value: not printed, as in classic Relay."""
-    if key not in defaults or type(value) is not type(defaults[key]):
+    """Whether a scalar attribute has its operator's default value: not printed, as in classic Relay (shapes
+    and windows such as pool_size are always printed: classic has no default for them)."""
+    if key not in defaults or type(value) is not type(defaults[key]) or isinstance(value, (tuple, list)):
         return False
     try:
         return bool(value == defaults[key])
