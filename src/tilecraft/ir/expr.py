@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from . import dtype as dt
+from .op_attr import OpName
 
 
 class Node:
@@ -156,8 +157,7 @@ class SizeVar(Var):
 
 @_frozen
 class Any(PrimExpr):
-    """A dimension not known before run time (classic `relay.Any()`): type relations carry it
-    through; building a kernel for it is refused, since tilecraft compiles static shapes."""
+    """A dimension known only at run time (classic `relay.Any()`): type relations carry it; builds refuse it."""
 
     dtype: str = "int32"
 
@@ -336,20 +336,9 @@ class Call(PrimExpr):
     op: str
     args: tuple
 
-    def __post_init__(self):
+    def __post_init__(self):  # the op's classic qualified name is call.op.name ("tir.exp")
         if type(self.op) is str:
             object.__setattr__(self, "op", OpName(self.op))
-
-
-class OpName(str):
-    """An intrinsic's name; `.name` is its classic qualified form ("tir.exp"), which user lowering
-    rules read as `call.op.name`."""
-
-    __slots__ = ()
-
-    @property
-    def name(self) -> str:
-        return self if "." in self else "tir." + self
 
 
 @_frozen

@@ -12,6 +12,17 @@ from __future__ import annotations
 _ATTRS: dict = {}  # op name ("tir.exp") -> {attribute key: (value, level)}
 
 
+class OpName(str):
+    """An intrinsic's name as a Call holds it; `.name` is its classic qualified form ("tir.exp"), which
+    user lowering rules read as `call.op.name`."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        return self if "." in self else "tir." + self
+
+
 def _op_name(name: str) -> str:
     if not isinstance(name, str) or not name:
         raise TypeError(f"an operator is named by a string such as 'tir.exp', got {name!r}")
