@@ -66,7 +66,7 @@ def main() -> int:
             rows.append([name, "-", "-", "-", f"mismatch {err:.2e}"])
             continue
 
-        def torch_run():
+        def torch_run(ref=ref, tx=tx, tw=tw):
             with torch.inference_mode():
                 ref(F, tx, tw)
 
