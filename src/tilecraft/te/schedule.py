@@ -43,6 +43,7 @@ class Schedule:
             if hasattr(st.op, "body_stages"):
                 for b in st.op.body_stages(self):
                     b.attach_type, b.attach_stage, b.attach_ivar = "scope", st, st.op.scan_axis
+        self._steps: list = []  # the primitives applied, in order (te/trace.py)
         self._recording = True  # set-up, not the user's primitives: not in the trace
         for st in list(self.stages):  # compute(..., lambda i: intrin(A[i, 0:16])): tensorized from the start
             call = getattr(st.op, "attrs", {}).get("tensor_intrin_call")
@@ -51,8 +52,6 @@ class Schedule:
                 axes, red = list(st.op.axis), list(st.op.reduce_axis)
                 st.reorder(*axes[:n_outer], *red[:n_outer_reduce], *axes[n_outer:], *red[n_outer_reduce:])
                 st.tensorize(axes[n_outer], intrin)
-        self._recording = False
-        self._steps: list = []  # the primitives applied, in order (te/trace.py)
         self._recording = False  # inside a primitive: the primitives it calls are not recorded
 
     def __getitem__(self, t) -> Stage:
