@@ -223,3 +223,10 @@ def test_upsampling3d(layout, method, mode):
     n = te.size_var("n")
     t = infer_type(relay.nn.upsampling3d(relay.var("x", shape=(n, 3, 4, 5, 6)), 2, 2, 2)).ty
     assert t == relay.TensorType((n, 3, 8, 10, 12))
+
+
+def test_an_untyped_variable_nothing_types_is_named():
+    with pytest.raises(RelayTypeError, match="%t has no type and no use of it says what it is"):
+        infer_type(relay.Tuple([relay.var("t"), relay.var("x", shape=(2,))]))
+    with pytest.raises(RelayTypeError, match="%u has no type"):
+        infer_type(relay.var("u"))

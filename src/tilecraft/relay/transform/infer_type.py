@@ -26,6 +26,7 @@ class _Infer(ExprMutator):
         self.rel_cache: dict = {}  # (op, argument types, attributes) -> result type
         self.solved = solved or {}  # id(untyped var) -> its type, from an earlier pass
         self.found: dict = {}  # the same, found in this pass
+        self.untyped: list = []  # untyped variables met, solved by a call or not
 
     def visit(self, e):
         from ..visitor import post_order
@@ -44,6 +45,7 @@ class _Infer(ExprMutator):
             return replace(v, ty=v.type_annotation)
         if id(v) in self.solved:
             return replace(v, ty=self.solved[id(v)])
+        self.untyped.append(v)
         return v  # the call using it solves it (visit_call), or says it cannot
 
     def visit_constant(self, c):
@@ -161,6 +163,10 @@ def infer_type(expr):
     """Typed copy of a relay expression or function."""
     first = _Infer()
     typed = first.visit(expr)
+    left = [v for v in first.untyped if id(v) not in first.found]
+    if left:  # used only where nothing says its type (a tuple field, the result itself)
+        raise RelayTypeError(f"input %{left[0].name_hint} has no type and no use of it says what it is; create "
+                             f"it with relay.var({left[0].name_hint!r}, shape=..., dtype=...)")
     return _Infer(first.found).visit(expr) if first.found else typed
 
 
