@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..arith import simplify
 from ..ir.dtype import parse as parse_dtype
+from ..ir.expr import Any, IntImm, PrimExpr
+from ..ir.functor import structural_equal
 
 
 def dim(s):
     """One dimension normalized: an int where it is constant, else the simplified expression."""
-    from ..ir.expr import IntImm, PrimExpr
-
     if isinstance(s, (bool, np.bool_)):
         raise TypeError(f"a dimension must be an int or a symbolic expression, got {s!r}")
     if isinstance(s, (int, np.integer)):
@@ -23,8 +24,6 @@ def dim(s):
     if isinstance(s, IntImm):
         return int(s.value)
     if isinstance(s, PrimExpr):
-        from ..arith import simplify
-
         s = simplify(s)
         return int(s.value) if isinstance(s, IntImm) else s
     return int(s)  # a string or float that names an int, else the TypeError says what it was
@@ -32,9 +31,6 @@ def dim(s):
 
 def dims_equal(a, b) -> bool | None:
     """True/False where it is known, None where two symbolic sizes may or may not agree."""
-    from ..ir.expr import Any
-    from ..ir.functor import structural_equal
-
     if isinstance(a, int) and isinstance(b, int):
         return a == b
     if structural_equal(a, b) and not isinstance(a, Any):
@@ -55,8 +51,6 @@ class TensorType:
             raise ValueError(f"tensor type with shape {tuple(self.shape)}: sizes must be >= 0")
 
     def __eq__(self, other) -> bool:  # symbolic sizes compare by structure (n is n, n + 1 is n + 1)
-        from ..ir.functor import structural_equal
-
         return (isinstance(other, TensorType) and self.dtype == other.dtype and len(self.shape) == len(other.shape)
                 and all(structural_equal(a, b) for a, b in zip(self.shape, other.shape)))
 

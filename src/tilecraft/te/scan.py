@@ -64,13 +64,14 @@ class ScanOp(Operation):
             needs_state[st] = hit
             return hit
 
-        out, todo, seen = [], [sch.stage_map[u.op] for u in self.update], set()
+        updates = [sch.stage_map[u.op] for u in self.update]
+        out, todo, seen = [], list(updates), set()
         while todo:
             st = todo.pop()
             if st in seen or isinstance(st.op, PlaceholderOp):
                 continue
             seen.add(st)
-            if st in (sch.stage_map[u.op] for u in self.update) or reads_state(st):
+            if st in updates or reads_state(st):
                 out.append(st)
                 todo.extend(sch.stage_map[t.op] for t in st.op.input_tensors if t.op in sch.stage_map)
         return out

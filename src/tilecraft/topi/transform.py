@@ -10,6 +10,7 @@ import math
 
 from .. import te
 from ..ir.expr import IntImm, PrimExpr, const, convert, floordiv, floormod, max_, min_, select
+from ..ir.functor import structural_equal
 from ..ir.op import if_then_else
 from .reduction import normalize_axes
 from .tag import ELEMWISE, INJECTIVE
@@ -28,12 +29,6 @@ def const_shape(t: te.Tensor, what: str = "operator") -> tuple:
 def shape_dims(t: te.Tensor) -> tuple:
     """t's shape with constant sizes as Python ints and symbolic ones as expressions."""
     return tuple(s.value if isinstance(s, IntImm) else s for s in t.shape)
-
-
-def _same_size(x, y) -> bool:
-    from ..ir.functor import structural_equal
-
-    return x == y if isinstance(x, int) and isinstance(y, int) else structural_equal(x, y)
 
 
 def _int(v) -> int:
@@ -141,7 +136,7 @@ def concatenate(tensors, axis: int = 0):
     n = len(shapes[0])
     axis = normalize_axes(n, axis, "concatenate")[0]
     for t, s in zip(tensors, shapes):
-        if len(s) != n or any(not _same_size(x, y) for k, (x, y) in enumerate(zip(s, shapes[0])) if k != axis):
+        if len(s) != n or any(not structural_equal(x, y) for k, (x, y) in enumerate(zip(s, shapes[0])) if k != axis):
             raise ValueError(f"concatenate: {t.name} has shape {s}, incompatible with {shapes[0]} "
                              f"outside axis {axis}")
     starts, total = [], 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..ty import TensorType, dims_equal
+from ..ty import TensorType, dim, dims_equal
 
 
 def tensor_arg(types, i: int, what: str) -> TensorType:
@@ -101,3 +101,24 @@ def reduce_rel(types, attrs, dtype=None):
     shape = [1 if i in axes else s for i, s in enumerate(t.shape)] if attrs.get("keepdims") else \
         [s for i, s in enumerate(t.shape) if i not in axes]
     return TensorType(tuple(shape), dtype or t.dtype)
+
+
+def window_out(size, k, stride, dil, before, after, ceil_mode=False):
+    """Output size of a sliding window; with ceil_mode the last window may overhang the padding but
+    must start inside the input or the padding before it (PyTorch's rule, as topi's pool2d)."""
+    span = dim(size + before + after - ((k - 1) * dil + 1))
+    out = dim((span + stride - 1) // stride + 1 if ceil_mode else span // stride + 1)
+    if ceil_mode and isinstance(out, int) and isinstance(size, int) and (out - 1) * stride >= size + before:
+        out -= 1
+    if isinstance(out, int) and out <= 0:
+        raise ValueError(f"output size {out} <= 0 (input {size}, window {k}, stride {stride}, dilation {dil}, "
+                         f"padding {before}+{after})")
+    return out
+
+
+def check_channels(c, i, o, groups: int) -> None:
+    """A convolution's data channels c against its weight's i per group (and o divisible by groups)."""
+    if dims_equal(c, dim(i * groups)) is False:
+        raise ValueError(f"data has {c} channels but weight expects {i} x groups={groups} = {dim(i * groups)}")
+    if isinstance(o, int) and o % groups:
+        raise ValueError(f"{o} output channels are not divisible by groups={groups}")

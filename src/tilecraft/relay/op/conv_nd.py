@@ -14,11 +14,11 @@ kernels instead of slower kernels of its own:
 
 from __future__ import annotations
 
-from ..ty import TensorType, dim
-from ._rel import same_dtype_rel, tensor_arg
+from ..ty import TensorType, dim, dims_equal
+from ._rel import check_channels, same_dtype_rel, tensor_arg, window_out
 from .registry import OpPattern, make_call, register_op
 
-_SPATIAL = {1: "W", 3: "DHW"}
+_SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 
 
 def tuple_of(v, nd: int, what: str) -> tuple:
@@ -45,19 +45,6 @@ def padding_of(p, nd: int) -> tuple:
     return p
 
 
-def window_out(size, k, stride, dil, before, after, ceil_mode=False):
-    """Output size of a sliding window; with ceil_mode the last window may overhang the padding but
-    must start inside the input or the padding before it (PyTorch's rule, as topi's pool2d)."""
-    span = dim(size + before + after - ((k - 1) * dil + 1))
-    out = dim((span + stride - 1) // stride + 1 if ceil_mode else span // stride + 1)
-    if ceil_mode and isinstance(out, int) and isinstance(size, int) and (out - 1) * stride >= size + before:
-        out -= 1
-    if isinstance(out, int) and out <= 0:
-        raise ValueError(f"output size {out} <= 0 (input {size}, window {k}, stride {stride}, dilation {dil}, "
-                         f"padding {before}+{after})")
-    return out
-
-
 def _layouts(attrs, nd: int, transpose=False) -> tuple[str, str]:
     """The data layout is channels first or last (NCW, NWC, NCDHW, NDHWC); the kernel layout any
     order of O, I and the spatial axes (classic accepts NWC data with OIW weights)."""
@@ -73,8 +60,6 @@ def _layouts(attrs, nd: int, transpose=False) -> tuple[str, str]:
 
 def _conv_rel(nd: int, transpose: bool):
     def rel(types, attrs):
-        from ..ty import dims_equal
-
         d, w = tensor_arg(types, 0, "data"), tensor_arg(types, 1, "weight")
         dl, kl = _layouts(attrs, nd, transpose)
         if d.ndim != nd + 2 or w.ndim != nd + 2:
@@ -85,8 +70,8 @@ def _conv_rel(nd: int, transpose: bool):
             c_in, o = i, dim(o * g)
             if dims_equal(c, c_in) is False:
                 raise ValueError(f"data has {c} channels but the weight expects {c_in}")
-        elif dims_equal(c, dim(i * g)) is False:
-            raise ValueError(f"data has {c} channels but weight expects {i} x groups={g} = {dim(i * g)}")
+        else:
+            check_channels(c, i, o, g)
         strides, dil = attrs["strides"], attrs["dilation"]
         pad = attrs["padding"]
         out = {"N": d.shape[dl.index("N")], "C": o}
@@ -102,8 +87,9 @@ def _conv_rel(nd: int, transpose: bool):
     return rel
 
 
-def _conv_solve(nd: int, transpose: bool):
-    """The weight from `channels` and `kernel_size`, in the data's dtype (classic Conv{1,3}DRel)."""
+def conv_solve(nd: int, transpose: bool):
+    """The weight from `channels` and `kernel_size`, in the data's dtype, in any kernel layout (classic
+    Conv{1,2,3}DRel and their transposes)."""
 
     def solve(types, attrs):
         d = types[0]
@@ -133,12 +119,12 @@ for _nd, _dl, _kl in ((1, "NCW", "OIW"), (3, "NCDHW", "OIDHW")):
     _name = f"nn.conv{_nd}d"
     register_op(_name, same_dtype_rel(_conv_rel(_nd, False), "data", "weight"), _no_compute(_name),
                 OpPattern.OUT_ELEMWISE_FUSABLE, dict(_CONV, data_layout=_dl, kernel_layout=_kl),
-                solve=_conv_solve(_nd, False))
+                solve=conv_solve(_nd, False))
 for _nd, _dl, _kl in ((1, "NCW", "IOW"), (3, "NCDHW", "IODHW")):
     _name = f"nn.conv{_nd}d_transpose"
     _defaults = dict(_CONV, data_layout=_dl, kernel_layout=_kl, output_padding=(0,) * _nd)
     register_op(_name, same_dtype_rel(_conv_rel(_nd, True), "data", "weight"), _no_compute(_name),
-                OpPattern.OUT_ELEMWISE_FUSABLE, _defaults, solve=_conv_solve(_nd, True))
+                OpPattern.OUT_ELEMWISE_FUSABLE, _defaults, solve=conv_solve(_nd, True))
 
 
 def _conv_attrs(nd, strides, padding, dilation, groups, channels, kernel_size, data_layout, kernel_layout,

@@ -103,7 +103,8 @@ def layout_transform(data, src_layout: str, dst_layout: str):
 # ---------------------------------------------------------------------------- conv2d in NCHW[x]c
 
 def _conv2d_nchwc_rel(types, attrs):
-    from .nn import _conv_out, _pad4, _pair
+    from ._rel import window_out
+    from .nn import _pad4, _pair
 
     d, w = tensor_arg(types, 0, "data"), tensor_arg(types, 1, "weight")
     if d.ndim != 5 or w.ndim != 6:
@@ -119,7 +120,7 @@ def _conv2d_nchwc_rel(types, attrs):
     sh, sw = _pair(attrs["strides"])
     dh, dw = _pair(attrs["dilation"])
     pt, pl, pb, pr = _pad4(attrs["padding"])
-    return TensorType((n, occ, _conv_out(h, kh, sh, dh, pt, pb), _conv_out(wd, kw, sw, dw, pl, pr), oc),
+    return TensorType((n, occ, window_out(h, kh, sh, dh, pt, pb), window_out(wd, kw, sw, dw, pl, pr), oc),
                       attrs.get("out_dtype") or d.dtype)
 
 
@@ -154,7 +155,8 @@ def contrib_conv2d_nchwc(data, kernel, strides=(1, 1), padding=(0, 0), dilation=
 # ---------------------------------------------------------------------------- depthwise conv2d in NCHW[x]c
 
 def _depthwise_nchwc_rel(types, attrs):
-    from .nn import _conv_out, _pad4, _pair
+    from ._rel import window_out
+    from .nn import _pad4, _pair
 
     d, w = tensor_arg(types, 0, "data"), tensor_arg(types, 1, "weight")
     if d.ndim != 5 or w.ndim != 6:
@@ -167,8 +169,8 @@ def _depthwise_nchwc_rel(types, attrs):
     sh, sw = _pair(attrs["strides"])
     dh, dw = _pair(attrs["dilation"])
     pt, pl, pb, pr = _pad4(attrs["padding"])
-    return TensorType((n, cc, _conv_out(h, w.shape[2], sh, dh, pt, pb), _conv_out(wd, w.shape[3], sw, dw, pl, pr), cb),
-                      attrs.get("out_dtype") or d.dtype)
+    oh, ow = window_out(h, w.shape[2], sh, dh, pt, pb), window_out(wd, w.shape[3], sw, dw, pl, pr)
+    return TensorType((n, cc, oh, ow, cb), attrs.get("out_dtype") or d.dtype)
 
 
 def _depthwise_nchwc_compute(attrs, ins, out):

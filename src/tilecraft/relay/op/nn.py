@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
-from ..ty import TensorType, TupleType, dim, dims_equal
-from ._rel import identity_rel, normalize_axis, same_dtype_rel, tensor_arg
+from ..ty import TensorType, TupleType, dims_equal
+from ._rel import check_channels, identity_rel, normalize_axis, same_dtype_rel, tensor_arg, window_out
+from .conv_nd import (  # noqa: F401  (relay.nn.conv1d, ...)
+    avg_pool1d,
+    avg_pool3d,
+    conv1d,
+    conv1d_transpose,
+    conv3d,
+    conv3d_transpose,
+    conv_solve,
+    global_avg_pool1d,
+    global_avg_pool3d,
+    global_max_pool1d,
+    global_max_pool3d,
+    max_pool1d,
+    max_pool3d,
+)
 from .image import upsampling, upsampling3d  # noqa: F401  (relay.nn.upsampling, relay.nn.upsampling3d)
 from .registry import OpPattern, make_call, register_op
 from .tensor import _topi
@@ -144,11 +159,17 @@ def batch_matmul(x, y, transpose_a=False, transpose_b=True, out_dtype=None):
 
 
 def _bias_add_rel(types, attrs):
-    d, b = tensor_arg(types, 0, "data"), tensor_arg(types, 1, "bias")
-    axis = normalize_axis(attrs["axis"], d.ndim)
-    if b.ndim != 1 or dims_equal(b.shape[0], d.shape[axis]) is False:
-        raise ValueError(f"bias of shape {b.shape} does not match axis {axis} of data {d.shape}")
+    d = tensor_arg(types, 0, "data")
+    _check_channel_vectors(types, d, normalize_axis(attrs["axis"], d.ndim), ("bias",))
     return d
+
+
+def _check_channel_vectors(types, d, axis: int, names) -> None:
+    """Inputs 1, 2, ... (bias, gamma, beta, ...) are vectors as long as the data's `axis`."""
+    for i, what in enumerate(names, 1):
+        t = tensor_arg(types, i, what)
+        if t.ndim != 1 or dims_equal(t.shape[0], d.shape[axis]) is False:
+            raise ValueError(f"{what} of shape {t.shape} does not match axis {axis} of data {d.shape}")
 
 
 def _per_channel_solve(*indices):
@@ -212,10 +233,7 @@ def log_softmax(data, axis=-1):
 def _layer_norm_rel(types, attrs):
     d = tensor_arg(types, 0, "data")
     axis = normalize_axis(attrs["axis"], d.ndim)
-    for i, what in ((1, "gamma"), (2, "beta")):
-        t = tensor_arg(types, i, what)
-        if t.ndim != 1 or dims_equal(t.shape[0], d.shape[axis]) is False:
-            raise ValueError(f"{what} of shape {t.shape} does not match axis {axis} of data {d.shape}")
+    _check_channel_vectors(types, d, axis, ("gamma", "beta"))
     return d
 
 
@@ -233,10 +251,7 @@ def layer_norm(data, gamma, beta, axis=-1, epsilon=1e-5, center=True, scale=True
 def _batch_norm_rel(types, attrs):
     d = tensor_arg(types, 0, "data")
     axis = normalize_axis(attrs["axis"], d.ndim)
-    for i, what in enumerate(("gamma", "beta", "moving_mean", "moving_var"), 1):
-        t = tensor_arg(types, i, what)
-        if t.ndim != 1 or dims_equal(t.shape[0], d.shape[axis]) is False:
-            raise ValueError(f"{what} of shape {t.shape} does not match axis {axis} of data {d.shape}")
+    _check_channel_vectors(types, d, axis, ("gamma", "beta", "moving_mean", "moving_var"))
     c = TensorType((d.shape[axis],), d.dtype)
     return TupleType((d, c, c))
 
@@ -285,21 +300,6 @@ class _TupleWrapper:
 
 # ---------------------------------------------------------------------------- convolution
 
-def _conv_out(size, k, stride, dil, before, after):
-    out = dim((size + before + after - ((k - 1) * dil + 1)) // stride + 1)
-    if isinstance(out, int) and out <= 0:
-        raise ValueError(f"output size {out} <= 0 (input {size}, kernel {k}, stride {stride}, dilation {dil}, "
-                         f"padding {before}+{after})")
-    return out
-
-
-def _check_channels(c, i, o, g):
-    if dims_equal(c, dim(i * g)) is False:
-        raise ValueError(f"data has {c} channels but weight expects {i} x groups={g} = {dim(i * g)}")
-    if isinstance(o, int) and o % g:
-        raise ValueError(f"{o} output channels are not divisible by groups={g}")
-
-
 def _conv2d_rel(types, attrs):
     d, w = tensor_arg(types, 0, "data"), tensor_arg(types, 1, "weight")
     if attrs["data_layout"] != "NCHW" or attrs["kernel_layout"] != "OIHW":
@@ -308,11 +308,11 @@ def _conv2d_rel(types, attrs):
         raise ValueError(f"conv2d expects 4-D NCHW data and OIHW weight, got {d.shape} and {w.shape}")
     n, c, h, wd = d.shape
     o, i, kh, kw = w.shape
-    _check_channels(c, i, o, attrs["groups"])
+    check_channels(c, i, o, attrs["groups"])
     sh, sw = _pair(attrs["strides"], "strides")
     dh, dw = _pair(attrs["dilation"], "dilation")
     pt, pl, pb, pr = _pad4(attrs["padding"])
-    return TensorType((n, o, _conv_out(h, kh, sh, dh, pt, pb), _conv_out(wd, kw, sw, dw, pl, pr)),
+    return TensorType((n, o, window_out(h, kh, sh, dh, pt, pb), window_out(wd, kw, sw, dw, pl, pr)),
                       attrs.get("out_dtype") or d.dtype)
 
 
@@ -322,24 +322,12 @@ def _conv2d_nhwc_rel(d, w, attrs):
                          "use NCHW/OIHW or NHWC/HWIO")
     n, h, wd, c = d.shape
     kh, kw, i, o = w.shape
-    _check_channels(c, i, o, attrs["groups"])
+    check_channels(c, i, o, attrs["groups"])
     sh, sw = _pair(attrs["strides"])
     dh, dw = _pair(attrs["dilation"])
     pt, pl, pb, pr = _pad4(attrs["padding"])
-    return TensorType((n, _conv_out(h, kh, sh, dh, pt, pb), _conv_out(wd, kw, sw, dw, pl, pr), o),
+    return TensorType((n, window_out(h, kh, sh, dh, pt, pb), window_out(wd, kw, sw, dw, pl, pr), o),
                       attrs.get("out_dtype") or d.dtype)
-
-
-def _conv2d_solve(types, attrs):
-    """The weight from `channels` and `kernel_size` (classic Conv2DRel), in the data's dtype."""
-    d = types[0]
-    if d is None or attrs["channels"] is None or attrs["kernel_size"] is None:
-        return {}
-    kh, kw = _pair(attrs["kernel_size"], "kernel_size")
-    c, g, o = d.shape[attrs["data_layout"].index("C")], attrs["groups"], attrs["channels"]
-    if attrs["kernel_layout"] == "HWIO":
-        return {1: TensorType((kh, kw, dim(c // g), o), d.dtype)}
-    return {1: TensorType((o, dim(c // g), kh, kw), d.dtype)}
 
 
 def _conv2d_compute(attrs, ins, out):
@@ -364,7 +352,7 @@ _CONV_DEFAULTS = {"strides": (1, 1), "padding": (0, 0), "dilation": (1, 1), "gro
                   "kernel_size": None, "data_layout": "NCHW", "kernel_layout": "OIHW", "out_layout": "",
                   "out_dtype": None}
 register_op("nn.conv2d", same_dtype_rel(_conv2d_rel, "data", "weight"), _conv2d_compute, OpPattern.OUT_ELEMWISE_FUSABLE,
-            _CONV_DEFAULTS, solve=_conv2d_solve)
+            _CONV_DEFAULTS, solve=conv_solve(2, False))
 
 
 def conv2d(data, weight, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, channels=None,
@@ -471,21 +459,11 @@ def _conv_t_compute(a, ins, o):
     return topi.transpose(out, (0, 2, 3, 1)) if a["data_layout"] == "NHWC" else out
 
 
-def _conv_t_solve(types, attrs):
-    """The IOHW weight from `channels` and `kernel_size` (classic Conv2DTransposeRel)."""
-    d = types[0]
-    if d is None or attrs["channels"] is None or attrs["kernel_size"] is None:
-        return {}
-    sizes = dict(zip("HW", _pair(attrs["kernel_size"], "kernel_size")), I=d.shape[attrs["data_layout"].index("C")],
-                 O=dim(attrs["channels"] // attrs["groups"]))
-    return {1: TensorType(tuple(sizes[c] for c in attrs["kernel_layout"]), d.dtype)}
-
-
 register_op("nn.conv2d_transpose", same_dtype_rel(te_rel(_conv_t_compute), "data", "weight"), _conv_t_compute,
             OpPattern.OUT_ELEMWISE_FUSABLE,
             {"strides": (1, 1), "padding": (0, 0, 0, 0), "output_padding": (0, 0), "dilation": (1, 1), "groups": 1,
              "channels": None, "kernel_size": None, "data_layout": "NCHW", "kernel_layout": "IOHW",
-             "out_dtype": None}, solve=_conv_t_solve)
+             "out_dtype": None}, solve=conv_solve(2, True))
 
 
 def conv2d_transpose(data, weight, strides=(1, 1), padding=(0, 0), output_padding=(0, 0), dilation=(1, 1),
@@ -547,20 +525,6 @@ def contrib_dense_pack(*args, **kwargs):
     return make(*args, **kwargs)
 
 
-from .conv_nd import (  # noqa: E402, F401  (relay.nn.conv1d, ...)
-    avg_pool1d,
-    avg_pool3d,
-    conv1d,
-    conv1d_transpose,
-    conv3d,
-    conv3d_transpose,
-    global_avg_pool1d,
-    global_avg_pool3d,
-    global_max_pool1d,
-    global_max_pool3d,
-    max_pool1d,
-    max_pool3d,
-)
 from .matmul import matmul  # noqa: E402, F401  (relay.nn.matmul)
 from .recurrent import recurrent  # noqa: E402, F401  (relay.nn.recurrent)
 from .scan import selective_scan  # noqa: E402, F401  (relay.nn.selective_scan)
