@@ -180,3 +180,26 @@ def test_unknown_cpu_in_a_build_does_not_kill_the_process():
     assert out.returncode == 0, out.stderr
     assert "refused:" in out.stdout and "'notacpu'" in out.stdout
     assert "LLVM ERROR" not in out.stderr
+
+
+def test_host_target_honours_features_the_hypervisor_hides(monkeypatch):
+    """A znver4 whose AVX-512 is masked by the hypervisor: the model name implies AVX-512, the
+    host's feature list says no; Target("llvm") must follow the feature list (code for the model
+    would be refused at run time, or die of SIGILL)."""
+    import llvmlite.binding as llvm
+
+    from tilecraft.target import target as target_mod
+
+    features = {"avx": True, "avx2": True, "fma": True, "sse4.2": True, "avx512f": False,
+                "avx512bw": False, "avx512dq": False, "avx512vl": False}
+    monkeypatch.setattr(llvm, "get_host_cpu_name", lambda: "znver4")
+    monkeypatch.setattr(llvm, "get_host_cpu_features", lambda: features)
+    target_mod._host.cache_clear()
+    try:
+        t = Target("llvm")
+        assert t.mcpu == "znver4"
+        assert not t.has_feature("avx512f") and t.has_feature("avx2")
+        assert t.vector_width_bits == 256
+        assert "-avx512f" in t.features.split(",")
+    finally:
+        target_mod._host.cache_clear()

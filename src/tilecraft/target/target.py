@@ -70,10 +70,12 @@ class TargetKind(str):
 
 @lru_cache(maxsize=1)
 def _host() -> tuple[str, str, tuple[str, ...]]:
-    """(triple, cpu name, enabled features) of the machine this process runs on."""
+    """(triple, cpu name, features) of the machine this process runs on.  Disabled features are
+    listed too ("-avx512f"): a hypervisor may hide extensions the CPU's model name implies (a
+    znver4 without AVX-512), and code for the model would then die of SIGILL here."""
     import llvmlite.binding as llvm
 
-    feats = tuple(f"+{k}" for k, v in sorted(llvm.get_host_cpu_features().items()) if v)
+    feats = tuple(f"{'+' if v else '-'}{k}" for k, v in sorted(llvm.get_host_cpu_features().items()))
     return llvm.get_process_triple(), llvm.get_host_cpu_name(), feats
 
 
