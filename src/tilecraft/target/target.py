@@ -261,13 +261,16 @@ class Target:
         self.mtriple = opts.get("mtriple", h_triple)
         native = self.mtriple == h_triple or self.mtriple.split("-")[0] == h_triple.split("-")[0]
         given_cpu = opts.get("mcpu")
+        this_machine = native and given_cpu in (None, "native")
         if given_cpu == "native":  # this machine's CPU, as classic TVM resolves it
             given_cpu = h_cpu
         self.mcpu = given_cpu or (h_cpu if native else "generic")
         if "mattr" in opts:
             self.mattr = _split_attrs(opts["mattr"])
-        elif native and given_cpu in (None, h_cpu):
+        elif this_machine:
             self.mattr = list(h_feats)
+        elif native and given_cpu == h_cpu:  # the model named: its features, plus what this one adds
+            self.mattr = [f for f in h_feats if f.startswith("+")]
         else:
             self.mattr = []
         unsigned = [f for f in self.mattr if f[0] not in "+-"]

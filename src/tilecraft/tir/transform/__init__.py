@@ -14,6 +14,7 @@ from .check_access_bounds import CheckAccessBounds, OutOfBoundsError, check_acce
 from .flatten_buffer import FlattenBuffer, flatten_buffer
 from .function_pass import prim_func_pass
 from .inject_virtual_thread import InjectVirtualThread, inject_virtual_thread
+from .loop_partition import LoopPartition, loop_partition
 from .lower_intrinsics import LowerIntrinsics, lower_intrinsics
 from .simplify import Simplify, simplify
 from .skip_assert import SkipAssert, skip_assert
@@ -21,8 +22,8 @@ from .tighten_loop_extents import TightenLoopExtents, tighten_loop_extents
 from .unroll_loop import UnrollLoop, unroll_loop
 from .vectorize_loop import VectorizeLoop, vectorize_loop
 
-for _factory in (CheckAccessBounds, FlattenBuffer, InjectVirtualThread, LowerIntrinsics, Simplify, SkipAssert,
-                 TightenLoopExtents, UnrollLoop, VectorizeLoop):
+for _factory in (CheckAccessBounds, FlattenBuffer, InjectVirtualThread, LoopPartition, LowerIntrinsics, Simplify,
+                 SkipAssert, TightenLoopExtents, UnrollLoop, VectorizeLoop):
     register_pass(_factory)
 
 
@@ -50,6 +51,7 @@ def build_pipeline() -> Sequential:
         CheckAccessBounds(),  # an access outside its buffer: an error, or a run-time check if unproven
         FlattenBuffer(),  # multi-dimensional buffers -> one index each (strides, storage_align)
         *_user_passes(2),
+        LoopPartition(),  # a non-dividing split's guarded last iterations -> a loop of their own
         VectorizeLoop(not ctx.get_config("tir.disable_vectorize")),  # vectorized loops -> Ramp / Broadcast
         TightenLoopExtents(),  # `for x in range(40): if x < 1:` -> range(1) (no dead iterations to unroll)
         UnrollLoop(),  # unrolled loops and pragma auto_unroll_max_step -> straight-line code
@@ -69,8 +71,8 @@ def run_passes(func, passes):
 
 
 __all__ = ["CheckAccessBounds", "OutOfBoundsError", "check_access_bounds",
-           "FlattenBuffer", "InjectVirtualThread", "LowerIntrinsics", "Simplify", "SkipAssert",
+           "FlattenBuffer", "InjectVirtualThread", "LoopPartition", "LowerIntrinsics", "Simplify", "SkipAssert",
            "TightenLoopExtents", "UnrollLoop",
-           "VectorizeLoop", "build_pipeline", "flatten_buffer", "inject_virtual_thread", "lower_intrinsics",
-           "lower_pipeline", "prim_func_pass",
+           "VectorizeLoop", "build_pipeline", "flatten_buffer", "inject_virtual_thread", "loop_partition",
+           "lower_intrinsics", "lower_pipeline", "prim_func_pass",
            "run_passes", "simplify", "skip_assert", "tighten_loop_extents", "unroll_loop", "vectorize_loop"]

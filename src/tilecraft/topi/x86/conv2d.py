@@ -22,7 +22,7 @@ from ..nn.conv2d import _window, conv2d_NCHWc, nchw_to_nchwc, nchwc_to_nchw, pac
 from ..nn.conv2d import conv2d_nchw as topi_conv2d_nchw
 from ..utils import first_divisor, get_const_tuple, schedule_anchor
 from .dense import _same_shape, _schedule_injective_root
-from .registers import tile_columns
+from .registers import MAX_TILE_COLUMNS, tile_columns
 
 
 def channel_block(n) -> int | None:
@@ -44,7 +44,9 @@ def _nchwc_space(cfg, IC, OC, OW, KW):
     AlterOpLayout rewrites to), the register tile's output columns, and unrolling over kw."""
     cfg.define_split("tile_ic", IC, num_outputs=2, filter=lambda e: e.size[-1] <= 64)
     cfg.define_split("tile_oc", OC, num_outputs=2, filter=lambda e: e.size[-1] <= 64)
-    cfg.define_split("tile_ow", OW, num_outputs=2, policy="verbose", filter=lambda e: e.size[-1] <= 16)
+    # every width up to 16: the register file, not OW's factors, bounds the tile (a tail is partitioned off)
+    cfg.define_split("tile_ow", OW, num_outputs=2, policy="candidate",
+                     candidate=[[-1, w] for w in range(1, min(OW, MAX_TILE_COLUMNS) + 1)])
     cfg.define_knob("unroll_kw", [True, False] if KW > 1 else [True])
 
 
