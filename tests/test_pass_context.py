@@ -145,7 +145,7 @@ def test_instruments_see_every_relay_and_tir_pass():
         assert tvm.transform.PassContext.current().instruments == (rec,) and ctx.instruments == (rec,)
         run_vector_add(tvm.build(s, args, target="llvm"))
     assert rec.seen == ["tir.lower_pipeline", "Simplify", "tir.build_pipeline", "InjectVirtualThread",
-                        "CheckAccessBounds", "FlattenBuffer", "VectorizeLoop", "TightenLoopExtents", "UnrollLoop",
+                        "CheckAccessBounds", "FlattenBuffer", "LoopPartition", "VectorizeLoop", "TightenLoopExtents", "UnrollLoop",
                         "Simplify", "LowerIntrinsics"]
 
 
