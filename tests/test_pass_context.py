@@ -145,8 +145,8 @@ def test_instruments_see_every_relay_and_tir_pass():
         assert tvm.transform.PassContext.current().instruments == (rec,) and ctx.instruments == (rec,)
         run_vector_add(tvm.build(s, args, target="llvm"))
     assert rec.seen == ["tir.lower_pipeline", "Simplify", "tir.build_pipeline", "InjectVirtualThread",
-                        "CheckAccessBounds", "FlattenBuffer", "LoopPartition", "VectorizeLoop", "TightenLoopExtents", "UnrollLoop",
-                        "Simplify", "LowerIntrinsics"]
+                        "CheckAccessBounds", "FlattenBuffer", "LoopPartition", "VectorizeLoop", "TightenLoopExtents",
+                        "UnrollLoop", "Simplify", "LowerIntrinsics"]
 
 
 def test_should_run_false_skips_a_pass():
