@@ -8,6 +8,8 @@ os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count() or 1))
 os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
 os.environ.setdefault("MKL_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
 
+import tilecraft  # noqa: E402,F401  (before torch loads OpenMP: libgomp's spin setting, see tilecraft/__init__)
+
 
 def median_seconds(fn, repeat: int = 7, min_time: float = 0.2, warmup: int = 2) -> float:
     """Median seconds per call (tilecraft.measure.latency: repeats after warm-up)."""

@@ -16,8 +16,8 @@ import time
 import warnings
 
 sys.path.insert(0, os.path.dirname(__file__))
+from common import median_seconds, table  # noqa: E402, I001  (first: it imports tilecraft before torch loads OpenMP)
 import torch  # noqa: E402
-from common import median_seconds, table  # noqa: E402
 
 from tilecraft.measure import ExportConfig, export_pytorch_module, run_graph_module, verify  # noqa: E402
 from tilecraft.models import ZOO, load  # noqa: E402

@@ -15,9 +15,9 @@ import sys
 import warnings
 
 sys.path.insert(0, os.path.dirname(__file__))
+from common import median_seconds, onnxruntime_run, table  # noqa: E402, I001  (first: thread counts, tilecraft before torch)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from common import median_seconds, onnxruntime_run, table  # noqa: E402  (sets thread counts first)
 
 import tilecraft as tvm  # noqa: E402
 from tilecraft import relay  # noqa: E402

@@ -1,5 +1,6 @@
 """OpenMP runtime binding: loading, thread control, and parallel generated code."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -60,3 +61,21 @@ def test_import_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def _spin_setting(env: dict, first: str = "") -> str:
+    code = f"{first}import os, tilecraft; print(os.environ.get('GOMP_SPINCOUNT'))"
+    clean = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    out = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
+                         check=True)
+    return out.stdout.strip()
+
+
+def test_import_keeps_idle_openmp_threads_spinning_unless_the_user_chose():
+    """libgomp throttles its spinning to 1000 once PyTorch's threads exist; importing tilecraft
+    before libgomp loads sets its unthrottled default, and leaves a user's choice alone."""
+    assert _spin_setting({}) == "300000"
+    assert _spin_setting({"GOMP_SPINCOUNT": "5"}) == "5"
+    assert _spin_setting({"OMP_WAIT_POLICY": "passive"}) == "None"
+    if importlib.util.find_spec("torch") is not None:  # torch loads libgomp: too late to matter, nothing set
+        assert _spin_setting({}, first="import torch; ") == "None"
