@@ -143,6 +143,10 @@ def bench_one(name: str, args, threads: int) -> dict:
     if ver["status"] != "passed":
         row["note"] = (ver.get("error") or ver.get("reason") or "verification failed")[:100]
         return row
+    if ver.get("reference") == "float64":  # missed PyTorch's float32 output by its own rounding error
+        row["verification"] = "passed vs float64"
+        row["note"] = "float64 error: tilecraft {tilecraft:.1e}, PyTorch fp32 {pytorch_float32:.1e}".format(
+            **ver["float64_check"])
     gm = result.graph_module
     from tilecraft.measure.latency import set_graph_inputs
 

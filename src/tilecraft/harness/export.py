@@ -42,11 +42,17 @@ def load_factory(spec: str, **kwargs):
     return out, None
 
 
-def reference_outputs(model, inputs) -> list:
-    """PyTorch eager's outputs on `inputs` (numpy arrays in the model's input order)."""
+def reference_outputs(model, inputs, float64: bool = False) -> list:
+    """PyTorch eager's outputs on `inputs` (numpy arrays in the model's input order); with
+    `float64`, of a float64 copy of the model on float64 inputs (integer inputs stay as they are)."""
+    import copy
+
     import torch
 
     args = [torch.from_numpy(x.copy()) for x in inputs]
+    if float64:
+        model = copy.deepcopy(model).double()
+        args = [a.double() if a.is_floating_point() else a for a in args]
     with torch.inference_mode():
         return flatten_outputs(model(*args))
 
@@ -58,7 +64,8 @@ def verification_of(result, model, atol: float, rtol: float) -> dict:
     from ..measure.export import run_graph_module
 
     outputs = run_graph_module(result.graph_module, result.named_inputs())
-    return verification_report(outputs, reference_outputs(model, result.inputs), atol, rtol)
+    return verification_report(outputs, reference_outputs(model, result.inputs), atol, rtol,
+                               exact=lambda: reference_outputs(model, result.inputs, float64=True))
 
 
 def latency_of(result, warmup: int, repeats: int) -> dict:
