@@ -65,24 +65,27 @@ def onnxruntime_run(model, inputs, threads: int, reference=None, atol=1e-3, rtol
             return tuple(out) if isinstance(out, (tuple, list)) else out
 
     names = [f"in{i}" for i in range(len(inputs))]
-    blob, why = None, ""
-    for dynamo in (False, True):
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    sess, why = None, ""
+    for dynamo in (False, True):  # an exporter lacks an operator, or writes a file onnxruntime refuses: the other
         buf = io.BytesIO()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 torch.onnx.export(FirstOutputs(model), tuple(inputs), buf, input_names=names, opset_version=17,
                                   dynamo=dynamo)
-            blob = buf.getvalue()
+        except Exception as err:  # noqa: BLE001
+            why = "torch.onnx.export failed: " + (str(err).splitlines()[0][:100] if str(err) else type(err).__name__)
+            continue
+        try:
+            sess = ort.InferenceSession(buf.getvalue(), opts, providers=["CPUExecutionProvider"])
             break
-        except Exception as err:  # noqa: BLE001 - an exporter lacks an operator: try the other
-            why = str(err).splitlines()[0][:100] if str(err) else type(err).__name__
-    if blob is None:
-        return None, f"torch.onnx.export failed: {why}"
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
+        except Exception as err:  # noqa: BLE001
+            why = "onnxruntime refuses the exported file: " + str(err).splitlines()[0][:100]
+    if sess is None:
+        return None, why
     feed = {i.name: x.numpy() for i, x in zip(sess.get_inputs(), inputs)}
     got = sess.run(None, feed)
     ok = reference is None or (bool(got) and got[0].shape == reference[0].shape

@@ -49,6 +49,9 @@ BUILTIN = ("hf:bert", "hf:vit", "hf:convnext", "hf:efficientnet")
 # Models whose whole depth does not fit in memory three times over (PyTorch, ONNX Runtime and
 # tilecraft each hold the weights): these layers of the real width (Mistral-7B: 29 GB in fp32).
 FEWER_LAYERS = {"mistral": 2}
+# Models ONNX Runtime cannot be given in reasonable time, and why.
+NO_ORT = {"mamba": "no ORT: onnxruntime refuses the TorchScript exporter's file (2-D Tile repeats); the dynamo "
+                   "exporter ran > 15 min on the scan loop"}
 
 
 # ---------------------------------------------------------------------- the built-in configs
@@ -155,12 +158,14 @@ def bench_one(name: str, args, threads: int) -> dict:
     with torch.inference_mode():
         reference = [o.numpy() if hasattr(o, "numpy") else o for o in _flat(model(*inputs))]
         row["eager_ms"] = median_seconds(lambda: model(*inputs), repeat=args.repeat) * 1e3
-    if not args.no_ort:
+    if name in NO_ORT and not args.tiny:
+        row["note"] = "; ".join(filter(None, (row.get("note"), NO_ORT[name])))
+    elif not args.no_ort:
         run, note = onnxruntime_run(model, inputs, threads, reference, args.atol, args.rtol)
         if run is not None:
             row["ort_ms"] = median_seconds(run, repeat=args.repeat) * 1e3
         if note:
-            row["note"] = note
+            row["note"] = "; ".join(filter(None, (row.get("note"), note)))
     kernel_flops(result.factory)  # GFLOP/s in the kernel tables of the slowest models
     table_text = io.StringIO()  # taken now: keeping every compiled model for the end exhausts memory
     with contextlib.redirect_stdout(table_text):
