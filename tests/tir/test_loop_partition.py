@@ -8,8 +8,9 @@ import pytest
 
 import tilecraft as tvm
 from tilecraft import te
+from tilecraft.arith import simplify as simplify_expr
 from tilecraft.ir.expr import Var, const, decl_buffer
-from tilecraft.ir.functor import post_order_visit
+from tilecraft.ir.functor import post_order_visit, substitute
 from tilecraft.tir.stmt import BufferStore, For, ForKind, IfThenElse, PrimFunc, SeqStmt
 from tilecraft.tir.transform import loop_partition, simplify
 
@@ -53,10 +54,11 @@ def test_several_guards_take_the_smallest_guard_free_prefix():
     assert f.body.seq[0].extent.value == 3
 
 
-def test_parallel_and_vectorized_loops_are_left_alone():
+def test_parallel_loops_are_not_split():
     f = _tile(lambda o, i: o * 6 + i < 28)
     par = For(f.body.loop_var, f.body.min, f.body.extent, ForKind.PARALLEL, f.body.body)
-    assert loop_partition(f.with_body(par)).body is par
+    out = loop_partition(f.with_body(par)).body
+    assert isinstance(out, For) and out.kind == ForKind.PARALLEL and out.extent.value == 5
 
 
 @pytest.mark.parametrize("n,factor", [(28, 6), (14, 5), (7, 4), (30, 8), (9, 2)])
@@ -84,3 +86,37 @@ def test_non_dividing_splits_compute_the_same(n, factor):
         outs.append(c.numpy())
     np.testing.assert_allclose(outs[0], a @ b, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_guards_on_the_parallel_loop_are_unswitched_out_of_the_tile():
+    """`p % 50 * 4 + i < 198` is not linear in the parallel p: the serial loop under p is run
+    guard-free when the guard holds for every i, and as before otherwise."""
+    p, j, i = Var("p"), Var("j"), Var("i")
+    buf = decl_buffer((256,), "float32", "buf")
+    store = BufferStore(buf, const(1.0, "float32"), (p % 50 * 4 + i,))
+    guarded = IfThenElse(p % 50 * 4 + i < 198, store)
+    serial = For(j, const(0), const(8), ForKind.SERIAL, For(i, const(0), const(4), ForKind.UNROLLED, guarded))
+    f = loop_partition(PrimFunc((buf,), For(p, const(0), const(150), ForKind.PARALLEL, serial), "f"))
+    switch = f.body.body
+    assert isinstance(switch, IfThenElse) and switch.else_case is serial
+    assert _guards(switch.then_case) == 0
+    for block, holds in ((0, True), (48, True), (49, False)):  # rows 196..199 overhang 198
+        assert simplify_expr(substitute(switch.condition, {p: const(block)})).value == holds
+
+
+@pytest.mark.parametrize("rows", [197, 198, 45])
+def test_dense_with_a_partial_row_block_computes_the_same(rows):
+    from tilecraft import relay
+    from tilecraft.contrib import graph_executor
+
+    rng = np.random.default_rng(rows)
+    w = rng.standard_normal((48, 32)).astype("float32")
+    x = relay.var("x", shape=(rows, 32))
+    mod = tvm.IRModule.from_expr(relay.Function([x], relay.nn.dense(x, relay.const(w))))
+    with tvm.transform.PassContext(opt_level=3):
+        lib = relay.build(mod, target="llvm")
+    gm = graph_executor.GraphModule(lib["default"](tvm.cpu()))
+    a = rng.standard_normal((rows, 32)).astype("float32")
+    gm.set_input("x", a)
+    gm.run()
+    np.testing.assert_allclose(gm.get_output(0).numpy(), a @ w.T, rtol=1e-4, atol=1e-4)

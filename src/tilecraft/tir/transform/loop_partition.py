@@ -10,38 +10,26 @@ loops around the guard) becomes two loops over the same iterations in the same o
 iterations for which every such guard holds whatever `rest` is, then the others.  Simplify then
 drops the guards of the first loop; the second keeps them (and, of extent 1, folds them).  This is
 classic TVM's LoopPartition for constant loops, for the guards non-dividing splits produce.
+
+When the guard's outer part comes from a parallel loop in a form that is not linear (a fused
+`p % 50 * 4 + i < 198`), the serial loop under it is unswitched instead: `if H: the loop without
+its guards else: the loop`, H saying that every guard holds for all values of the loop's own
+variables.
 """
 
 from __future__ import annotations
 
 from ...arith import Analyzer
-from ...arith.const_bound import POS_INF
 from ...ir import expr as E
-from ...ir.functor import Mutator, Visitor, substitute
+from ...ir.functor import Mutator, Visitor, free_vars, substitute
 from ..stmt import For, ForKind, IfThenElse, LetStmt, PrimFunc, seq
 from .function_pass import prim_func_pass
+from .tighten_loop_extents import conjuncts, last_iteration, upper_guard
 
 
 def loop_partition(func: PrimFunc) -> PrimFunc:
     body = _Partitioner().visit(func.body)
     return func if body is func.body else func.with_body(body)
-
-
-def _conjuncts(cond):
-    if isinstance(cond, E.And):
-        return _conjuncts(cond.a) + _conjuncts(cond.b)
-    return [cond]
-
-
-def _vars(expr) -> set:
-    found = set()
-
-    class _Find(Visitor):
-        def visit_Var(self, v):
-            found.add(v)
-
-    _Find().visit(expr)
-    return found
 
 
 class _Partitioner(Mutator):
@@ -66,9 +54,99 @@ class _Partitioner(Mutator):
                 return seq(For(s.loop_var, s.min, E.IntImm(head, dtype), s.kind, body, s.thread_tag, s.annotations),
                            For(s.loop_var, E.IntImm(s.min.value + head, dtype), E.IntImm(s.extent.value - head, dtype),
                                s.kind, body, s.thread_tag, s.annotations))
+        if s.kind == ForKind.PARALLEL and isinstance(body, For) and body.kind == ForKind.SERIAL:
+            body = _unswitch(self.ana, body)
         if body is s.body:
             return s
         return For(s.loop_var, s.min, s.extent, s.kind, body, s.thread_tag, s.annotations)
+
+
+def _unswitch(ana: Analyzer, loop: For):
+    """`if H: loop without its guards else: loop`, where H says that every guard of the loop holds
+    for all values of the loop's own variables.  For the guards of a tile whose row block comes from
+    the parallel loop around it (`p % 50 * 4 + i < 198`, not linear in p): every block but the last
+    runs guard-free (DeiT's 198-row dense: 60 -> 140 GFLOP/s)."""
+    found = _InvariantGuards(ana)
+    with ana.scope():
+        found.visit(loop)
+    if not found.guards or found.refused:
+        return loop
+    conds = list(dict.fromkeys(found.guards.values()))
+    hoisted = conds[0]
+    for c in conds[1:]:
+        hoisted = hoisted & c
+    fast = _DropGuards(found.guards).visit(loop)
+    return IfThenElse(hoisted, fast, loop)
+
+
+class _DropGuards(Mutator):
+    def __init__(self, guards):
+        self.guards = guards
+
+    def visit(self, node):
+        if isinstance(node, E.PrimExpr):
+            return node
+        return super().visit(node)
+
+    def visit_IfThenElse(self, s):
+        if id(s) in self.guards:
+            return self.visit(s.then_case)
+        return super().generic_visit(s)
+
+
+class _InvariantGuards(Visitor):
+    """The guards (id -> condition on the enclosing variables) that hold for every value of the
+    loops under them when that condition holds: linear in each such loop variable, whose range is
+    constant.  `refused` when an if-then-else guard cannot be expressed so (nothing is then done)."""
+
+    def __init__(self, ana: Analyzer):
+        self.ana, self.ranges, self.guards, self.refused = ana, {}, {}, False
+
+    def visit(self, node):
+        if isinstance(node, E.PrimExpr):
+            return None
+        return super().visit(node)
+
+    def visit_For(self, s):
+        if not (isinstance(s.min, E.IntImm) and isinstance(s.extent, E.IntImm)) or s.extent.value < 1:
+            self.refused = True
+            return
+        self.ranges[s.loop_var] = (s.min.value, s.min.value + s.extent.value - 1)
+        self.visit(s.body)
+
+    def visit_LetStmt(self, s):
+        self.refused = True
+
+    def visit_IfThenElse(self, s):
+        cond = self._for_all(s.condition) if s.else_case is None else None
+        if cond is None:
+            self.refused = True
+            return
+        self.guards[id(s)] = cond
+        self.visit(s.then_case)
+
+    def _for_all(self, cond):
+        terms = []
+        for c in conjuncts(cond):
+            if not isinstance(c, (E.LT, E.LE, E.GT, E.GE)) or not c.a.dtype.startswith("int"):
+                return None
+            diff = c.a - c.b if isinstance(c, (E.LT, E.LE)) else c.b - c.a  # < 0 or <= 0
+            for v in free_vars(diff):
+                if v not in self.ranges:
+                    continue
+                at0 = self.ana.simplify(substitute(diff, {v: E.const(0, v.dtype)}))
+                slope = self.ana.simplify(substitute(diff, {v: E.const(1, v.dtype)}) - at0)
+                if not isinstance(slope, E.IntImm) or not self.ana.can_prove_equal(diff, slope * v + at0):
+                    return None
+                low, high = self.ranges[v]
+                diff = self.ana.simplify(at0 + slope * (high if slope.value > 0 else low))
+            strict = isinstance(c, (E.LT, E.GT))
+            zero = E.const(0, diff.dtype)
+            terms.append(diff < zero if strict else diff <= zero)
+        out = terms[0]
+        for t in terms[1:]:
+            out = out & t
+        return out
 
 
 class _LastGuardFree(Visitor):
@@ -106,7 +184,7 @@ class _LastGuardFree(Visitor):
             self.visit(s.body)
 
     def visit_IfThenElse(self, s: IfThenElse):
-        for cond in _conjuncts(s.condition):
+        for cond in conjuncts(s.condition):
             last = self._last_true(cond)
             if last is not None:
                 self.result = last if self.result is None else min(self.result, last)
@@ -116,24 +194,14 @@ class _LastGuardFree(Visitor):
 
     def _last_true(self, cond) -> int | None:
         """The largest x for which `cond` (`a*x + rest < b`, a > 0) holds for every `rest`."""
-        if not isinstance(cond, (E.LT, E.LE, E.GT, E.GE)) or not cond.a.dtype.startswith("int"):
+        if self.x not in free_vars(cond):
             return None
-        x = self.x
-        if x not in _vars(cond):
+        guard = upper_guard(self.ana, self.x, cond)
+        if guard is None or not set(free_vars(guard[1])) <= self.inner:
             return None
-        strict = isinstance(cond, (E.LT, E.GT))
-        diff = cond.a - cond.b if isinstance(cond, (E.LT, E.LE)) else cond.b - cond.a  # < 0 or <= 0
-        rest = self.ana.simplify(substitute(diff, {x: E.const(0, x.dtype)}))
-        slope = self.ana.simplify(substitute(diff, {x: E.const(1, x.dtype)}) - rest)
-        if not isinstance(slope, E.IntImm) or slope.value <= 0 or not _vars(rest) <= self.inner:
-            return None
-        if not self.ana.can_prove_equal(diff, slope * x + rest):  # linear in x
-            return None
+        slope, rest, strict = guard
         high = self.ana.const_int_bound(rest).max_value
-        if high == POS_INF:
-            return None
-        room = -high - (1 if strict else 0)  # slope * x <= room
-        return room // slope.value
+        return None if high >= 1 << 62 else last_iteration(slope, high, strict)
 
 
 def LoopPartition():  # noqa: N802  (classic tvm.tir.transform name)

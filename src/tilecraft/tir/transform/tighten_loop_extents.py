@@ -22,10 +22,31 @@ def tighten_loop_extents(func: PrimFunc) -> PrimFunc:
     return func if body is func.body else func.with_body(body)
 
 
-def _conjuncts(cond):
+def conjuncts(cond) -> list:
+    """The terms of `a and b and ...`."""
     if isinstance(cond, E.And):
-        return _conjuncts(cond.a) + _conjuncts(cond.b)
+        return conjuncts(cond.a) + conjuncts(cond.b)
     return [cond]
+
+
+def upper_guard(ana: Analyzer, x, cond):
+    """(slope, rest, strict) when `cond` reads `slope*x + rest < 0` (`<= 0` unless strict), slope a
+    positive constant and `rest` free of x: a guard that bounds x from above; else None."""
+    if not isinstance(cond, (E.LT, E.LE, E.GT, E.GE)) or not cond.a.dtype.startswith("int"):
+        return None
+    diff = cond.a - cond.b if isinstance(cond, (E.LT, E.LE)) else cond.b - cond.a
+    rest = ana.simplify(substitute(diff, {x: E.const(0, x.dtype)}))
+    slope = ana.simplify(substitute(diff, {x: E.const(1, x.dtype)}) - rest)
+    if not isinstance(slope, E.IntImm) or slope.value <= 0:
+        return None
+    if not ana.can_prove_equal(diff, slope * x + rest):  # linear in x
+        return None
+    return slope.value, rest, isinstance(cond, (E.LT, E.GT))
+
+
+def last_iteration(slope: int, rest_bound: int, strict: bool) -> int:
+    """The largest x with `slope*x + rest_bound < 0` (or `<= 0`)."""
+    return (-rest_bound - (1 if strict else 0)) // slope
 
 
 class _Tightener(Mutator):
@@ -44,7 +65,7 @@ class _Tightener(Mutator):
         extent = s.extent
         if (s.kind in (ForKind.SERIAL, ForKind.UNROLLED) and isinstance(extent, E.IntImm)
                 and isinstance(s.min, E.IntImm) and isinstance(body, IfThenElse) and body.else_case is None):
-            lasts = [v for v in (self._last(s.loop_var, c) for c in _conjuncts(body.condition)) if v is not None]
+            lasts = [v for v in (self._last(s.loop_var, c) for c in conjuncts(body.condition)) if v is not None]
             last = min(lasts, default=None)
             if last is not None and last - s.min.value + 1 < extent.value:
                 extent = E.IntImm(max(0, last - s.min.value + 1), extent.dtype)
@@ -54,21 +75,12 @@ class _Tightener(Mutator):
 
     def _last(self, x, cond) -> int | None:
         """The largest x for which `cond` can hold, if it bounds x from above; else None."""
-        if not isinstance(cond, (E.LT, E.LE, E.GT, E.GE)) or not cond.a.dtype.startswith("int"):
+        guard = upper_guard(self.ana, x, cond)
+        if guard is None:
             return None
-        strict = isinstance(cond, (E.LT, E.GT))
-        diff = cond.a - cond.b if isinstance(cond, (E.LT, E.LE)) else cond.b - cond.a  # < 0 or <= 0
-        rest = self.ana.simplify(substitute(diff, {x: E.const(0, x.dtype)}))
-        slope = self.ana.simplify(substitute(diff, {x: E.const(1, x.dtype)}) - rest)
-        if not isinstance(slope, E.IntImm) or slope.value <= 0:
-            return None
-        if not self.ana.can_prove_equal(diff, slope * x + rest):  # linear in x
-            return None
+        slope, rest, strict = guard
         low = self.ana.const_int_bound(rest).min_value
-        if low <= -(1 << 62):
-            return None
-        room = -low - (1 if strict else 0)  # slope * x <= room
-        return room // slope.value
+        return None if low <= -(1 << 62) else last_iteration(slope, low, strict)
 
 
 def TightenLoopExtents():  # noqa: N802  (a pass constructor, named like the classic ones)
