@@ -24,7 +24,7 @@ from ...ir import expr as E
 from ...ir.functor import Mutator, Visitor, free_vars, substitute
 from ..stmt import For, ForKind, IfThenElse, LetStmt, PrimFunc, seq
 from .function_pass import prim_func_pass
-from .tighten_loop_extents import conjuncts, last_iteration, upper_guard
+from .tighten_loop_extents import LoopStmtMutator, conjuncts, last_iteration, upper_guard
 
 
 def loop_partition(func: PrimFunc) -> PrimFunc:
@@ -32,19 +32,9 @@ def loop_partition(func: PrimFunc) -> PrimFunc:
     return func if body is func.body else func.with_body(body)
 
 
-class _Partitioner(Mutator):
-    def __init__(self):
-        self.ana = Analyzer()
-
-    def visit(self, node):
-        if isinstance(node, E.PrimExpr):
-            return node
-        return super().visit(node)
-
+class _Partitioner(LoopStmtMutator):
     def visit_For(self, s):
-        with self.ana.scope():
-            self.ana.bind(s.loop_var, E.Range(s.min, s.extent))
-            body = self.visit(s.body)
+        body = self.visit_loop_body(s)
         if (s.kind == ForKind.SERIAL and isinstance(s.min, E.IntImm) and isinstance(s.extent, E.IntImm)
                 and s.extent.value > 1):
             last = _LastGuardFree(self.ana, s.loop_var).last(body)

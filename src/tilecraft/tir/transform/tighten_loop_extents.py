@@ -49,7 +49,10 @@ def last_iteration(slope: int, rest_bound: int, strict: bool) -> int:
     return (-rest_bound - (1 if strict else 0)) // slope
 
 
-class _Tightener(Mutator):
+class LoopStmtMutator(Mutator):
+    """A statement mutator whose analyzer knows the ranges of the loops around the statement it
+    visits (expressions are left as they are)."""
+
     def __init__(self):
         self.ana = Analyzer()
 
@@ -58,10 +61,15 @@ class _Tightener(Mutator):
             return node
         return super().visit(node)
 
-    def visit_For(self, s):
+    def visit_loop_body(self, s: For):
         with self.ana.scope():
             self.ana.bind(s.loop_var, E.Range(s.min, s.extent))
-            body = self.visit(s.body)
+            return self.visit(s.body)
+
+
+class _Tightener(LoopStmtMutator):
+    def visit_For(self, s):
+        body = self.visit_loop_body(s)
         extent = s.extent
         if (s.kind in (ForKind.SERIAL, ForKind.UNROLLED) and isinstance(extent, E.IntImm)
                 and isinstance(s.min, E.IntImm) and isinstance(body, IfThenElse) and body.else_case is None):
