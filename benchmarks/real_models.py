@@ -159,19 +159,22 @@ def bench_one(name: str, args, threads: int) -> dict:
         reference = [o.numpy() if hasattr(o, "numpy") else o for o in _flat(model(*inputs))]
         row["eager_ms"] = median_seconds(lambda: model(*inputs), repeat=args.repeat) * 1e3
     if name in NO_ORT and not args.tiny:
-        row["note"] = "; ".join(filter(None, (row.get("note"), NO_ORT[name])))
+        _add_note(row, NO_ORT[name])
     elif not args.no_ort:
         run, note = onnxruntime_run(model, inputs, threads, reference, args.atol, args.rtol)
         if run is not None:
             row["ort_ms"] = median_seconds(run, repeat=args.repeat) * 1e3
-        if note:
-            row["note"] = "; ".join(filter(None, (row.get("note"), note)))
+        _add_note(row, note)
     kernel_flops(result.factory)  # GFLOP/s in the kernel tables of the slowest models
     table_text = io.StringIO()  # taken now: keeping every compiled model for the end exhausts memory
     with contextlib.redirect_stdout(table_text):
         result.graph_module.profile(number=5, report=True, top=args.top, flops=result.factory.kernel_flops)
     row["_kernels"] = table_text.getvalue()
     return row
+
+
+def _add_note(row: dict, note: str) -> None:
+    row["note"] = "; ".join(filter(None, (row.get("note"), note)))
 
 
 def _flat(out):

@@ -21,10 +21,18 @@ from __future__ import annotations
 
 from ...arith import Analyzer
 from ...ir import expr as E
-from ...ir.functor import Mutator, Visitor, free_vars, substitute
+from ...ir.functor import Mutator, Visitor, free_vars
 from ..stmt import For, ForKind, IfThenElse, LetStmt, PrimFunc, seq
 from .function_pass import prim_func_pass
-from .tighten_loop_extents import LoopStmtMutator, conjuncts, last_iteration, upper_guard
+from .tighten_loop_extents import (
+    LoopStmtMutator,
+    all_of,
+    conjuncts,
+    guard_difference,
+    last_iteration,
+    linear_in,
+    upper_guard,
+)
 
 
 def loop_partition(func: PrimFunc) -> PrimFunc:
@@ -55,18 +63,13 @@ def _unswitch(ana: Analyzer, loop: For):
     """`if H: loop without its guards else: loop`, where H says that every guard of the loop holds
     for all values of the loop's own variables.  For the guards of a tile whose row block comes from
     the parallel loop around it (`p % 50 * 4 + i < 198`, not linear in p): every block but the last
-    runs guard-free (DeiT's 198-row dense: 60 -> 140 GFLOP/s)."""
+    runs guard-free (DeiT's 198-row dense: 75 -> 142 GFLOP/s)."""
     found = _InvariantGuards(ana)
-    with ana.scope():
-        found.visit(loop)
+    found.visit(loop)
     if not found.guards or found.refused:
         return loop
-    conds = list(dict.fromkeys(found.guards.values()))
-    hoisted = conds[0]
-    for c in conds[1:]:
-        hoisted = hoisted & c
-    fast = _DropGuards(found.guards).visit(loop)
-    return IfThenElse(hoisted, fast, loop)
+    hoisted = all_of(list(dict.fromkeys(found.guards.values())))
+    return IfThenElse(hoisted, _DropGuards(found.guards).visit(loop), loop)
 
 
 class _DropGuards(Mutator):
@@ -118,25 +121,22 @@ class _InvariantGuards(Visitor):
     def _for_all(self, cond):
         terms = []
         for c in conjuncts(cond):
-            if not isinstance(c, (E.LT, E.LE, E.GT, E.GE)) or not c.a.dtype.startswith("int"):
+            guard = guard_difference(c)
+            if guard is None:
                 return None
-            diff = c.a - c.b if isinstance(c, (E.LT, E.LE)) else c.b - c.a  # < 0 or <= 0
-            for v in free_vars(diff):
+            diff, strict = guard
+            for v in free_vars(diff):  # each of the loop's own variables at its worst end
                 if v not in self.ranges:
                     continue
-                at0 = self.ana.simplify(substitute(diff, {v: E.const(0, v.dtype)}))
-                slope = self.ana.simplify(substitute(diff, {v: E.const(1, v.dtype)}) - at0)
-                if not isinstance(slope, E.IntImm) or not self.ana.can_prove_equal(diff, slope * v + at0):
+                linear = linear_in(self.ana, diff, v)
+                if linear is None:
                     return None
+                slope, rest = linear
                 low, high = self.ranges[v]
-                diff = self.ana.simplify(at0 + slope * (high if slope.value > 0 else low))
-            strict = isinstance(c, (E.LT, E.GT))
+                diff = self.ana.simplify(rest + E.const(slope * (high if slope > 0 else low), diff.dtype))
             zero = E.const(0, diff.dtype)
             terms.append(diff < zero if strict else diff <= zero)
-        out = terms[0]
-        for t in terms[1:]:
-            out = out & t
-        return out
+        return all_of(terms)
 
 
 class _LastGuardFree(Visitor):

@@ -10,6 +10,9 @@ iteration can run and shortens its extent to it.  The guard stays: it still hold
 
 from __future__ import annotations
 
+import functools
+import operator
+
 from ...arith import Analyzer
 from ...ir import expr as E
 from ...ir.functor import Mutator, substitute
@@ -29,19 +32,36 @@ def conjuncts(cond) -> list:
     return [cond]
 
 
-def upper_guard(ana: Analyzer, x, cond):
-    """(slope, rest, strict) when `cond` reads `slope*x + rest < 0` (`<= 0` unless strict), slope a
-    positive constant and `rest` free of x: a guard that bounds x from above; else None."""
+def all_of(conds):
+    """`c0 and c1 and ...` of a non-empty list of conditions."""
+    return functools.reduce(operator.and_, conds)
+
+
+def guard_difference(cond):
+    """(d, strict) when integer `cond` reads `d < 0` (strict) or `d <= 0`; else None."""
     if not isinstance(cond, (E.LT, E.LE, E.GT, E.GE)) or not cond.a.dtype.startswith("int"):
         return None
     diff = cond.a - cond.b if isinstance(cond, (E.LT, E.LE)) else cond.b - cond.a
-    rest = ana.simplify(substitute(diff, {x: E.const(0, x.dtype)}))
-    slope = ana.simplify(substitute(diff, {x: E.const(1, x.dtype)}) - rest)
-    if not isinstance(slope, E.IntImm) or slope.value <= 0:
+    return diff, isinstance(cond, (E.LT, E.GT))
+
+
+def linear_in(ana: Analyzer, expr, v):
+    """(slope, rest) when expr == slope*v + rest with slope a constant and rest free of v; else None."""
+    rest = ana.simplify(substitute(expr, {v: E.const(0, v.dtype)}))
+    slope = ana.simplify(substitute(expr, {v: E.const(1, v.dtype)}) - rest)
+    if not isinstance(slope, E.IntImm) or not ana.can_prove_equal(expr, slope * v + rest):
         return None
-    if not ana.can_prove_equal(diff, slope * x + rest):  # linear in x
+    return slope.value, rest
+
+
+def upper_guard(ana: Analyzer, x, cond):
+    """(slope, rest, strict) when `cond` reads `slope*x + rest < 0` (`<= 0` unless strict), slope a
+    positive constant and `rest` free of x: a guard that bounds x from above; else None."""
+    diff = guard_difference(cond)
+    linear = None if diff is None else linear_in(ana, diff[0], x)
+    if linear is None or linear[0] <= 0:
         return None
-    return slope.value, rest, isinstance(cond, (E.LT, E.GT))
+    return linear[0], linear[1], diff[1]
 
 
 def last_iteration(slope: int, rest_bound: int, strict: bool) -> int:
