@@ -10,7 +10,8 @@ exporter, ONNX from the dynamo exporter), compiled by tilecraft and compared wit
 
 Each model runs in its own process (a crash or a hang costs one row, not the table), with --timeout
 seconds per model.  A cell is "pass" (with import + build seconds), "fail" (the first line of the
-error: an importer gap to fix) or "no file" (PyTorch's exporter made nothing to import, with why).
+error: an importer gap to fix), "no file" (PyTorch's exporter made nothing to import, with why),
+"file differs" or "file invalid" (the ONNX file is at fault: onnxruntime disagrees or refuses it too).
 """
 
 from __future__ import annotations
@@ -79,16 +80,19 @@ def render(results: dict, full: bool, paths, models) -> str:
              "building, **fail** with the first line of the error (an importer gap), or **no file** when",
              "PyTorch's exporter produced nothing to import (with its error), or **file differs** when the",
              "ONNX file itself does not give PyTorch's numbers (onnxruntime disagrees with PyTorch as much)",
-             "and tilecraft matches onnxruntime.  Times are from a busy shared 2-core machine: compare them",
-             "with each other, not with other machines.", "",
+             "and tilecraft matches onnxruntime, or **file invalid** when tilecraft cannot build the file and",
+             "onnxruntime refuses it too (the exporter wrote an invalid file; both errors are given).  Times",
+             "are from a busy shared 2-core machine: compare them with each other, not with other machines.",
+             "",
              "The TorchScript-based ONNX exporter is given the model behind `forward(*args)`: called on a",
              "transformers 5 model directly it fills every forward parameter with its default and the model",
              "receives `use_cache` twice (\"got multiple values for argument 'use_cache'\"), writing no file.", "",
-             "## Summary", "", "| path | pass | fail | no file | file differs |", "|---|---|---|---|---|"]
+             "## Summary", "", "| path | pass | fail | no file | file differs | file invalid |",
+             "|---|---|---|---|---|---|"]
     for p in paths:
         st = [results[m][p]["status"] for m in models if m in results]
         lines.append(f"| {TITLES[p]} | {st.count('pass')}/{len(st)} | {st.count('fail')} | {st.count('no file')} "
-                     f"| {st.count('file differs')} |")
+                     f"| {st.count('file differs')} | {st.count('file invalid')} |")
     lines += ["", "## Model × path", "", "| model | " + " | ".join(TITLES[p] for p in paths) + " |",
               "|---" * (len(paths) + 1) + "|"]
     for m in models:

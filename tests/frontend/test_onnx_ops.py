@@ -379,6 +379,23 @@ def test_expand_and_tile():
     single("Tile", [(2, 3)], inits={"r": np.array([2, 3], np.int64)})
 
 
+@pytest.mark.parametrize("folded", [False, True])
+def test_tile_with_invalid_repeats_says_the_file_is_invalid(folded, tmp_path):
+    """PyTorch's TorchScript exporter writes Mamba's Tile repeats as a [1, 1] array; onnxruntime refuses
+    the file, and so does the importer, saying why (folded: all inputs constant, evaluated at import)."""
+    from tilecraft.models.suite_paths import onnxruntime_refusal
+
+    node = helper.make_node("Tile", ["x", "r"], ["y"], name="bad_tile")
+    inputs = [] if folded else [("x", F, [3])]
+    inits = {"r": np.array([[2]], np.int64), **({"x": rand(3)} if folded else {})}
+    model = make([node], inputs, ["y"], inits)
+    with pytest.raises(ValueError, match=r"bad_tile.*Tile's repeats must be a 1-D tensor.*\[1, 1\].*invalid"):
+        from_onnx(model)
+    file = str(tmp_path / "bad.onnx")
+    onnx.save(model, file)
+    assert "Repeats" in onnxruntime_refusal(file, [rand(3)] if not folded else [])
+
+
 @pytest.mark.parametrize("upper,k", [(1, 0), (0, 1), (0, -1)])
 def test_trilu(upper, k):
     single("Trilu", [(2, 4, 5)], attrs={"upper": upper}, inits={"k": np.array(k, np.int64)})

@@ -31,10 +31,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::t
                                         "ignore::UserWarning", "ignore::FutureWarning")
 
 # (model, path) -> the head of today's error: importer gaps, found by tools/gen_model_coverage.py.
-XFAIL = {
-    # The TorchScript exporter writes Mamba's Tile repeats as a [1, 1] array: onnxruntime refuses the file too.
-    ("mamba", "onnx"): "the exported file is invalid: Tile's repeats must be 1-D",
-}
+XFAIL: dict = {}
 
 # Cells of the default (not slow) run: cheap ones that cover the families (encoder with mask,
 # grouped-query decoder with left padding, vision transformer, convolutions, recurrent).
@@ -64,6 +61,8 @@ def test_tiny_model_matches_pytorch(name, path, tmp_path):
         run, _, _ = suite_paths.compile_path(model, inputs, path, str(tmp_path))
     except suite_paths.NoGraph as err:
         pytest.skip(f"PyTorch produces no graph for {path}: {str(err).splitlines()[0][:200]}")
+    except suite_paths.InvalidFile as err:  # e.g. Mamba's Tile repeats written as a [1, 1] array
+        pytest.skip(f"PyTorch writes an invalid file for {path}: {str(err).splitlines()[0][:300]}")
     for xs in (inputs, suite.fresh_inputs(model, inputs, seed=3)):
         try:
             verify(run(*xs), suite_paths.reference(model, xs), atol=1e-3, rtol=1e-3)

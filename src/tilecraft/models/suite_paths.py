@@ -16,6 +16,11 @@ class NoGraph(Exception):
     """PyTorch could not produce the graph or file for this path (the cell has nothing to import)."""
 
 
+class InvalidFile(Exception):
+    """PyTorch wrote an ONNX file that tilecraft could not import or build and onnxruntime cannot run
+    either: the exporter's fault, not an importer gap (the message gives both errors)."""
+
+
 def _names(inputs):
     return [f"input_{i}" for i in range(len(inputs))]
 
@@ -104,10 +109,17 @@ def compile_path(model, inputs, path: str, directory: str):
 
     artifact = produce(model, inputs, path, directory)
     t0 = time.perf_counter()
-    mod, params, taken = import_graph(artifact, inputs, path)
-    t1 = time.perf_counter()
-    with PassContext(opt_level=3):
-        lib = relay.build(mod, target="llvm", params=params)
+    try:
+        mod, params, taken = import_graph(artifact, inputs, path)
+        t1 = time.perf_counter()
+        with PassContext(opt_level=3):
+            lib = relay.build(mod, target="llvm", params=params)
+    except Exception as err:
+        refused = onnxruntime_refusal(artifact, inputs) if isinstance(artifact, str) else None
+        if refused:
+            raise InvalidFile(f"onnxruntime refuses the file too ({refused}); tilecraft: "
+                              f"{type(err).__name__}: {err}") from err
+        raise
     t2 = time.perf_counter()
     gm = graph_executor.GraphModule(lib["default"](cpu(0)))
     names = _names(inputs)
@@ -141,6 +153,15 @@ def onnxruntime_reference(file: str, inputs) -> list:
     return session.run(None, {n: x.numpy() for n, x in zip(_names(inputs), inputs) if n in taken})
 
 
+def onnxruntime_refusal(file: str, inputs) -> str | None:
+    """The head of onnxruntime's error when it cannot load or run `file` on `inputs`; None when it runs."""
+    try:
+        onnxruntime_reference(file, inputs)
+    except Exception as err:  # noqa: BLE001 - any refusal is the answer
+        return _first_line(f"{type(err).__name__}: {err}", limit=200)
+    return None
+
+
 def file_differs(run, inputs, model, atol: float = 1e-3, rtol: float = 1e-3) -> str | None:
     """For an ONNX cell that does not match PyTorch: when onnxruntime does not match PyTorch on the
     file either and tilecraft matches onnxruntime, the file is what differs (the exporter's semantics,
@@ -166,7 +187,8 @@ def file_differs(run, inputs, model, atol: float = 1e-3, rtol: float = 1e-3) -> 
 def check(name: str, path: str, tiny: bool = True, atol: float = 1e-3, rtol: float = 1e-3, **kwargs) -> dict:
     """Build suite model `name` (tiny by default), compile it through `path` and compare with PyTorch on
     the example inputs and on fresh random ones.  Returns {"status": "pass" | "fail" | "no file" |
-    "file differs" (an ONNX file onnxruntime does not run to PyTorch's numbers either),
+    "file differs" (an ONNX file onnxruntime does not run to PyTorch's numbers either), "file invalid"
+    (one tilecraft cannot build and onnxruntime refuses too),
     "error": first line or None, "import_s", "compile_s", "max_abs"}; never raises for model errors."""
     import tempfile
 
@@ -185,6 +207,8 @@ def check(name: str, path: str, tiny: bool = True, atol: float = 1e-3, rtol: flo
             row.update(status="pass", max_abs=worst)
         except NoGraph as err:
             row.update(status="no file", error=_first_line(str(err)))
+        except InvalidFile as err:
+            row.update(status="file invalid", error=_first_line(str(err), limit=400))
         except VerificationError as err:
             differs = file_differs(run, xs, model, atol, rtol)
             row.update(status="file differs" if differs else "fail",

@@ -291,8 +291,22 @@ def _gather_elements_np(data, indices, axis=0):
     return np.take_along_axis(data, indices, axis)
 
 
-# where onnx.reference gets it wrong (its GatherElements fails beyond 32 rows)
-_NUMPY_FOLD = {"GatherElements": _gather_elements_np}
+def tile_repeats(repeats, rank: int) -> list:
+    """ONNX Tile's repeats as ints: a 1-D tensor with one entry per axis of the input."""
+    repeats = np.asarray(repeats)
+    if repeats.ndim != 1 or repeats.size != rank:
+        raise ONNXImportError(f"Tile's repeats must be a 1-D tensor with one entry per input axis ({rank}), "
+                              f"this file gives shape {list(repeats.shape)}: the file is invalid (the "
+                              "exporter wrote it; onnxruntime refuses it too): re-export it or fix the repeats")
+    return _ints(repeats)
+
+
+def _tile_np(x, repeats):
+    return np.tile(x, tile_repeats(repeats, x.ndim))
+
+
+# where onnx.reference gets it wrong (its GatherElements fails beyond 32 rows) or says too little
+_NUMPY_FOLD = {"GatherElements": _gather_elements_np, "Tile": _tile_np}
 _ALWAYS_KNOWN = {"Shape", "Size"}  # shapes are static
 _NEVER_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli",
                "If", "Loop", "Scan", "SequenceMap"}  # random, or with subgraphs

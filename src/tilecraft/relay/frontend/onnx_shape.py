@@ -14,7 +14,7 @@ from ..op import tensor as _t
 from ..op import transform as _tr
 from ..op._rel import broadcast_shapes
 from .common import OpNotImplemented
-from .onnx import ONNXImportError, _axes, _cast_to, _ints, _prod, _register, _reshape, _scalar, _str
+from .onnx import ONNXImportError, _axes, _cast_to, _ints, _prod, _register, _reshape, _scalar, _str, tile_repeats
 
 # -- shapes and layout
 
@@ -189,7 +189,8 @@ def _expand(g, ins, a):
 
 @_register("Tile")
 def _tile(g, ins, a):
-    return _tr.tile(g.expr(ins[0]), _ints(g.const_input(ins[1], "Tile's repeats")))
+    x = g.expr(ins[0])
+    return _tr.tile(x, tile_repeats(g.const_input(ins[1], "Tile's repeats"), len(g.shape(x))))
 
 
 @_register("Trilu")
