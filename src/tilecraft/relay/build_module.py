@@ -9,6 +9,7 @@ import numpy as np
 
 from ..ir.module import IRModule
 from ..runtime.graph_executor import GraphExecutorFactoryModule
+from ..runtime.ndarray import NDArray
 from ..transform import PassContext, Sequential
 from .expr import Constant, Function
 from .transform import optimization_passes
@@ -38,7 +39,13 @@ def bind_vars(expr, values: dict):
     float32 weight would otherwise compile as a float64 graph (or be read as the wrong bits)."""
     consts = {}
     for var, v in values.items():
-        arr = np.asarray(v.numpy() if hasattr(v, "numpy") else v, order="C")  # 0-d stays 0-d
+        # NDArrays, numpy arrays and CPU tensors are viewed, not copied: a large model's weights are held
+        # once (classic relay.const shares the NDArray too); read-only, so no pass can write into them
+        arr = np.asarray(v if isinstance(v, (NDArray, np.ndarray)) or not hasattr(v, "numpy") else v.numpy(),
+                         order="C")  # 0-d stays 0-d
+        if arr.flags.writeable:
+            arr = arr.view()
+            arr.flags.writeable = False
         _check_binding(var, arr)
         consts[id(var)] = Constant(arr)
 

@@ -40,10 +40,11 @@ class GraphExecutor:
         for sid, shape, dtype in zip(storage_ids, shapes, dtypes):
             n = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
             sizes[sid] = max(sizes.get(sid, 0), n)
-        self._storage = {sid: empty((max(n, 1),), "uint8", dev) for sid, n in sizes.items()}
+        # only the entries' views hold the blocks: an input rebound by set_input_zero_copy frees its own
+        storage = {sid: empty((max(n, 1),), "uint8", dev) for sid, n in sizes.items()}
         self.entries = []
         for sid, shape, dtype in zip(storage_ids, shapes, dtypes):
-            raw = self._storage[sid]._np
+            raw = storage[sid]._np
             n = int(np.prod(shape, dtype=np.int64))
             view = raw[: n * np.dtype(dtype).itemsize].view(dtype).reshape(shape)
             self.entries.append(NDArray(view, dev))
@@ -53,6 +54,8 @@ class GraphExecutor:
         self.outputs = [self.row_ptr[nid] + idx for nid, idx, *_ in g["heads"]]
         self._calls = []
         self._call_nodes = []  # the graph node of each call
+        self._call_entries = []  # the entries each call reads and writes, in argument order
+        self._shared = set()  # input entries bound to the caller's memory by set_input_zero_copy
         for nid, node in enumerate(self.nodes):
             if node["op"] != "tvm_op":
                 continue
@@ -61,15 +64,16 @@ class GraphExecutor:
                 raise ArtifactError(where, f"nodes[{nid}] ({node['name']})", f"calls kernel {func!r}, which the "
                                     f"library does not have; it has {lib.function_names}")
             fn = lib[func]
-            args = [self.entries[self.row_ptr[s] + i] for s, i, *_ in node["inputs"]]
-            args += [self.entries[e] for e in range(self.row_ptr[nid], self.row_ptr[nid + 1])]
+            used = [self.row_ptr[s] + i for s, i, *_ in node["inputs"]]
+            used += list(range(self.row_ptr[nid], self.row_ptr[nid + 1]))
             try:
-                native = fn._check(tuple(args))
+                native = fn._check(tuple(self.entries[e] for e in used))
             except (TypeError, ValueError) as err:
                 raise ArtifactError(where, f"nodes[{nid}] ({node['name']})", "its inputs and outputs do not fit "
                                     f"kernel {func!r}: {err}") from None
             self._calls.append((node["name"], fn._cfunc, native, fn))
             self._call_nodes.append(nid)
+            self._call_entries.append(used)
         self.kernel_flops: dict | None = None  # {kernel: flop per call}, for profile(report=True)
 
     # ------------------------------------------------------------------ inputs and outputs
@@ -91,20 +95,61 @@ class GraphExecutor:
         for k, v in params.items():
             self._set(k, v)
 
-    def _set(self, key, value):
+    def _checked_source(self, key, value) -> tuple:
+        """(entry, numpy view of value) after checking value against the input named `key`."""
         entry = self._entry_of_input(key)
         e = self.entries[entry]
-        src = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+        src = np.asarray(value) if isinstance(value, NDArray) else \
+            value.numpy() if hasattr(value, "numpy") else np.asarray(value)
         if tuple(src.shape) != tuple(e.shape):
             raise ValueError(f"input {key!r}: expected shape {tuple(e.shape)}, got {tuple(src.shape)}")
         if str(src.dtype) != e.dtype:
             raise TypeError(f"input {key!r}: expected dtype {e.dtype}, got {src.dtype}")
-        e.copyfrom(src)
+        return entry, src
+
+    def _set(self, key, value):
+        entry, src = self._checked_source(key, value)
+        if entry in self._shared:  # never write into memory the caller lent us
+            self._bind(entry, empty(src.shape, str(src.dtype), self.device))
+        self.entries[entry].copyfrom(src)
         self._unset.discard(self._name_of_entry[entry])
+
+    def set_input_zero_copy(self, key, value) -> None:
+        """Let input `key` read `value`'s memory instead of a copy of it (classic name): the weights of a
+        large model then live once, not once per executor.  `value` (NDArray or C-contiguous numpy
+        array, of the input's shape and dtype) must stay unchanged while this executor runs; a later
+        set_input or get_input gives the input private memory again."""
+        entry, src = self._checked_source(key, value)
+        if not src.flags.c_contiguous:
+            raise ValueError(f"set_input_zero_copy({key!r}): the array is not C-contiguous; pass "
+                             "np.ascontiguousarray(value), or use set_input, which copies")
+        self._bind(entry, NDArray(src, self.device))
+        self._shared.add(entry)
+        self._unset.discard(self._name_of_entry[entry])
+
+    def lend_inputs(self, values: dict) -> None:
+        """{input name: array}: each read in place where it is C-contiguous, else copied (by name: a
+        parameter may be called "key" or "value")."""
+        for name, value in values.items():
+            if np.asarray(value).flags.c_contiguous:
+                self.set_input_zero_copy(name, value)
+            else:
+                self.set_input(name, value)
+
+    def _bind(self, entry: int, arr: NDArray) -> None:
+        """Point input `entry` at `arr` and re-check the kernel calls that read it."""
+        self.entries[entry] = arr
+        self._shared.discard(entry)
+        for k, used in enumerate(self._call_entries):
+            if entry in used:
+                name, cfunc, _, fn = self._calls[k]
+                self._calls[k] = (name, cfunc, fn._check(tuple(self.entries[e] for e in used)), fn)
 
     def get_input(self, key) -> NDArray:
         """The input's array; counts as set, since classic code fills it in place (`get_input(k).copyfrom(x)`)."""
         entry = self._entry_of_input(key)
+        if entry in self._shared:  # the caller may write into it: give the input private memory first
+            self._bind(entry, array(self.entries[entry], self.device))
         self._unset.discard(self._name_of_entry[entry])
         return self.entries[entry]
 
@@ -133,6 +178,11 @@ class GraphExecutor:
             out = empty(e.shape, e.dtype, self.device)  # outputs live in reused storage: hand out a copy
         out.copyfrom(e)
         return out
+
+    def take_outputs(self) -> list:
+        """The outputs' own arrays as numpy arrays, not copies: for a caller that runs the graph once and
+        then drops the executor (constant folding), so each value is held once."""
+        return [np.asarray(self.entries[e]) for e in self.outputs]
 
     # ------------------------------------------------------------------ running
     def run(self, **inputs) -> None:
@@ -332,8 +382,7 @@ class GraphExecutorFactoryModule:
     def _create(self, dev):
         ex = GraphExecutor(self.graph_json, self.lib, dev)
         ex.kernel_flops = self.kernel_flops
-        for name, value in self.params.items():  # by name: a parameter may be called "key" or "value"
-            ex.set_input(name, value)
+        ex.lend_inputs(self.params)  # weights held once, by the factory, for all its executors
         return ex
 
     def _debug_create(self, mod_name, dev):
