@@ -90,3 +90,42 @@ def test_batch1_dense_fallback_splits_columns_over_cores():
     mod = tvm.IRModule.from_expr(relay.Function(relay.analysis.free_vars(y), y))
     got = _run(mod, "llvm", {"w": w, "b": b}, {"x": x})
     np.testing.assert_allclose(got, x @ w.T + b, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("target, columns, rows", [(AVX2, 16, 6), (AVX2, 8, 8), (AVX512, 16, 8), (AVX512, 32, 8)])
+def test_gemm_tile_rows_fill_the_vector_registers(target, columns, rows):
+    from tilecraft.topi.x86.dense import tile_rows
+
+    with Target(target):
+        assert tile_rows(columns) == rows
+    lanes, registers = vector_registers(Target(target))
+    assert rows * -(-columns // lanes) <= registers - 4
+
+
+@pytest.mark.parametrize("M", [1, 5, 7, 50, 64, 128, 198, 1500])
+@pytest.mark.parametrize("op", ["dense_pack.x86", "batch_matmul.x86"])
+def test_gemm_default_configuration_is_in_the_tuning_space(op, M):
+    """Tuning starts from the default, and the graph tuner indexes it: it must be a point of the space."""
+    from tilecraft import autotvm
+
+    with Target(AVX2):
+        if op == "dense_pack.x86":
+            args = (("TENSOR", (M, 96), "float32"), ("TENSOR", (48, 96), "float32"), None, "float32")
+        else:
+            args = (("TENSOR", (2, M, 96), "float32"), ("TENSOR", (2, 96, 48), "float32"), None, "float32",
+                    False, False)
+        task = autotvm.task.create(op, args=args, target=AVX2)
+        assert task.config_space.index_of(task.fallback_config()) is not None
+
+
+@pytest.mark.parametrize("M, N, K", [(50, 48, 40), (128, 32, 64), (7, 24, 16), (198, 16, 8)])
+def test_dense_default_tile_with_row_tails_matches_numpy(M, N, K):
+    """6-row tiles over row counts they do not divide (the tail rows run guarded, or partitioned off)."""
+    rng = np.random.default_rng(M)
+    x = rng.standard_normal((M, K)).astype("float32")
+    w = rng.standard_normal((N, K)).astype("float32")
+    xv = relay.var("x", shape=(M, K))
+    y = relay.nn.relu(relay.nn.dense(xv, relay.var("w", shape=(N, K))))
+    mod = tvm.IRModule.from_expr(relay.Function(relay.analysis.free_vars(y), y))
+    got = _run(mod, AVX2, {"w": w}, {"x": x})
+    np.testing.assert_allclose(got, np.maximum(x @ w.T, 0), rtol=1e-4, atol=1e-4)
