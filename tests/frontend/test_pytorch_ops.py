@@ -152,6 +152,12 @@ CASES = {
               (torch.rand(5, 5, generator=torch.Generator().manual_seed(3)) > 0.3) | torch.eye(5, dtype=torch.bool)]),
     "sdpa_float_mask": (lambda m, q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=m.mask, scale=0.3),
                         [R(2, 5, 4), R(2, 6, 4, seed=1), R(2, 6, 3, seed=2)], {"mask": nn.Buffer(R(5, 6))}),
+    # masks with batch axes of their own (the scores keep their 4-D shape) and without (folded to 3-D)
+    "sdpa_batched_masks": (lambda m, q, k, v, mask: F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+                           + F.scaled_dot_product_attention(q, k, v, attn_mask=m.shared)
+                           + F.scaled_dot_product_attention(q, k, v),
+                           [R(2, 3, 5, 4), R(2, 3, 6, 4, seed=1), R(2, 3, 6, 4, seed=2), R(2, 1, 5, 6, seed=3)],
+                           {"shared": nn.Buffer(R(1, 1, 5, 6, seed=4))}),
     "encoder_layer_fast_path": (lambda m, x: m.post(x) + m.pre(x), [R(2, 5, 16)],
                                 {"post": nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True),
                                  "pre": nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, activation="gelu",

@@ -192,21 +192,29 @@ def _sdpa(ctx, a):
             t = _tf.broadcast_to(t, tuple(batch) + tuple(s[-2:]))
         return _reshape(ctx, t, (nb,) + tuple(s[-2:]))
 
+    m = None if mask is None else ctx.expr(mask)
+    # The scores stay [nb, L, S] (the batch_matmul's own shape) when the mask has no batch axes of its
+    # own: the scale and mask then fuse into the batch_matmul as its epilogue and no reshape copies
+    # the L x S scores (Whisper's 8 x 1500 x 1500: two such copies per layer).
+    mshape = () if m is None else tuple(ctx.shape(m))
+    folded = all(d == 1 for d in mshape[:-2])
     scores = _nn.batch_matmul(fold(q, sq), fold(k, sk), transpose_b=True)
-    scores = _reshape(ctx, scores, tuple(batch) + (L, S))
+    if folded:
+        m = m if m is None or len(mshape) <= 2 else _reshape(ctx, m, (1,) + mshape[-2:])
+    else:
+        scores = _reshape(ctx, scores, tuple(batch) + (L, S))
     scores = _t.multiply(scores, ctx.scalar_const(scale, dt))
     neg_inf = ctx.scalar_const(-np.inf, dt)
     if causal:
         tri = np.tril(np.ones((L, S), dtype=bool))
         scores = _t.where(new_const(tri), scores, neg_inf)
-    if mask is not None:
-        m = ctx.expr(mask)
+    if m is not None:
         if ctx.dtype(m) == "bool":
             scores = _t.where(m, scores, neg_inf)
         else:
             scores = _t.add(scores, ctx.expr(m, dt))
-    attn = safe_softmax(ctx, scores, -1) if (causal or mask is not None) else _nn.softmax(scores, axis=-1)
-    out = _nn.batch_matmul(fold(attn, ctx.shape(attn)), fold(v, sv), transpose_b=False)
+    attn = safe_softmax(ctx, scores, -1) if (causal or m is not None) else _nn.softmax(scores, axis=-1)
+    out = _nn.batch_matmul(attn if folded else fold(attn, ctx.shape(attn)), fold(v, sv), transpose_b=False)
     return _reshape(ctx, out, tuple(batch) + (L, sv[-1]))
 
 
