@@ -44,7 +44,9 @@ def onnxruntime_run(model, inputs, threads: int, reference=None, atol=1e-3, rtol
     and an ONNX Runtime session on `threads` threads; the note says why there is none, or that its
     first output differs from `reference` (PyTorch's outputs, a list of arrays).  The model is called
     behind forward(*inputs): a transformers model exported directly receives use_cache twice."""
+    import contextlib
     import io
+    import tempfile
     import warnings
 
     import numpy as np
@@ -69,21 +71,23 @@ def onnxruntime_run(model, inputs, threads: int, reference=None, atol=1e-3, rtol
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     sess, why = None, ""
+    tmp = tempfile.TemporaryDirectory()  # a file, not bytes: over 2 GB the weights go to external data
     for dynamo in (False, True):  # an exporter lacks an operator, or writes a file onnxruntime refuses: the other
-        buf = io.BytesIO()
+        file = os.path.join(tmp.name, f"model{int(dynamo)}.onnx")
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
                 warnings.simplefilter("ignore")
-                torch.onnx.export(FirstOutputs(model), tuple(inputs), buf, input_names=names, opset_version=17,
-                                  dynamo=dynamo)
+                torch.onnx.export(FirstOutputs(model), tuple(inputs), file, input_names=names, opset_version=17,
+                                  dynamo=dynamo, external_data=True)
         except Exception as err:  # noqa: BLE001
             why = "torch.onnx.export failed: " + (str(err).splitlines()[0][:100] if str(err) else type(err).__name__)
             continue
         try:
-            sess = ort.InferenceSession(buf.getvalue(), opts, providers=["CPUExecutionProvider"])
+            sess = ort.InferenceSession(file, opts, providers=["CPUExecutionProvider"])
             break
         except Exception as err:  # noqa: BLE001
             why = "onnxruntime refuses the exported file: " + str(err).splitlines()[0][:100]
+    tmp.cleanup()  # the session holds the weights it read
     if sess is None:
         return None, why
     feed = {i.name: x.numpy() for i, x in zip(sess.get_inputs(), inputs)}

@@ -155,9 +155,10 @@ CASES = {
     # masks with batch axes of their own (the scores keep their 4-D shape) and without (folded to 3-D)
     "sdpa_batched_masks": (lambda m, q, k, v, mask: F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
                            + F.scaled_dot_product_attention(q, k, v, attn_mask=m.shared)
-                           + F.scaled_dot_product_attention(q, k, v),
+                           + F.scaled_dot_product_attention(q, k, v)
+                           + F.scaled_dot_product_attention(q, k, v, attn_mask=m.bias),
                            [R(2, 3, 5, 4), R(2, 3, 6, 4, seed=1), R(2, 3, 6, 4, seed=2), R(2, 1, 5, 6, seed=3)],
-                           {"shared": nn.Buffer(R(1, 1, 5, 6, seed=4))}),
+                           {"shared": nn.Buffer(R(1, 1, 5, 6, seed=4)), "bias": nn.Buffer(R(2, 3, 5, 6, seed=5))}),
     "encoder_layer_fast_path": (lambda m, x: m.post(x) + m.pre(x), [R(2, 5, 16)],
                                 {"post": nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True),
                                  "pre": nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, activation="gelu",

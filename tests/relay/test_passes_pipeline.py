@@ -7,7 +7,7 @@ from passes_ref import build_run_or_skip, evaluate, rand
 from tilecraft import relay
 from tilecraft.relay.transform import optimization_passes
 
-ORDER = [("SimplifyInference", 0), ("Legalize", 0), ("FoldConstant", 2), ("FoldScaleAxis", 3),
+ORDER = [("SimplifyInference", 0), ("Legalize", 0), ("SinkBatchReshape", 2), ("FoldConstant", 2), ("FoldScaleAxis", 3),
          ("EliminateCommonSubexpr", 3), ("DeadCodeElimination", 1), ("AlterOpLayout", 3), ("FoldConstant", 2)]
 
 

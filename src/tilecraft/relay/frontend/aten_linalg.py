@@ -193,14 +193,17 @@ def _sdpa(ctx, a):
         return _reshape(ctx, t, (nb,) + tuple(s[-2:]))
 
     m = None if mask is None else ctx.expr(mask)
-    # The scores stay [nb, L, S] (the batch_matmul's own shape) when the mask has no batch axes of its
-    # own: the scale and mask then fuse into the batch_matmul as its epilogue and no reshape copies
-    # the L x S scores (Whisper's 8 x 1500 x 1500: two such copies per layer).
+    # The scores stay [nb, L, S] (the batch_matmul's own shape) when the mask's batch axes are all 1 or
+    # all of the batch (T5's position bias): the scale and mask then fuse into the batch_matmul as its
+    # epilogue and no reshape copies the L x S scores (Whisper's 8 x 1500 x 1500: two per layer).
     mshape = () if m is None else tuple(ctx.shape(m))
-    folded = all(d == 1 for d in mshape[:-2])
+    lead = mshape[:-2]
+    whole = len(lead) == len(batch) and tuple(lead) == tuple(batch)
+    folded = all(d == 1 for d in lead) or whole
     scores = _nn.batch_matmul(fold(q, sq), fold(k, sk), transpose_b=True)
     if folded:
-        m = m if m is None or len(mshape) <= 2 else _reshape(ctx, m, (1,) + mshape[-2:])
+        if m is not None and len(mshape) > 2:
+            m = _reshape(ctx, m, ((nb,) if whole else (1,)) + mshape[-2:])
     else:
         scores = _reshape(ctx, scores, tuple(batch) + (L, S))
     scores = _t.multiply(scores, ctx.scalar_const(scale, dt))

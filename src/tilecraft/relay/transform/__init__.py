@@ -12,9 +12,10 @@ from .fuse_ops import FuseOps  # noqa: F401
 from .infer_type import InferType, RelayTypeError  # noqa: F401
 from .legalize import Legalize  # noqa: F401
 from .simplify_inference import SimplifyInference  # noqa: F401
+from .sink_batch_reshape import SinkBatchReshape  # noqa: F401
 
 for _factory in (AlterOpLayout, DeadCodeElimination, EliminateCommonSubexpr, FoldConstant, FoldScaleAxis, FuseOps,
-                 InferType, Legalize, SimplifyInference):
+                 InferType, Legalize, SimplifyInference, SinkBatchReshape):
     register_pass(_factory)  # so Sequential(required=["InferType"]) finds it
 
 
@@ -24,6 +25,8 @@ def optimization_passes() -> list:
         SimplifyInference(),       # 0: batch_norm -> x * scale + shift, dropout -> identity
         Legalize(),                # 0: 1-D / 3-D conv and pooling -> 2-D; stride = kernel conv2d_transpose
         #                            -> 1x1 conv2d + pixel shuffle
+        SinkBatchReshape(),        # 2: reshapes regrouping batch axes sink below element-wise ops and
+        #                            cancel (attention's 4-D scores stay in the batch_matmul's shape)
         FoldConstant(),            # 2: constant subexpressions -> constants (one compile for all)
         FoldScaleAxis(),           # 3: per-channel scales after conv2d / dense -> into the weights
         EliminateCommonSubexpr(),  # 3: identical calls -> one node
