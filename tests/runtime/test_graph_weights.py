@@ -1,4 +1,5 @@
-"""A large model's weights are held once: relay.build binds the caller's arrays without copying them,
+"""A large model's weights are held once: relay.build binds the caller's NDArrays (what the importers
+return) without copying them (numpy arrays are copied, as classic tvm.nd.array does),
 constant folding reads them in place, and every executor made from a built module reads the module's
 weights through set_input_zero_copy instead of a copy (TinyLlama-1.1B did not compile in 23 GiB)."""
 
@@ -75,6 +76,21 @@ def test_executors_of_one_module_share_its_weights_and_stay_independent():
         m.run()
     for m, xv in zip((a, b), xs):
         np.testing.assert_allclose(m.get_output(0).numpy(), np.maximum(xv @ weight.T, 0), rtol=1e-4, atol=1e-4)
+
+
+def test_a_numpy_weight_is_copied_at_build_so_reusing_the_buffer_changes_nothing():
+    x = relay.var("x", shape=(2, 8))
+    w = relay.var("w", shape=(4, 8))
+    mod = tvm.IRModule.from_expr(relay.Function([x, w], relay.nn.dense(x, w)))
+    weight = RNG.standard_normal((4, 8)).astype("float32")
+    keep = weight.copy()
+    lib = relay.build(mod, target="llvm", params={"w": weight})
+    weight[:] = 0.0  # the caller reuses its buffer (classic: tvm.nd.array copied it)
+    m = graph_executor.GraphModule(lib["default"](tvm.cpu(0)))
+    xv = RNG.standard_normal((2, 8)).astype("float32")
+    m.set_input("x", xv)
+    m.run()
+    np.testing.assert_allclose(m.get_output(0).numpy(), xv @ keep.T, rtol=1e-5, atol=1e-5)
 
 
 _PEAK = textwrap.dedent("""

@@ -39,13 +39,15 @@ def bind_vars(expr, values: dict):
     float32 weight would otherwise compile as a float64 graph (or be read as the wrong bits)."""
     consts = {}
     for var, v in values.items():
-        # NDArrays, numpy arrays and CPU tensors are viewed, not copied: a large model's weights are held
-        # once (classic relay.const shares the NDArray too); read-only, so no pass can write into them
-        arr = np.asarray(v if isinstance(v, (NDArray, np.ndarray)) or not hasattr(v, "numpy") else v.numpy(),
-                         order="C")  # 0-d stays 0-d
-        if arr.flags.writeable:
-            arr = arr.view()
-            arr.flags.writeable = False
+        # An NDArray (what the importers return) is viewed, not copied, as classic relay.const shares it:
+        # a large model's weights are held once.  Numpy arrays and tensors are copied, as classic
+        # tvm.nd.array(value) does, so a caller reusing its buffer does not change the compiled model.
+        # Read-only either way, so no pass can write into a weight.
+        if isinstance(v, NDArray):
+            arr = np.asarray(v).view()
+        else:
+            arr = np.array(v.numpy() if hasattr(v, "numpy") and not isinstance(v, np.ndarray) else v, order="C")
+        arr.flags.writeable = False
         _check_binding(var, arr)
         consts[id(var)] = Constant(arr)
 
