@@ -214,6 +214,9 @@ CASES = {
                               + torch.full((x.size(0), 1), 2.0) + torch.zeros(x.shape[1:]), [R(2, 3)]),
     "size_view": (lambda m, x: x.view(x.size(0), x.size(1) * x.size(2)) * x.numel() / x.dim(), [R(2, 3, 4)]),
     "inplace": (lambda m, x: torch.relu_(x.clone()).add_(1.0).mul_(2.0), [R(2, 3)]),
+    # copy_ into a fresh tensor, broadcasting a row and casting: later reads see the copy
+    "copy_": (lambda m, x, r: torch.zeros(2, 3, dtype=torch.float64).copy_(r).float() * 2
+              + torch.empty_like(x).copy_(x), [R(2, 3), R(3, seed=1)]),
     "dropout_identity": (lambda m, x: F.dropout(x, 0.5, training=False) + m.d(x), [R(2, 3)], {"d": nn.Dropout(0.3)}),
 }
 
@@ -375,3 +378,5 @@ def test_inplace_write_into_a_view_is_refused():
     x = torch.randn(3, 4)
     with pytest.raises(relay.frontend.OpNotImplemented, match=r"aten::add_ .* writes in place into a view"):
         relay.frontend.from_pytorch(torch.jit.trace(M(), x), [("x", x.shape)])
+    with pytest.raises(relay.frontend.OpNotImplemented, match=r"aten::add_ .* writes in place into a view"):
+        relay.frontend.from_exported_program(torch.export.export(M(), (x,)))

@@ -53,6 +53,37 @@ def test_patched_model_computes_the_same_and_runs_one_op_per_layer():
     assert mm.mamba_selective_scan.__module__ == mm.__name__  # restored after the context
 
 
+class _WithCache(torch.nn.Module):
+    """Mamba called with use_cache=True: its cache path writes the conv and ssm states with copy_."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids):
+        return self.model(ids, use_cache=True)[0]
+
+
+@pytest.mark.parametrize("path", ["trace", "export"])
+def test_mamba_with_cache_copies_its_states_with_copy_(path):
+    model, inputs = suite.mamba(tiny=True, seq=8)
+    wrapped = _WithCache(model).eval()
+    with torch.no_grad():
+        program = torch.jit.trace(wrapped, inputs, check_trace=False) if path == "trace" else \
+            torch.export.export(wrapped, inputs)
+        ref = wrapped(*inputs).numpy()
+    if path == "export":
+        assert any("copy_" in str(n.target) for n in program.graph.nodes if n.op == "call_function")
+        mod, params = from_exported_program(program)
+    else:
+        mod, params = from_pytorch(program, [("ids", (tuple(inputs[0].shape), "int64"))])
+    lib = relay.build(mod, target="llvm", params=params)
+    gm = graph_executor.GraphModule(lib["default"](tvm.cpu(0)))
+    gm.set_input(0, inputs[0].numpy())
+    gm.run()
+    np.testing.assert_allclose(gm.get_output(0).numpy(), ref, **TOL)
+
+
 @pytest.mark.parametrize("path", ["trace", "export"])
 def test_tiny_mamba_matches_pytorch(path):
     model, inputs = suite.mamba(tiny=True, seq=16)

@@ -34,7 +34,7 @@ from ..op import nn as _nn
 from ..op import tensor as _t
 from ..op import transform as _tf
 from ..op.registry import get as _get_op
-from .common import TypeCache, new_const
+from .common import OpNotImplemented, TypeCache, new_const
 
 CONVERTERS: dict = {}
 
@@ -77,6 +77,19 @@ def lookup(name: str):
 def is_inplace(name: str) -> bool:
     base = name.split("::")[-1]
     return base.endswith("_") and not base.endswith("__") and not base.startswith("_")
+
+
+VIEW_OPS = {"aten::slice", "aten::select", "aten::view", "aten::narrow", "aten::transpose", "aten::permute",
+            "aten::expand", "aten::unsqueeze", "aten::squeeze", "aten::t", "aten::diagonal", "aten::as_strided",
+            "aten::unfold", "aten::view_as", "aten::expand_as", "aten::alias", "aten::detach"}
+
+
+def inplace_on_view(kind: str, where: str, view_kind: str) -> OpNotImplemented:
+    """The refusal of an in-place operator writing through a view: that also changes the tensor it views,
+    an aliasing the importers do not model, so refuse rather than return other numbers than PyTorch."""
+    return OpNotImplemented(f"{kind} at {where} writes in place into a view made by {view_kind}; in-place updates "
+                            "of views are not supported (use the out-of-place form, e.g. x = x + y instead of "
+                            "x[...].add_(y))", {f"{kind} on a view": [where]})
 
 
 def supported_ops() -> list:

@@ -41,6 +41,16 @@ def _identity(ctx, a):
     return a[0]
 
 
+@register("copy")
+def _copy(ctx, a):
+    """copy_(self, src) (and functional copy): self's shape and dtype with src's values, broadcast; the
+    importer makes later reads of self see the result."""
+    dst = ctx.expr(a[0])
+    src = ctx.expr(a[1], ctx.dtype(dst))
+    shape = tuple(ctx.shape(dst))
+    return src if tuple(ctx.shape(src)) == shape else _tf.broadcast_to(src, shape)
+
+
 @register("native_dropout")
 def _native_dropout(ctx, a):
     import torch

@@ -396,13 +396,8 @@ class TorchScriptImporter(AtenContext):
         if aten.is_inplace(kind) and isinstance(res, Expr) and isinstance(ins[0], Expr):
             # a later read of the mutated tensor sees the result
             src = list(node.inputs())[0]
-            if src.node().kind() in _VIEW_OPS:
-                # Writing through a view also changes the tensor it views; that aliasing is not
-                # modelled, so refuse rather than return different numbers than PyTorch.
-                raise OpNotImplemented(
-                    f"{kind} at {_location(node)} writes in place into a view made by {src.node().kind()}; "
-                    "in-place updates of views are not supported (use the out-of-place form, e.g. "
-                    "x = x + y instead of x[...].add_(y))", {f"{kind} on a view": [_location(node)]})
+            if src.node().kind() in aten.VIEW_OPS:
+                raise aten.inplace_on_view(kind, _location(node), src.node().kind())
             self.env[src] = res
 
     def _set(self, outs, res):
@@ -581,9 +576,6 @@ def supported_ops() -> list:
     return sorted(set(aten.supported_ops()) | _PRIM_OPS)
 
 
-_VIEW_OPS = {"aten::slice", "aten::select", "aten::view", "aten::narrow", "aten::transpose", "aten::permute",
-             "aten::expand", "aten::unsqueeze", "aten::squeeze", "aten::t", "aten::diagonal", "aten::as_strided",
-             "aten::unfold", "aten::view_as", "aten::expand_as", "aten::alias", "aten::detach"}
 
 
 def from_pytorch(script_module, input_infos, custom_convert_map=None, default_dtype="float32",

@@ -257,7 +257,10 @@ class ExportedProgramImporter(AtenContext):
             res = [res[i] for i in range(len(res))]
         self.env[node] = res
         if aten.is_inplace(name) and isinstance(res, Expr) and node.args and hasattr(node.args[0], "op"):
-            self.env[node.args[0]] = res
+            src = node.args[0]
+            if src.op == "call_function" and _op_name(src.target) in aten.VIEW_OPS:
+                raise aten.inplace_on_view(name, _location(node), _op_name(src.target))
+            self.env[src] = res
 
 
 def supported_ops() -> list:
