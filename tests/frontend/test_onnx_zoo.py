@@ -91,26 +91,24 @@ def _tiny_cnn():
     return net.eval(), (torch.randn(2, 3, 32, 32),)
 
 
-def _bert(**cfg):
+def _bert(seq=16, **cfg):
     import transformers as tf
 
     torch.manual_seed(0)
     config = tf.BertConfig(attn_implementation="eager", **cfg)
     model = tf.BertModel(config, add_pooling_layer=False).eval()
-    seq = 16 if cfg else 128
     ids = torch.randint(0, config.vocab_size, (1, seq))
     mask = torch.ones(1, seq, dtype=torch.int64)
     mask[:, seq - seq // 4:] = 0  # padded tail: the mask arithmetic matters
     return _HF(model).eval(), (ids, mask)
 
 
-def _gpt2(**cfg):
+def _gpt2(seq=16, **cfg):
     import transformers as tf
 
     torch.manual_seed(0)
     config = tf.GPT2Config(attn_implementation="eager", use_cache=False, **cfg)
     model = tf.GPT2Model(config).eval()
-    seq = 16 if cfg else 128
     return _HF(model, ones_mask=True).eval(), (torch.randint(0, config.vocab_size, (1, seq)),)
 
 
@@ -169,15 +167,18 @@ def test_vit_small(tmp_path):
 
 @pytest.mark.slow
 def test_bert_base(tmp_path):
+    """BERT-base's width, heads and sequence (128), 4 of its 12 identical layers: the import path is what
+    is tested (the whole model is verified and timed by benchmarks/models.py and real_models.py)."""
     pytest.importorskip("transformers")
-    model, inputs = _bert()
+    model, inputs = _bert(seq=128, num_hidden_layers=4)
     run_all(model, inputs, ["input_ids", "attention_mask"], tmp_path)
 
 
 @pytest.mark.slow
 def test_gpt2_small(tmp_path):
+    """GPT-2 small's width and sequence, 4 of its 12 identical layers (as test_bert_base)."""
     pytest.importorskip("transformers")
-    model, inputs = _gpt2()
+    model, inputs = _gpt2(seq=128, n_layer=4)
     run_all(model, inputs, ["input_ids"], tmp_path)
 
 

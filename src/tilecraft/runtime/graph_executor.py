@@ -55,6 +55,7 @@ class GraphExecutor:
         self._calls = []
         self._call_nodes = []  # the graph node of each call
         self._call_entries = []  # the entries each call reads and writes, in argument order
+        self._readers: dict = {}  # entry -> the calls that take it
         self._shared = set()  # input entries bound to the caller's memory by set_input_zero_copy
         for nid, node in enumerate(self.nodes):
             if node["op"] != "tvm_op":
@@ -73,6 +74,8 @@ class GraphExecutor:
                                     f"kernel {func!r}: {err}") from None
             self._calls.append((node["name"], fn._cfunc, native, fn))
             self._call_nodes.append(nid)
+            for e in set(used):
+                self._readers.setdefault(e, []).append(len(self._call_entries))
             self._call_entries.append(used)
         self.kernel_flops: dict | None = None  # {kernel: flop per call}, for profile(report=True)
 
@@ -140,10 +143,9 @@ class GraphExecutor:
         """Point input `entry` at `arr` and re-check the kernel calls that read it."""
         self.entries[entry] = arr
         self._shared.discard(entry)
-        for k, used in enumerate(self._call_entries):
-            if entry in used:
-                name, cfunc, _, fn = self._calls[k]
-                self._calls[k] = (name, cfunc, fn._check(tuple(self.entries[e] for e in used)), fn)
+        for k in self._readers.get(entry, ()):
+            name, cfunc, _, fn = self._calls[k]
+            self._calls[k] = (name, cfunc, fn._check(tuple(self.entries[e] for e in self._call_entries[k])), fn)
 
     def get_input(self, key) -> NDArray:
         """The input's array; counts as set, since classic code fills it in place (`get_input(k).copyfrom(x)`)."""
