@@ -11,11 +11,13 @@ os.environ.setdefault("MKL_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
 import tilecraft  # noqa: E402,F401  (before torch loads OpenMP: libgomp's spin setting, see tilecraft/__init__)
 
 
-def median_seconds(fn, repeat: int = 7, min_time: float = 0.2, warmup: int = 2) -> float:
-    """Median seconds per call (tilecraft.measure.latency: repeats after warm-up)."""
+def median_seconds(fn, repeat: int = 7, min_time: float = 0.2, warmup: int = 2, warmup_time: float = 1.0) -> float:
+    """Median seconds per call (tilecraft.measure.latency: repeats after a warm-up of at least
+    `warmup_time` seconds, for every system alike: right after a compile on one core, this host ran a
+    10 ms model 1.5x slower for the next ~0.7 s)."""
     from tilecraft.measure import latency
 
-    return latency(fn, repeat, min_time, warmup).median
+    return latency(fn, repeat, min_time, warmup, warmup_time).median
 
 
 def table(rows: list, header: list) -> str:

@@ -1,5 +1,7 @@
 """tilecraft.measure: compile a torch model through both import paths, verify, time."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -25,6 +27,14 @@ def test_latency_statistics():
     d = stats.as_dict()
     assert d["unit"] == "ms" and d["min"] <= d["p50"] <= d["p90"] <= d["p95"] <= d["p99"] <= d["max"]
     assert d["ci95"][0] <= d["mean"] <= d["ci95"][1] and d["repeats"] == 5
+
+
+def test_latency_warms_up_for_warmup_time_seconds():
+    calls = []
+    t0 = time.perf_counter()
+    latency(lambda: calls.append(time.perf_counter()), repeat=3, min_time=0.0, warmup=1, warmup_time=0.05)
+    warm = [t for t in calls if t - t0 < 0.05]
+    assert len(warm) > 1 and calls[-1] - t0 >= 0.05  # kept calling past the warm-up count, for 50 ms
 
 
 def test_latency_statistics_match_numpy_and_student_t():

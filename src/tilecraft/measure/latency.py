@@ -19,10 +19,15 @@ from .verify import as_numpy
 LatencyStats = ProfileResult
 
 
-def latency(fn, repeat: int = 7, min_time: float = 0.2, warmup: int = 2) -> ProfileResult:
-    """Time `fn()`: `warmup` calls, then `repeat` repeats of as many calls as fill min_time / repeat."""
-    for _ in range(warmup):
+def latency(fn, repeat: int = 7, min_time: float = 0.2, warmup: int = 2, warmup_time: float = 0.0) -> ProfileResult:
+    """Time `fn()`: `warmup` calls (and more until `warmup_time` seconds have passed: after a quiet
+    spell, such as a compile on one core, a shared host runs the next ~0.5 s slower), then `repeat`
+    repeats of as many calls as fill min_time / repeat."""
+    t0 = time.perf_counter()
+    done = 0
+    while done < warmup or time.perf_counter() - t0 < warmup_time:
         fn()
+        done += 1
     t0 = time.perf_counter()
     fn()
     one = max(time.perf_counter() - t0, 1e-7)
