@@ -126,7 +126,10 @@ def cast(x, dtype: str) -> PrimExpr:
     dtype = dt.canonical(dtype)
     if x.dtype == dtype:
         return x
-    if isinstance(x, IntImm | FloatImm) and dt.lanes(dtype) == 1:
+    lanes = dt.lanes(dtype)
+    if lanes > 1 and dt.lanes(x.dtype) == 1:  # a scalar cast to a vector type: cast, then broadcast (classic)
+        return Broadcast(cast(x, dt.element_of(dtype)), lanes, dtype)
+    if isinstance(x, IntImm | FloatImm) and lanes == 1:
         v = x.value
         if dt.is_float(dtype):
             return FloatImm(float(v), dtype)

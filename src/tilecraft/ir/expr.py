@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from . import dtype as dt
 from .op_attr import OpName
 
 
@@ -368,81 +367,7 @@ class Broadcast(PrimExpr):
     dtype: str
 
 
-# ---------------------------------------------------------------------------- memory
-
-@_frozen
-class Buffer(Node):
-    """A named region of memory: `data` is its pointer variable; strides are in elements.
-
-    `elem_offset` (elements from `data` to element 0) and symbolic strides are what a buffer
-    bound to part of a tensor (a tensorize intrinsic's argument) gets its values through."""
-
-    data: Var
-    name: str
-    shape: tuple
-    dtype: str
-    strides: tuple = ()
-    scope: str = "global"
-    elem_offset: PrimExpr | None = None
-    offset_factor: int = 0  # elem_offset is a multiple of this (0: no promise)
-    data_alignment: int = -1
-
-    def __getitem__(self, indices):
-        if not isinstance(indices, tuple):
-            indices = (indices,)
-        return BufferLoad(self, tuple(convert(i) for i in indices), self.dtype)
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def vload(self, begin, dtype=None):
-        """The element at index `begin` (a tuple, list or single index)."""
-        idx = tuple(begin) if isinstance(begin, (tuple, list)) else (begin,)
-        load = self[idx]
-        if dtype is not None and dt.canonical(dtype) != self.dtype:
-            raise ValueError(f"buffer {self.name!r} holds {self.dtype}; vload of {dtype} is not supported")
-        return load
-
-    def access_ptr(self, access_mask, ptr_type="handle", content_lanes=1, offset=0, extent=None):
-        """A pointer to element `offset` of the buffer (after its elem_offset), to hand to an external
-        function: `access_mask` is "r", "w", "rw" (or 1 read, 2 write, 3 both)."""
-        if isinstance(access_mask, str):
-            bad = set(access_mask) - set("rw")
-            if bad or not access_mask:
-                raise ValueError(f"access_ptr of buffer {self.name!r}: access mask {access_mask!r} must be "
-                                 '"r", "w" or "rw"')
-            access_mask = ("r" in access_mask) * 1 + ("w" in access_mask) * 2
-        base = self.elem_offset if self.elem_offset is not None else const(0)
-        if extent is None:
-            extent = self.shape[0] * self.strides[0] if self.strides and self.shape else const(1)
-            for d in ([] if self.strides else self.shape):
-                extent = extent * d
-        return Call(ptr_type, "tvm_access_ptr",
-                    (Call(self.dtype, "type_annotation", ()), self.data, add(base, convert(offset)),
-                     convert(extent), const(int(access_mask))))
-
-
-def decl_buffer(shape, dtype=None, name="buffer", data=None, strides=None, elem_offset=None, scope="",
-                data_alignment=-1, offset_factor=0, buffer_type="", axis_separators=None, span=None) -> Buffer:
-    """Declare a buffer (classic `tvm.tir.decl_buffer`).  Strides may be symbolic (`te.var("s1")`):
-    binding the buffer to a tensor region gives them values.  With `offset_factor` and no
-    `elem_offset`, the offset is a fresh variable `<name>_elem_offset`, bound the same way."""
-    shape = tuple(convert(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
-    if buffer_type not in ("", "default", "auto_broadcast"):
-        raise ValueError(f"decl_buffer {name!r}: buffer_type must be '' or 'auto_broadcast', got {buffer_type!r}")
-    if axis_separators:
-        raise ValueError(f"decl_buffer {name!r}: axis_separators are not supported (buffers are flat)")
-    index_dtype = shape[0].dtype if shape else "int32"
-    if elem_offset is None:
-        elem_offset = Var(f"{name}_elem_offset", index_dtype) if offset_factor else const(0, index_dtype)
-    if data is None:
-        data = Var(name, "handle")
-    return Buffer(data, name, shape, dt.canonical(dtype or "float32"),
-                  tuple(convert(s) for s in strides) if strides else (), scope or "global",
-                  convert(elem_offset), int(offset_factor),
-                  int(data_alignment))
-
+# ---------------------------------------------------------------------------- memory (Buffer: buffer.py)
 
 @_frozen
 class BufferLoad(PrimExpr):
@@ -574,6 +499,7 @@ class Reduce(PrimExpr):
 
 # Constructors (type matching and constant folding) live in construct.py; the operators above
 # call them, and most callers import them from here.
+from .buffer import Buffer, decl_buffer  # noqa: E402,F401  (buffer.py builds on the nodes above)
 from .construct import (  # noqa: E402,F401
     _cmp,
     _match,

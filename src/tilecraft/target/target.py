@@ -18,6 +18,8 @@ import threading
 from difflib import get_close_matches
 from functools import lru_cache
 
+from .x86 import AVX512_CPUS, AVX_CPUS, cpu_has_feature
+
 # Options each kind accepts; a flag (no value) is marked True in the value.
 _COMMON = {"keys": False, "device": False, "model": False, "libs": False, "tag": False}
 _OPTIONS = {
@@ -37,23 +39,6 @@ _MAX_FUNCTION_ARGS = {"opencl": 128}
 _ORDER = ("device", "model", "keys", "mtriple", "mcpu", "mattr", "mabi", "arch", "num-cores",
           "max_num_threads", "thread_warp_size", "max_shared_memory_per_block", "opt-level",
           "fast-math", "libs", "tag")
-
-# CPUs whose widest float vectors are 512 bits (AVX-512).  Listed because a target given
-# only `-mcpu=` carries no feature list to look at.
-_AVX512_CPUS = frozenset((
-    "skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "icelake-client",
-    "icelake-server", "tigerlake", "sapphirerapids", "emeraldrapids", "graniterapids",
-    "graniterapids-d", "diamondrapids", "rocketlake", "knl", "knm", "znver4", "znver5",
-    "x86-64-v4",
-))
-_AVX_CPUS = frozenset((
-    "sandybridge", "ivybridge", "haswell", "broadwell", "skylake", "alderlake", "raptorlake",
-    "meteorlake", "arrowlake", "arrowlake-s", "lunarlake", "pantherlake", "gracemont",
-    "sierraforest", "grandridge", "clearwaterforest", "core-avx2", "core-avx-i", "corei7-avx",
-    "znver1", "znver2", "znver3", "bdver1", "bdver2", "bdver3", "bdver4", "btver2",
-    "x86-64-v3",
-))
-
 
 class TargetKind(str):
     """A target's kind: compares and prints as its name ("llvm"), with classic TVM's `.name` and
@@ -80,7 +65,7 @@ def _host() -> tuple[str, str, tuple[str, ...]]:
 
 
 # CPU names offered as close matches for a mistyped -mcpu (each is checked with LLVM first).
-_SUGGESTED_CPUS = (*_AVX512_CPUS, *_AVX_CPUS, "x86-64", "x86-64-v2", "nehalem", "westmere", "core2",
+_SUGGESTED_CPUS = (*AVX512_CPUS, *AVX_CPUS, "x86-64", "x86-64-v2", "nehalem", "westmere", "core2",
                    "generic", "cortex-a53", "cortex-a55", "cortex-a57", "cortex-a72", "cortex-a76",
                    "cortex-a78", "cortex-x1", "neoverse-n1", "neoverse-n2", "neoverse-v1", "apple-m1")
 
@@ -311,11 +296,7 @@ class Target:
                 state = not f.startswith("-")
         if state is not None:
             return state
-        if name.startswith("avx512"):
-            return self.mcpu in _AVX512_CPUS
-        if name in ("avx", "avx2", "fma"):
-            return self.mcpu in _AVX512_CPUS or self.mcpu in _AVX_CPUS
-        return False
+        return cpu_has_feature(self.mcpu, name)
 
     @property
     def vector_width_bits(self) -> int:

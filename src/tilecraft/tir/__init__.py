@@ -102,7 +102,7 @@ from ..ir.op import (  # noqa: F401
 )
 from ..ir.op_attr import CallEffectKind  # noqa: F401,E402
 from . import ir_builder, stmt_functor, transform  # noqa: F401
-from .call import call_extern, call_intrin, call_pure_extern  # noqa: F401
+from .call import call_extern, call_intrin, call_llvm_intrin, call_llvm_pure_intrin, call_pure_extern  # noqa: F401
 from .packed import call_packed, call_packed_lowered  # noqa: F401
 from .stmt import (  # noqa: F401
     Allocate,

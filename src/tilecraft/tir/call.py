@@ -40,3 +40,24 @@ def call_intrin(dtype, func_name: str, *args, span=None) -> PrimExpr:
     """The intrinsic `func_name` ("exp", "tir.exp", "popcount", ...) applied to `args`."""
     name = func_name[4:] if func_name.startswith("tir.") else func_name
     return Call(dt.canonical(dtype), name, _args(func_name, args))
+
+
+def _llvm_intrin(op: str, dtype, name, args) -> PrimExpr:
+    if isinstance(name, StringImm):
+        name = name.value
+    if not isinstance(name, str) or not name.startswith("llvm."):
+        raise TypeError(f"{op}: name the LLVM intrinsic by its full name, e.g. 'llvm.x86.avx2.pmadd.wd', "
+                        f"got {name!r}")
+    return Call(dt.canonical(dtype), op, (StringImm(name),) + _args(name, args))
+
+
+def call_llvm_pure_intrin(dtype, name: str, *args, span=None) -> PrimExpr:
+    """The LLVM intrinsic `name` ("llvm.x86.avx2.pmadd.ub.sw") on `args`, without side effects.
+    As in classic code, the first argument may be the number of overloaded types
+    (`tir.const(2, "uint32")`); the generator takes the types from the arguments."""
+    return _llvm_intrin("call_llvm_pure_intrin", dtype, name, args)
+
+
+def call_llvm_intrin(dtype, name: str, *args, span=None) -> PrimExpr:
+    """call_llvm_pure_intrin of an intrinsic that may have side effects (a prefetch, a store)."""
+    return _llvm_intrin("call_llvm_intrin", dtype, name, args)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..ir.expr import Buffer, IntImm, Node, PrimExpr, Var, const
+from ..ir.expr import Buffer, IntImm, Node, PrimExpr, Var, const, convert
 
 _frozen = dataclass(frozen=True, eq=False, repr=False, slots=True)
 
@@ -111,6 +111,16 @@ class BufferStore(Stmt):
     buffer: Buffer
     value: PrimExpr
     indices: tuple
+
+
+def _vstore(self: Buffer, begin, value) -> BufferStore:
+    """buffer.vstore(begin, value): store `value` at `begin`; a vector value fills consecutive
+    elements from it.  (A statement, so tir gives ir's Buffer this method.)"""
+    value = convert(value)
+    return BufferStore(self, value, self.vector_index(begin, value.dtype, "vstore")[0])
+
+
+Buffer.vstore = _vstore
 
 
 @_frozen

@@ -24,11 +24,9 @@ def llvm_get_system_cpu() -> str:
 
 def llvm_cpu_has_features(cpu_features, target=None) -> bool:
     """Whether `target` (default: the current one, else the host) enables every feature named."""
-    from ..target import Target
+    from ..x86 import target_has_features
 
-    target = Target(target) if target is not None else Target.current() or Target("llvm")
-    names = [cpu_features] if isinstance(cpu_features, str) else list(cpu_features)
-    return all(target.has_feature(n) for n in names)
+    return target_has_features(cpu_features, target)
 
 
 target_has_features = llvm_cpu_has_features

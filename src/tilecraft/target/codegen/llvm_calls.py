@@ -9,6 +9,8 @@ this path only has to be correct, not fast.
 
 from __future__ import annotations
 
+import re
+
 import llvmlite.ir as ir
 
 from ...ir import dtype as dt
@@ -24,6 +26,17 @@ _FLOAT_INTRINSICS = {
     "pow": "pow", "copysign": "copysign", "fma": "fma",
 }
 _ARITY = {"pow": 2, "copysign": 2, "fma": 3}
+# x86 intrinsics by name prefix -> the alternative feature sets that execute them (LLVM aborts the
+# process when asked to select one the target lacks, so the generator refuses first).
+_X86_FEATURES = (
+    ("llvm.x86.avx512.vpdpbusd.512", (("avx512vnni",),)), ("llvm.x86.avx512.vpdpwssd.512", (("avx512vnni",),)),
+    ("llvm.x86.avx512.vpdp", (("avxvnni",), ("avx512vnni", "avx512vl"))),
+    ("llvm.x86.avx512.pmaddubs.w.512", (("avx512bw",),)), ("llvm.x86.avx512.pmaddw.d.512", (("avx512bw",),)),
+    ("llvm.x86.avx512.", (("avx512f",),)), ("llvm.x86.avx2.", (("avx2",),)), ("llvm.x86.avx.", (("avx",),)),
+    ("llvm.x86.fma.", (("fma",),)), ("llvm.x86.sse42.", (("sse4.2",),)), ("llvm.x86.sse41.", (("sse4.1",),)),
+    ("llvm.x86.ssse3.", (("ssse3",),)), ("llvm.x86.sse3.", (("sse3",),)), ("llvm.x86.sse2.", (("sse2",),)),
+)
+_TARGET_SPECIFIC = ("llvm.x86.", "llvm.aarch64.", "llvm.arm.", "llvm.nvvm.", "llvm.amdgcn.", "llvm.wasm.")
 _LIBM = {
     "tan": 1, "tanh": 1, "erf": 1, "erfc": 1, "atan": 1, "asin": 1, "acos": 1, "sinh": 1,
     "cosh": 1, "asinh": 1, "acosh": 1, "atanh": 1, "log1p": 1, "expm1": 1, "cbrt": 1,
@@ -154,6 +167,33 @@ class CallsMixin:
         return out
 
     call_call_pure_extern = call_call_extern
+
+    def call_call_llvm_pure_intrin(self, e):
+        """An LLVM intrinsic by name (classic call_llvm_pure_intrin): the x86 dot products and
+        shuffles kernels use through tensorize.  A leading uint32 constant is classic's count of
+        overloaded types; an overloaded generic intrinsic ("llvm.sqrt") gets the result type's suffix."""
+        name, args = e.args[0].value, list(e.args[1:])
+        if args and isinstance(args[0], IntImm) and args[0].dtype == "uint32":
+            args = args[1:]
+        self._check_x86_features(name)
+        ret = value_type(e.dtype)
+        if not name.startswith(_TARGET_SPECIFIC) and not re.search(r"\.(v\d+)?[fi]\d+$", name):
+            name = f"{name}.{intrinsic_suffix(ret)}"
+        vals = [self.expr(a) for a in args]
+        return self.b.call(self.mcg.declare(name, ret, [v.type for v in vals]), vals)
+
+    call_call_llvm_intrin = call_call_llvm_pure_intrin
+
+    def _check_x86_features(self, name: str) -> None:
+        target = self.mcg.target
+        for prefix, options in _X86_FEATURES:
+            if name.startswith(prefix):
+                if not any(all(target.has_feature(f) for f in opt) for opt in options):
+                    need = " or ".join("+".join(opt) for opt in options)
+                    raise ValueError(f"the LLVM intrinsic {name!r} needs {need}, which target {str(target)!r} "
+                                     f"lacks; build for a CPU that has it (e.g. -mcpu=cascadelake) or choose "
+                                     "the intrinsic by the target's features")
+                return
 
     # ------------------------------------------------------------------ math with no intrinsic
     def call_sigmoid(self, e):

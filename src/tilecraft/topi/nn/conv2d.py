@@ -234,5 +234,55 @@ def depthwise_conv2d_NCHWc(data, kernel, stride, padding, dilation, layout="", o
         name="depthwise_conv2d_NCHWc", tag=_tag.DEPTHWISE_CONV2D_NCHWC)
 
 
+def conv2d_NCHWc_int8(data, kernel, stride, padding, dilation, layout="", out_layout="", out_dtype="int32",
+                      n_elems=4):
+    """The blocked convolution of 8-bit integers, for dot-product instructions that add groups of
+    `n_elems` byte products: data [N, C // ic, H, W, ic], kernel packed as OIHW<ic/n>i<oc>o<n>i
+    [O // oc, C // ic, KH, KW, ic // n, oc, n] (pack_int8_conv_kernel) -> [N, O // oc, OH, OW, oc]."""
+    N, ICC, H, W, ic_bn = get_const_tuple(data.shape)
+    OCC, KICC, KH, KW, ic_f, oc_bn, n = get_const_tuple(kernel.shape)
+    if (KICC, ic_f * n, n) != (ICC, ic_bn, n_elems):
+        raise ValueError(f"conv2d_NCHWc_int8: data {data.name} has {ICC} blocks of {ic_bn} input channels but kernel "
+                         f"{kernel.name} {get_const_tuple(kernel.shape)} is not [O/oc, {ICC}, KH, KW, "
+                         f"{ic_bn // n_elems}, oc, {n_elems}] (OIHW{ic_bn // n_elems}i<oc>o{n_elems}i)")
+    for name, value, b in (("layout", layout, ic_bn), ("out_layout", out_layout, oc_bn)):
+        if value and value != f"NCHW{b}c":
+            raise ValueError(f"conv2d_NCHWc_int8: {name} {value!r} does not match the block {b} (NCHW{b}c)")
+    sh, sw, dh, dw, top, left, bottom, right, OH, OW = _window(H, W, KH, KW, stride, padding, dilation,
+                                                               "conv2d_NCHWc_int8")
+    data_pad = _padded(data, top, left, bottom, right, name="data_pad")
+    kh = te.reduce_axis((0, KH), "kh")
+    kw = te.reduce_axis((0, KW), "kw")
+    ic_outer = te.reduce_axis((0, ICC), "ic_outer")
+    ic_f_inner = te.reduce_axis((0, ic_f), "ic_f_inner")
+    ic_s_inner = te.reduce_axis((0, n), "ic_s_inner")
+    dt = _dtype(out_dtype, data)
+    return te.compute(
+        (N, OCC, OH, OW, oc_bn),
+        lambda b, oc_chunk, oh, ow, oc_block: te.sum(
+            data_pad[b, ic_outer, oh * sh + kh * dh, ow * sw + kw * dw, ic_f_inner * n + ic_s_inner].astype(dt)
+            * kernel[oc_chunk, ic_outer, kh, kw, ic_f_inner, oc_block, ic_s_inner].astype(dt),
+            axis=[kh, kw, ic_outer, ic_f_inner, ic_s_inner]),
+        name="conv2d_NCHWc_int8", tag=_tag.CONV2D_NCHWC_INT8)
+
+
+def pack_int8_conv_kernel(kernel, ic: int, oc: int, n_elems: int = 4, name: str = "kernel_vec"):
+    """OIHW [O, I, KH, KW] -> OIHW<ic/n>i<oc>o<n>i [ceil(O / oc), ceil(I / ic), KH, KW, ic // n, oc, n];
+    channels past O and I are zeros (they add nothing to the sums)."""
+    O, I, KH, KW = get_const_tuple(kernel.shape)
+    if ic % n_elems:
+        raise ValueError(f"pack_int8_conv_kernel: the input channel block {ic} is not a multiple of {n_elems}")
+
+    def body(o, i, h, w, f, ob, e):
+        oc_, ic_ = o * oc + ob, i * ic + f * n_elems + e
+        inside = te.all(oc_ < O, ic_ < I) if (O % oc or I % ic) else None
+        value = kernel[te.min(oc_, O - 1), te.min(ic_, I - 1), h, w] if inside is not None else kernel[oc_, ic_, h, w]
+        return te.if_then_else(inside, value, te.const(0, kernel.dtype)) if inside is not None else value
+
+    return te.compute((-(-O // oc), -(-I // ic), KH, KW, ic // n_elems, oc, n_elems), body, name=name,
+                      tag=_tag.LAYOUT_TRANSFORM)
+
+
 __all__ = ["conv2d", "conv2d_nchw", "conv2d_nhwc", "group_conv2d_nchw", "depthwise_conv2d_nchw",
-           "depthwise_conv2d_NCHWc", "conv2d_NCHWc", "nchw_to_nchwc", "nchwc_to_nchw", "pack_conv_kernel"]
+           "depthwise_conv2d_NCHWc", "conv2d_NCHWc", "conv2d_NCHWc_int8", "nchw_to_nchwc", "nchwc_to_nchw",
+           "pack_conv_kernel", "pack_int8_conv_kernel"]

@@ -1,7 +1,9 @@
 """Default CPU schedules: each takes the output tensors of a fused group and returns a te.Schedule."""
 
+from . import tensor_intrin  # noqa: F401,E402
 from .batch_matmul import *  # noqa: F401,F403
 from .conv2d import *  # noqa: F401,F403
+from .conv2d_int8 import *  # noqa: F401,F403
 from .conv2d_transpose import *  # noqa: F401,F403
 from .dense import *  # noqa: F401,F403
 from .depthwise import *  # noqa: F401,F403

@@ -26,15 +26,16 @@ def vector_registers(target: Target | None = None) -> tuple[int, int]:
     return lanes, 32 if target.vector_width_bits >= 512 else 16
 
 
-def tile_columns(width: int, channel_block: int, target: Target | None = None) -> int:
+def tile_columns(width: int, channel_block: int, target: Target | None = None, spare: int = SPARE_REGISTERS) -> int:
     """Output columns of a register tile over `width` with `channel_block` channels per column: as
     many as the registers hold, then as few as give the same number of column chunks (14 on
-    AVX2 -> 5+5+4 rather than 6+6+2), so the tail tile is not a sliver."""
+    AVX2 -> 5+5+4 rather than 6+6+2), so the tail tile is not a sliver.  `spare`: registers the
+    kernel needs besides the accumulators."""
     if not isinstance(width, int):
         return 4
     lanes, registers = vector_registers(target)
     per_column = max(1, -(-channel_block // lanes))
-    most = max(1, min(MAX_TILE_COLUMNS, (registers - SPARE_REGISTERS) // per_column, width))
+    most = max(1, min(MAX_TILE_COLUMNS, (registers - spare) // per_column, width))
     chunks = -(-width // most)
     return -(-width // chunks)
 

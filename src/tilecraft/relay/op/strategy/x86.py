@@ -127,6 +127,8 @@ def conv2d_strategy(attrs, inputs, out_type, target):
         return s.add_template("depthwise_conv2d_nchw.x86", _depthwise_args, 5, "op")
     if attrs["groups"] > 1:
         return s.add_implementation(None, _lazy("schedule_group_conv2d_nchw"), "group_conv2d_nchw.x86")
+    if _out_dtype(attrs, inputs) == "int32" and topi.x86.is_int8_hw_support(inputs[0].dtype, inputs[1].dtype, target):
+        s.add_template("conv2d_NCHWc_int8.x86", _nchwc_args, 15)  # the CPU's byte dot products
     if _blocks(attrs, inputs, out_type):
         s.add_template("conv2d_NCHWc.x86", _nchwc_args, 10)
     return s.add_template("conv2d_nchw.x86", lambda a, i, o: _conv_args(a, i, o) + [_out_dtype(a, i)], 5, "op")
