@@ -70,3 +70,56 @@ def test_relay_text_omits_default_attributes_and_calls_have_type_args():
     assert "axis=0" in relay.astext(relay.nn.bias_add(x, relay.var("c", shape=(2,)), axis=0))
     y = infer_type(relay.nn.bias_add(x, b))
     assert [t.shape for t in y.type_args] == [(2, 3), (3,)]
+
+
+def test_set_input_converts_like_classic():
+    """Classic set_input copies numpy data into the input's dtype: float64 into float32, and values
+    the dtype holds exactly (2.0 into int32); a value it would change (2.5 into int32) is refused."""
+    from tilecraft import relay
+    from tilecraft.contrib import graph_executor
+
+    x = relay.var("x", shape=(2, 3), dtype="float32")
+    k = relay.var("k", shape=(), dtype="int32")
+    y = relay.add(x, relay.cast(k, "float32"))
+    with tvm.transform.PassContext(opt_level=3):
+        lib = relay.build(tvm.IRModule.from_expr(relay.Function([x, k], y)), "llvm")
+    m = graph_executor.GraphModule(lib["default"](tvm.cpu()))
+    data = np.random.default_rng(0).standard_normal((2, 3))  # float64
+    m.set_input("x", data)
+    m.set_input("k", np.array(2.0))
+    m.run()
+    np.testing.assert_allclose(m.get_output(0).numpy(), data.astype("float32") + 2, rtol=1e-6)
+    with pytest.raises(TypeError, match=r"input 'k': expected dtype int32, got float64"):
+        m.set_input("k", np.array(2.5))
+
+
+def test_constant_data_answers_numpy():
+    from tilecraft import relay
+
+    value = np.arange(6, dtype="float32").reshape(2, 3)
+    doubled = relay.Function([], relay.const(value) * relay.const(2.0))
+    mod = relay.transform.FoldConstant()(tvm.IRModule.from_expr(doubled))
+    out = mod["main"].body.data
+    assert type(out.numpy()) is np.ndarray
+    np.testing.assert_array_equal(out.numpy(), value * 2)
+
+
+def test_global_pool_and_mean_of_symbolic_sizes():
+    from tilecraft import relay, te
+
+    n, c, h, w = te.size_var("n"), te.size_var("c"), te.size_var("h"), te.size_var("w")
+    x = relay.var("x", relay.TensorType((n, c, h, w), "float32"))
+    y = relay.transform.InferType()(tvm.IRModule.from_expr(relay.nn.global_avg_pool2d(x)))["main"].body
+    assert tvm.ir.structural_equal(y.checked_type, relay.TensorType((n, c, 1, 1), "float32"))
+    xs = relay.var("xs", relay.TensorType((n, 4), "float32"))
+    f = relay.Function([xs], relay.mean(xs, axis=0))
+    with pytest.raises(ValueError, match=r"symbolic shape \(n, 4\).*static shapes only"):
+        relay.create_executor("graph", mod=tvm.IRModule.from_expr(f), target="llvm").evaluate()
+    a = te.placeholder((n, 4), name="a")  # te builds symbolic shapes: the mean divides by n at run time
+    s = te.create_schedule(tvm.topi.mean(a, axis=0).op)
+    mean = s.outputs[0].output(0)
+    fn = tvm.build(s, [a, mean], "llvm")
+    data = np.random.default_rng(1).standard_normal((5, 4)).astype("float32")
+    out = tvm.nd.empty((4,), "float32")
+    fn(tvm.nd.array(data), out)
+    np.testing.assert_allclose(out.numpy(), data.mean(0), rtol=1e-5)

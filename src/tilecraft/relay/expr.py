@@ -89,10 +89,24 @@ class Var(Expr):
     is_variable = True  # structural equality matches variables, not values
 
 
+class ConstantData(np.ndarray):
+    """A constant's value: a numpy array that also answers classic NDArray's `.numpy()`
+    (`mod["main"].body.data.numpy()`)."""
+
+    def numpy(self) -> np.ndarray:
+        return self.view(np.ndarray)
+
+    asnumpy = numpy
+
+
 @_node
 class Constant(Expr):
     data: np.ndarray
     ty: object = None
+
+    def __post_init__(self):
+        if type(self.data) is not ConstantData:
+            object.__setattr__(self, "data", np.asarray(self.data).view(ConstantData))
 
 
 @_node

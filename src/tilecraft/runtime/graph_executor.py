@@ -98,8 +98,11 @@ class GraphExecutor:
         for k, v in params.items():
             self._set(k, v)
 
-    def _checked_source(self, key, value) -> tuple:
-        """(entry, numpy view of value) after checking value against the input named `key`."""
+    def _checked_source(self, key, value, cast: bool = False) -> tuple:
+        """(entry, numpy view of value) after checking value against the input named `key`; with
+        `cast`, a value of another dtype of the same kind (float64 for float32, as classic
+        set_input takes it), or whose values the input's dtype holds exactly, is converted;
+        others (2.5 for an int input, complex) are refused."""
         entry = self._entry_of_input(key)
         e = self.entries[entry]
         src = np.asarray(value) if isinstance(value, NDArray) else \
@@ -107,11 +110,16 @@ class GraphExecutor:
         if tuple(src.shape) != tuple(e.shape):
             raise ValueError(f"input {key!r}: expected shape {tuple(e.shape)}, got {tuple(src.shape)}")
         if str(src.dtype) != e.dtype:
-            raise TypeError(f"input {key!r}: expected dtype {e.dtype}, got {src.dtype}")
+            converted = src.astype(e.dtype) if cast and src.dtype.kind in "biuf" else None
+            if converted is not None and (np.can_cast(src.dtype, e.dtype, "same_kind")
+                                          or np.array_equal(converted, src)):  # e.g. 2.0 for an int32 input
+                return entry, converted
+            raise TypeError(f"input {key!r}: expected dtype {e.dtype}, got {src.dtype}"
+                            + (f" (convert it: value.astype({e.dtype!r}))" if cast else " (zero copy cannot convert)"))
         return entry, src
 
     def _set(self, key, value):
-        entry, src = self._checked_source(key, value)
+        entry, src = self._checked_source(key, value, cast=True)
         if entry in self._shared:  # never write into memory the caller lent us
             self._bind(entry, empty(src.shape, str(src.dtype), self.device))
         self.entries[entry].copyfrom(src)

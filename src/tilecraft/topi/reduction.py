@@ -77,13 +77,12 @@ def _reduce(data: te.Tensor, axis, keepdims: bool, reducer, name: str, source=No
     return te.compute(shape, body, name=name, tag=COMM_REDUCE)
 
 
-def _count(data: te.Tensor, axis) -> int:
+def _count(data: te.Tensor, axis):
+    """How many values each output reduces: an int, or an expression of symbolic sizes."""
     n = 1
     for a in normalize_axes(len(data.shape), axis):
         s = data.shape[a]
-        if not isinstance(s, IntImm):
-            raise ValueError("mean/variance need constant sizes along the reduced axes")
-        n *= s.value
+        n = n * (s.value if isinstance(s, IntImm) else s)
     return n
 
 
@@ -121,8 +120,11 @@ def any(data: te.Tensor, axis=None, keepdims: bool = False):  # noqa: A001
     return _reduce(data, axis, keepdims, _any, "T_any", source=_as_bool)
 
 
-def _scale(t: te.Tensor, factor: float, name: str):
-    return te.compute(t.shape, lambda *i: t[i] * const(factor, t.dtype), name=name, tag=ELEMWISE)
+def _divide(t: te.Tensor, n, name: str):
+    """t / n: a multiply by 1 / n for a constant count, a division by a symbolic one."""
+    if isinstance(n, int):
+        return te.compute(t.shape, lambda *i: t[i] * const(1.0 / n, t.dtype), name=name, tag=ELEMWISE)
+    return te.compute(t.shape, lambda *i: t[i] / n.astype(t.dtype), name=name, tag=ELEMWISE)
 
 
 def mean(data: te.Tensor, axis=None, keepdims: bool = False):
@@ -130,7 +132,7 @@ def mean(data: te.Tensor, axis=None, keepdims: bool = False):
     n = _count(data, axis)
     src = None if dt.is_float(data.dtype) else (lambda v: v.astype("float32"))
     s = _reduce(data, axis, keepdims, te.sum, "T_mean_sum", source=src)
-    return _scale(s, 1.0 / n, "T_mean")
+    return _divide(s, n, "T_mean")
 
 
 def variance(data: te.Tensor, axis=None, keepdims: bool = False, unbiased: bool = False, mean_value=None):
@@ -147,7 +149,7 @@ def variance(data: te.Tensor, axis=None, keepdims: bool = False, unbiased: bool 
         return te.sum(d * d, axis=raxes)
 
     sq = te.compute(shape, body, name="T_var_sum", tag=COMM_REDUCE)
-    return _scale(sq, 1.0 / (n - 1 if unbiased else n), "T_var")
+    return _divide(sq, n - 1 if unbiased else n, "T_var")
 
 
 def std(data: te.Tensor, axis=None, keepdims: bool = False, unbiased: bool = False):

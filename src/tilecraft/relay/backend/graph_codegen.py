@@ -86,6 +86,10 @@ class GraphCodegen:
             row_ptr.append(row_ptr[-1] + n_out)
             for i in range(n_out):
                 t = self.entry_types[(nid, i)]
+                if not all(isinstance(s, int) or hasattr(s, "value") for s in t.shape):
+                    raise ValueError(f"{node['name']} has the symbolic shape {tuple(t.shape)}: the graph executor "
+                                     "runs static shapes only; give the inputs concrete shapes "
+                                     "(relay.var(name, shape=(5, 4)))")
                 shapes.append([int(s) for s in t.shape])
                 dtypes.append(t.dtype)
         storage = _plan_memory(self.nodes, row_ptr, shapes, dtypes, heads)
