@@ -483,9 +483,6 @@ TABLE = [
     ("relay build of softmax over a missing axis", lambda: (lambda x: relay.build(
         tvm.IRModule.from_expr(relay.Function([x], relay.nn.softmax(x, axis=5))), target="llvm"))(
         relay.var("x", shape=(2, 3))), TypeError, r"nn.softmax: axis 5 is out of range"),
-    ("relay function with two parameters of one name", lambda: relay.build(tvm.IRModule.from_expr(relay.Function(
-        [relay.var("x", shape=(2, 3)), relay.var("x", shape=(2, 3))], relay.const(1.0))), target="llvm"),
-     ValueError, r"several parameters named 'x'"),
     ("relay transpose axes outside the rank", lambda: relay.transform.InferType()(tvm.IRModule.from_expr(
         (lambda x: relay.Function([x], relay.transpose(x, (0, 5))))(relay.var("x", shape=(2, 3))))),
      TypeError, r"axes \(0, 5\) is not a permutation"),

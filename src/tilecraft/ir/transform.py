@@ -48,6 +48,9 @@ CONFIGS = MappingProxyType({
                   "3 at the end of `build`'s pipeline, before code generation"),
     "relay.FuseOps.max_depth": ConfigKey(
         int, 256, "the most operators relay.transform.FuseOps puts into one fused group"),
+    "relay.FuseOps.link_params": ConfigKey(
+        bool, False, "relay.transform.FuseOps keeps every constant inside the fused function that reads it "
+                     "(by default only scalars stay; tensors become the function's parameters)"),
     "relay.backend.use_auto_scheduler": ConfigKey(
         bool, False, "relay.build looks up auto-scheduler tuning records for each fused group"),
 })

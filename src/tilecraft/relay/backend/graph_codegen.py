@@ -8,19 +8,64 @@ and outputs never overlap).  Inputs, parameters and outputs keep blocks of their
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 
 from ...ir import dtype as dt
 from ..expr import Call, Constant, Function, Tuple, TupleGetItem, Var
 from ..ty import TensorType, TupleType
-from ..visitor import post_order
+from ..visitor import ExprMutator, post_order
 
 
 def _tensor_types(ty) -> list:
     if isinstance(ty, TupleType):
         return [t for f in ty.fields for t in _tensor_types(f)]
     return [ty]
+
+
+def _distinct_input_names(names: list) -> list:
+    """The graph's input names: the parameters' own, a repeated one numbered (w, w_1, w_2: classic
+    Relay allows distinct variables of one name, but the graph sets its inputs by name)."""
+    out, taken = [], set(names)
+    for i, n in enumerate(names):
+        if n in names[:i]:
+            k = 1
+            while f"{n}_{k}" in taken:
+                k += 1
+            warnings.warn(f"relay.build: several inputs are named {n!r}; the graph names this one {n}_{k}:"
+                          f" set it by that name", stacklevel=4)
+            n = f"{n}_{k}"
+            taken.add(n)
+        out.append(n)
+    return out
+
+
+def _lift_tensor_constants(main: Function) -> Function:
+    """Tensor constants a fused function keeps (FuseOps with relay.FuseOps.link_params) become its
+    parameters again: the graph hands kernels their tensors, the kernels hold only scalars."""
+    class Lift(ExprMutator):
+        def visit_call(self, c):
+            c = super().visit_call(c)
+            if not isinstance(c.op, Function):
+                return c
+            consts = [n for n in post_order(c.op.body) if isinstance(n, Constant) and n.data.size != 1]
+            if not consts:
+                return c
+            params = [Var(f"p{len(c.op.params) + i}", n.ty, n.ty) for i, n in enumerate(consts)]
+            body = _replace_nodes(c.op.body, {id(n): v for n, v in zip(consts, params)})
+            fn = Function(c.op.params + tuple(params), body, c.op.ret_type, c.op.attrs)
+            return Call(fn, c.args + tuple(consts), c.attrs, c.ty)
+
+    return Lift().visit(main)
+
+
+def _replace_nodes(body, table: dict):
+    class Replace(ExprMutator):
+        def visit_constant(self, c):
+            return table.get(id(c), c)
+
+    return Replace().visit(body)
 
 
 class GraphCodegen:
@@ -41,14 +86,11 @@ class GraphCodegen:
         return out
 
     def run(self, main: Function):
-        names = [p.name_hint for p in main.params]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"the function has several parameters named {', '.join(map(repr, twice))}: the graph "
-                             "sets its inputs by name, so give each relay.var a distinct name")
+        main = _lift_tensor_constants(main)
+        names = _distinct_input_names([p.name_hint for p in main.params])
         taken = set(names)
-        for p in main.params:
-            self.entries[id(p)] = self._node({"op": "null", "name": p.name_hint, "inputs": []}, [p.ty])
+        for p, name in zip(main.params, names):
+            self.entries[id(p)] = self._node({"op": "null", "name": name, "inputs": []}, [p.ty])
         order = post_order(main.body)
         for n in order:
             if id(n) in self.entries or isinstance(n, Function):

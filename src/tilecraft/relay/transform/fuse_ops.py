@@ -244,8 +244,9 @@ def _path_ok(g: _Groups, path, sink, allowed) -> bool:
     return all(allowed(g.pattern[g.find(id(n))], n is sink) for n in path)
 
 
-def _build(body, g: _Groups):
-    """Rewrite main so each group is one call of a primitive function."""
+def _build(body, g: _Groups, link_params: bool = False):
+    """Rewrite main so each group is one call of a primitive function; constants read by a group
+    stay inside it when they are scalars (not indices) or with link_params, else become parameters."""
     group_of = {}  # id(call) -> (its group's members, whether it is the group's root: read by no member)
     for members in g.members.values():
         read = {id(x) for m in members for a in _inputs(m) for x in (a.fields if isinstance(a, Tuple) else (a,))}
@@ -284,7 +285,7 @@ def _build(body, g: _Groups):
                     out = Call(n.op, tuple(rebuild(a) for a in n.args), n.attrs, n.ty)
                 elif isinstance(n, TupleGetItem) and id(n) in inside and id(n.tuple_value) in inside:
                     out = TupleGetItem(rebuild(n.tuple_value), n.index, n.ty)
-                elif isinstance(n, Constant) and n.data.size == 1 and id(n) not in indices:
+                elif isinstance(n, Constant) and (link_params or n.data.size == 1 and id(n) not in indices):
                     out = n
                 elif isinstance(n, Tuple):  # an operator taking a tuple (concatenate) gets its fields
                     out = Tuple(tuple(rebuild(f) for f in n.fields), n.ty)
@@ -303,11 +304,12 @@ def _build(body, g: _Groups):
 
 
 def fuse_ops(func: Function, opt_level: int = 2,
-             max_depth: int = CONFIGS["relay.FuseOps.max_depth"].default, max_args: int = 0) -> Function:
+             max_depth: int = CONFIGS["relay.FuseOps.max_depth"].default, max_args: int = 0,
+             link_params: bool = False) -> Function:
     """max_args: the most parameters a kernel may take (the target's max_function_args; 0: no limit)."""
     func = infer_type(func)
     g = _plan(func.body, opt_level, max_depth, max_args)
-    body = _build(func.body, g)
+    body = _build(func.body, g, link_params)
     return infer_type(Function(func.params, body, None, func.attrs))
 
 
@@ -320,6 +322,6 @@ def FuseOps(fuse_opt_level: int = -1):  # noqa: N802
         target = Target.current()
         max_args = target.max_function_args if target is not None else 0
         return mod.with_function("main", fuse_ops(mod["main"], level, ctx.get_config("relay.FuseOps.max_depth"),
-                                                  max_args))
+                                                  max_args, ctx.get_config("relay.FuseOps.link_params")))
 
     return run

@@ -43,8 +43,8 @@ class _Infer(ExprMutator):
             return replace(v, ty=self.new(self.let_values[id(v)]).ty)
         if v.type_annotation is not None:
             return replace(v, ty=v.type_annotation)
-        if id(v) in self.solved:
-            return replace(v, ty=self.solved[id(v)])
+        if id(v) in self.solved:  # the solved type is also the annotation, as classic InferType fills it in
+            return replace(v, ty=self.solved[id(v)], type_annotation=self.solved[id(v)])
         self.untyped.append(v)
         return v  # the call using it solves it (visit_call), or says it cannot
 
@@ -79,8 +79,8 @@ class _Infer(ExprMutator):
     def _solve_untyped(self, c, fn, args) -> tuple:
         """Arguments that are untyped variables, typed from what the callee needs there."""
         types = [a.ty for a in args]
-        if isinstance(fn, Function):
-            got = {i: p.ty for i, p in enumerate(fn.params) if p.ty is not None}
+        if isinstance(fn, Function):  # its parameters' types, given or found from their use in its body
+            got = {i: p.ty if p.ty is not None else self.found.get(id(p)) for i, p in enumerate(fn.params)}
         elif getattr(c.op, "solve", None) is not None:
             try:
                 got = c.op.solve(types, c.attrs)
