@@ -8,9 +8,36 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+class GlobalVar(str):
+    """The name of a module's function (classic `tvm.ir.GlobalVar` / `relay.GlobalVar`): a string, so
+    `mod["main"]` and `mod[gv]` find the same function, with the classic `.name_hint`.  A relay
+    call of another function of the module is `relay.Call(gv, args)`."""
+
+    __slots__ = ()
+
+    @property
+    def name_hint(self) -> str:
+        return str.__str__(self)
+
+    def astext(self) -> str:
+        return f"@{self.name_hint}"
+
+    def __repr__(self) -> str:
+        return f"@{self.name_hint}"
+
+
+def _global(name) -> GlobalVar:
+    if not isinstance(name, str):
+        raise TypeError(f"IRModule: functions are named by a str or GlobalVar, got {type(name).__name__} {name!r}")
+    return name if isinstance(name, GlobalVar) else GlobalVar(name)
+
+
 @dataclass(eq=False, repr=False)
 class IRModule:
     functions: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.functions = {_global(k): f for k, f in dict(self.functions).items()}
 
     @staticmethod
     def from_expr(expr, name: str = "main") -> IRModule:
@@ -26,7 +53,8 @@ class IRModule:
             raise KeyError(f"IRModule has no function {name!r}; it has: {', '.join(self.functions)}") from None
 
     def __setitem__(self, name: str, func) -> None:
-        self.functions[name] = func
+        self.functions.pop(name, None)
+        self.functions[_global(name)] = func
 
     def __contains__(self, name: str) -> bool:
         return name in self.functions
@@ -39,6 +67,23 @@ class IRModule:
 
     def with_function(self, name: str, func) -> IRModule:
         return IRModule({**self.functions, name: func})
+
+    def get_global_var(self, name: str) -> GlobalVar:
+        for gv in self.functions:
+            if gv == name:
+                return gv
+        raise ValueError(f"IRModule has no function {name!r}; it has: {', '.join(self.functions)}")
+
+    def get_global_vars(self) -> list:
+        return list(self.functions)
+
+    def update_func(self, var, func) -> None:
+        self[var] = func
+
+    def update(self, other) -> None:
+        """Add (or replace) the functions of another module."""
+        for gv, f in other.functions.items():
+            self[gv] = f
 
     def __repr__(self) -> str:
         # A graph function prints under the module's name for it (`def @main`); a PrimFunc's text

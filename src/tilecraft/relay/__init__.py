@@ -17,7 +17,7 @@ from .build_module import (  # noqa: F401
                            load_deployed,
                            optimize,
 )
-from .expr import Call, Constant, Expr, Function, Let, Tuple, TupleGetItem, Var, const, var  # noqa: F401
+from .expr import Call, Constant, Expr, Function, GlobalVar, Let, Tuple, TupleGetItem, Var, const, var  # noqa: F401
 from .op import annotation, image, nn  # noqa: F401
 from .op.layout import layout_transform  # noqa: F401
 from .op.tensor import *  # noqa: F401,F403

@@ -15,6 +15,7 @@ from .expr import Constant, Function
 from .transform import optimization_passes
 from .transform.fuse_ops import FuseOps
 from .transform.infer_type import InferType
+from .transform.inline_globals import inline_global_calls
 from .ty import TensorType
 from .visitor import ExprMutator
 
@@ -103,7 +104,7 @@ def optimize(mod, params=None, target=None):
     _check_build_args(mod, params)
     if isinstance(mod, Function):
         mod = IRModule({"main": mod})
-    main = mod["main"]
+    main = inline_global_calls(mod)
     if params:
         main = bind_params_by_name(main, params)
     mod = IRModule({"main": main})
@@ -181,7 +182,7 @@ class _Executor:
 
         names = [p.name_hint for p in func.params]
         params = {k: v for k, v in self.params.items() if k in names}
-        lib = build(IRModule({"main": func}), target=self.target, params=params or None)
+        lib = build(self.mod.with_function("main", func), target=self.target, params=params or None)
         module = GraphModule(lib["default"](device))
         free = [n for n in names if n not in params]
 

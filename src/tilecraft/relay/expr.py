@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..ir.module import GlobalVar as _IRGlobalVar
 from .ty import IncompleteType, TensorType, TupleType
 
 _node = dataclass(frozen=True, eq=False, repr=False)
@@ -107,6 +108,15 @@ class Constant(Expr):
     def __post_init__(self):
         if type(self.data) is not ConstantData:
             object.__setattr__(self, "data", np.asarray(self.data).view(ConstantData))
+
+
+class GlobalVar(_IRGlobalVar):
+    """relay.GlobalVar: the name of a module function; `gv(x, y)` is the call relay.Call(gv, (x, y))."""
+
+    __slots__ = ()
+
+    def __call__(self, *args):
+        return Call(self, tuple(args))
 
 
 @_node

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ir.module import GlobalVar
 from .expr import Call, Constant, Function, Let, Tuple, TupleGetItem, Var
 from .visitor import post_order
 
@@ -77,9 +78,10 @@ class _Printer:
 
     def rhs(self, n) -> str:
         if isinstance(n, Call):
-            callee = n.op.name if not isinstance(n.op, Function) else self.ref(n.op)
+            callee = self.ref(n.op) if isinstance(n.op, Function) else n.op.astext() if isinstance(
+                n.op, GlobalVar) else n.op.name
             args = [self.ref(a) for a in n.args]
-            defaults = {} if isinstance(n.op, Function) else n.op.defaults
+            defaults = getattr(n.op, "defaults", {})
             attrs = [f"{k}={_attr(v)}" for k, v in n.attrs.items() if v is not None and not _default(v, defaults, k)]
             return f"{callee}({', '.join(args + attrs)})"
         if isinstance(n, Tuple):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ...error import TVMError
+from ...ir.module import GlobalVar
 from ...transform import module_pass
 from ..expr import Call, Constant, Function, Let, Tuple, TupleGetItem, Var
 from ..ty import FuncType, TensorType, TupleType
@@ -21,8 +22,9 @@ class _Infer(ExprMutator):
     `channels` and `kernel_size`): such types are collected in `found`, and a second pass gives every
     use of the variable the same typed object."""
 
-    def __init__(self, solved=None):
+    def __init__(self, solved=None, globals_=None):
         super().__init__()
+        self.globals = globals_ or {}  # GlobalVar -> the module's typed function it names
         self.rel_cache: dict = {}  # (op, argument types, attributes) -> result type
         self.solved = solved or {}  # id(untyped var) -> its type, from an earlier pass
         self.found: dict = {}  # the same, found in this pass
@@ -53,12 +55,15 @@ class _Infer(ExprMutator):
 
     def visit_call(self, c):
         args = self._same(c.args)
-        fn = self.visit(c.op) if isinstance(c.op, Function) else c.op
+        fn = self.visit(c.op) if isinstance(c.op, Function) else self._callee(c.op) if isinstance(
+            c.op, GlobalVar) else c.op
         if c.ty is not None and fn is c.op and _unchanged(args, c.args):
             return c  # typed before, inputs unchanged: passes re-infer only what they rebuilt
         if any(a.ty is None for a in args):
             args = self._solve_untyped(c, fn, args)
         arg_types = [a.ty for a in args]
+        if isinstance(c.op, GlobalVar):
+            return replace(c, args=args, ty=fn.body.ty)
         if isinstance(c.op, Function):
             return replace(c, op=fn, args=args, ty=fn.body.ty)
         key = _rel_key(c.op, arg_types, c.attrs)
@@ -75,6 +80,13 @@ class _Infer(ExprMutator):
             shapes = ", ".join(str(t) for t in arg_types)
             raise RelayTypeError(f"{c.op.name}: {err} (inputs: {shapes})") from err
         return replace(c, args=args, ty=ty)
+
+    def _callee(self, gv):
+        fn = self.globals.get(gv)
+        if fn is None:
+            raise RelayTypeError(f"call of {gv.astext()}: the module has no function named {gv.name_hint!r} "
+                                 f"(it has {', '.join(self.globals) or 'no other functions'})")
+        return fn
 
     def _solve_untyped(self, c, fn, args) -> tuple:
         """Arguments that are untyped variables, typed from what the callee needs there."""
@@ -159,22 +171,54 @@ def _rel_key(op, arg_types, attrs):
         return None
 
 
-def infer_type(expr):
-    """Typed copy of a relay expression or function."""
-    first = _Infer()
+def infer_type(expr, globals_=None):
+    """Typed copy of a relay expression or function; `globals_` maps the GlobalVars it calls to the
+    module's typed functions."""
+    first = _Infer(None, globals_)
     typed = first.visit(expr)
     left = [v for v in first.untyped if id(v) not in first.found]
     if left:  # used only where nothing says its type (a tuple field, the result itself)
         raise RelayTypeError(f"input %{left[0].name_hint} has no type and no use of it says what it is; create "
                              f"it with relay.var({left[0].name_hint!r}, shape=..., dtype=...)")
-    return _Infer(first.found).visit(expr) if first.found else typed
+    return _Infer(first.found, globals_).visit(expr) if first.found else typed
+
+
+_RELAY = (Function, Call, Tuple, Var, Constant, TupleGetItem, Let)
+
+
+def callee_order(mod) -> list:
+    """The module's relay functions, each after the functions it calls; recursion is refused (the
+    graph executor runs no calls at run time, so a call is inlined)."""
+    from ..visitor import post_order
+
+    order, state = [], {}
+
+    def visit(gv, path):
+        if state.get(gv) == "done":
+            return
+        if state.get(gv) == "open":
+            cycle = " -> ".join(g.astext() for g in path[path.index(gv):] + [gv])
+            raise RelayTypeError(f"recursive relay functions are not supported ({cycle}): write the loop "
+                                 "out, or as a relay operator")
+        state[gv] = "open"
+        for n in post_order(mod[gv]):
+            if isinstance(n, Call) and isinstance(n.op, GlobalVar) and n.op in mod:
+                visit(mod.get_global_var(n.op), path + [gv])
+        state[gv] = "done"
+        order.append(gv)
+
+    for gv, f in mod.items():
+        if isinstance(f, _RELAY):
+            visit(gv, [])
+    return order
 
 
 def InferType():  # noqa: N802  (classic relay.transform name)
     @module_pass(opt_level=0, name="InferType")
     def infer(mod):
-        return mod.__class__({k: infer_type(f) if isinstance(f, (Function, Call, Tuple, Var, Constant,
-                                                                 TupleGetItem, Let)) else f
-                              for k, f in mod.items()})
+        typed = {}
+        for gv in callee_order(mod):
+            typed[gv] = infer_type(mod[gv], typed)
+        return mod.__class__({k: typed.get(k, f) for k, f in mod.items()})
 
     return infer

@@ -1,0 +1,53 @@
+"""InlineGlobals: calls of the module's other functions become their bodies, so main is one graph.
+
+    def @f(%a, %b) { add(%a, %b) }
+    def @main(%x) { @f(%x, %x) }            ->      def @main(%x) { add(%x, %x) }
+
+The graph executor runs a fixed list of kernels and no calls, so relay.build and the executors
+compile main with every call inlined (classic Relay's VM would call the function instead; the
+numbers are the same).  Recursion has no such form and is refused by InferType's ordering.
+"""
+
+from __future__ import annotations
+
+from ...ir.module import GlobalVar
+from ..expr import Function
+from ..visitor import ExprMutator
+from .infer_type import RelayTypeError, callee_order
+
+
+def inline_global_calls(mod) -> Function:
+    """mod["main"] with every call of a module function replaced by that function's body."""
+    main = mod["main"]
+    if len(mod.functions) == 1:
+        return main
+    inlined: dict = {}
+    for gv in callee_order(mod):
+        inlined[gv] = _Inline(inlined).visit(mod[gv])
+    return inlined[mod.get_global_var("main")]
+
+
+class _Inline(ExprMutator):
+    def __init__(self, inlined: dict):
+        super().__init__()
+        self.inlined = inlined
+
+    def visit_call(self, c):
+        c = super().visit_call(c)
+        if not isinstance(c.op, GlobalVar):
+            return c
+        fn = self.inlined.get(c.op)
+        if fn is None:
+            raise RelayTypeError(f"call of {c.op.astext()}: the module has no function named {c.op.name_hint!r}")
+        if len(fn.params) != len(c.args):
+            raise RelayTypeError(f"{c.op.astext()} takes {len(fn.params)} arguments, the call gives {len(c.args)}")
+        return _Substitute({id(p): a for p, a in zip(fn.params, c.args)}).visit(fn.body)
+
+
+class _Substitute(ExprMutator):
+    def __init__(self, table: dict):
+        super().__init__()
+        self.table = table
+
+    def visit_var(self, v):
+        return self.table.get(id(v), v)
