@@ -44,6 +44,8 @@ def __getattr__(name):
         return importlib.import_module(f".{name}", __name__)
     if name == "container":
         return importlib.import_module(".ir.container", __name__)
+    if name == "parser":  # classic tvm.parser.parse / fromtext / parse_expr
+        return importlib.import_module(".relay.parser", __name__)
     if name == "nd":
         return importlib.import_module(".runtime.ndarray", __name__)
     if name in ("cpu", "cuda", "opencl", "cl", "vulkan", "metal", "rocm", "device", "Device", "register_func",

@@ -102,6 +102,8 @@ def test_constant_data_answers_numpy():
     out = mod["main"].body.data
     assert type(out.numpy()) is np.ndarray
     np.testing.assert_array_equal(out.numpy(), value * 2)
+    loaded = tvm.ir.load_json(tvm.ir.save_json(mod["main"]))  # a loaded constant answers it too
+    np.testing.assert_array_equal(loaded.body.data.numpy(), value * 2)
 
 
 def test_global_pool_and_mean_of_symbolic_sizes():

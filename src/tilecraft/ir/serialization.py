@@ -39,7 +39,7 @@ def save_json(obj) -> str:
         if id(x) in index:
             return {"ref": index[id(x)]}
         cls = type(x)
-        if cls.__module__ == "numpy" or cls.__module__.startswith("numpy."):
+        if any(c.__module__ == "numpy" or c.__module__.startswith("numpy.") for c in cls.__mro__[:-1]):
             import numpy as np
 
             arr = np.asarray(x)
@@ -93,6 +93,8 @@ def load_json(text: str):
         obj = made[i] = cls.__new__(cls)  # registered before its attributes: cycles resolve to it
         for k, v in spec["attrs"].items():
             object.__setattr__(obj, k, dec(v))
+        if hasattr(obj, "__post_init__"):  # what the constructor adds (relay Constant's .numpy(), Call's op name)
+            obj.__post_init__()
         return obj
 
     def dec(x):

@@ -60,17 +60,17 @@ class _Equal:
             return a.value == b or self.fail(a, b, "different constants")
         if isinstance(b, (IntImm, FloatImm)) and isinstance(a, (int, float)) and not isinstance(a, bool):
             return self.equal(b, a)
-        if type(a) is not type(b):
-            return self.fail(a, b, f"a {type(a).__name__} against a {type(b).__name__}")
-        if isinstance(a, (tuple, list)):
+        if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):  # both are classic Arrays
             return (len(a) == len(b) or self.fail(a, b, "different lengths")) and all(
                 self.equal(x, y) for x, y in zip(a, b))
+        if all(hasattr(x, "tobytes") and hasattr(x, "shape") and hasattr(x, "dtype") for x in (a, b)):  # numpy
+            same = a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+            return same or self.fail(a, b, "different constant data")
+        if type(a) is not type(b):
+            return self.fail(a, b, f"a {type(a).__name__} against a {type(b).__name__}")
         if isinstance(a, dict):
             return (a.keys() == b.keys() or self.fail(a, b, "different attribute names")) and all(
                 self.equal(a[k], b[k]) for k in a)
-        if hasattr(a, "dtype") and hasattr(a, "tobytes") and hasattr(a, "shape"):  # numpy arrays
-            same = a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
-            return same or self.fail(a, b, "different constant data")
         if getattr(type(a), "is_variable", False):
             return self.var_equal(a, b)
         if is_dataclass(a):

@@ -38,6 +38,7 @@ from .op.transform import (  # noqa: F401
                            tile,
                            transpose,
 )
+from .parser import fromtext, parse_expr  # noqa: F401
 from .printer import astext  # noqa: F401
 from .ty import FuncType, IncompleteType, TensorType, TupleType  # noqa: F401
 from .visitor import ExprMutator  # noqa: F401

@@ -1,4 +1,5 @@
-"""InlineGlobals: calls of the module's other functions become their bodies, so main is one graph.
+"""InlineGlobals: calls of the module's other functions (and of function literals) become their
+bodies, so main is one graph.
 
     def @f(%a, %b) { add(%a, %b) }
     def @main(%x) { @f(%x, %x) }            ->      def @main(%x) { add(%x, %x) }
@@ -17,10 +18,8 @@ from .infer_type import RelayTypeError, callee_order
 
 
 def inline_global_calls(mod) -> Function:
-    """mod["main"] with every call of a module function replaced by that function's body."""
-    main = mod["main"]
-    if len(mod.functions) == 1:
-        return main
+    """mod["main"] with every call of a module function or of a `fn` literal replaced by its body
+    (fused functions, marked Primitive, stay calls)."""
     inlined: dict = {}
     for gv in callee_order(mod):
         inlined[gv] = _Inline(inlined).visit(mod[gv])
@@ -34,13 +33,16 @@ class _Inline(ExprMutator):
 
     def visit_call(self, c):
         c = super().visit_call(c)
-        if not isinstance(c.op, GlobalVar):
+        if isinstance(c.op, Function) and not c.op.attrs.get("Primitive"):
+            fn, what = c.op, "the function"
+        elif isinstance(c.op, GlobalVar):
+            fn, what = self.inlined.get(c.op), c.op.astext()
+            if fn is None:
+                raise RelayTypeError(f"call of {what}: the module has no function named {c.op.name_hint!r}")
+        else:
             return c
-        fn = self.inlined.get(c.op)
-        if fn is None:
-            raise RelayTypeError(f"call of {c.op.astext()}: the module has no function named {c.op.name_hint!r}")
         if len(fn.params) != len(c.args):
-            raise RelayTypeError(f"{c.op.astext()} takes {len(fn.params)} arguments, the call gives {len(c.args)}")
+            raise RelayTypeError(f"{what} takes {len(fn.params)} arguments, the call gives {len(c.args)}")
         return _Substitute({id(p): a for p, a in zip(fn.params, c.args)}).visit(fn.body)
 
 
