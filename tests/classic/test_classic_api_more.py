@@ -125,3 +125,25 @@ def test_global_pool_and_mean_of_symbolic_sizes():
     out = tvm.nd.empty((4,), "float32")
     fn(tvm.nd.array(data), out)
     np.testing.assert_allclose(out.numpy(), data.mean(0), rtol=1e-5)
+
+
+def test_auto_inline_and_attach_type_numbers():
+    """te.schedule.AutoInlineElemWise / AutoInlineInjective (classic) and attach types that compare
+    equal to classic's numbers (kGroupRoot 1, kInline 2) as well as to their names."""
+    from tilecraft import te
+
+    a, b = te.placeholder((4, 5), name="a"), te.placeholder((4,), name="b")
+    ew = te.compute((4, 5), lambda i, j: a[i, j] * 2, name="ew")
+    bc = te.compute((4, 5), lambda i, j: ew[i, j] + b[i], name="bc")
+    out = te.compute((4, 5), lambda i, j: bc[i, j] + 1, name="out")
+    s = te.create_schedule(out.op)
+    assert s[ew].attach_type == 1 and s[ew].attach_type == "root"
+    te.schedule.AutoInlineElemWise(s)
+    assert s[ew].attach_type == 2 and s[bc].attach_type == 1  # bc reads b at (i): not element-wise
+    te.schedule.AutoInlineInjective(s)
+    assert s[bc].attach_type == "inline" and s[out].attach_type == "root"
+    f = tvm.build(s, [a, b, out], "llvm")
+    x, y = np.random.rand(4, 5).astype("float32"), np.random.rand(4).astype("float32")
+    res = tvm.nd.empty((4, 5), "float32")
+    f(tvm.nd.array(x), tvm.nd.array(y), res)
+    np.testing.assert_allclose(res.numpy(), x * 2 + y[:, None] + 1, rtol=1e-6)

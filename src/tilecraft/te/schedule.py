@@ -163,6 +163,48 @@ def InferBound(sch: Schedule) -> dict:  # noqa: N802  (classic name: tvm.te.sche
     return infer_bound(sch)
 
 
+def _auto_inline(sch: Schedule, which) -> None:
+    """compute_inline every stage not scheduled yet (at root, loops as created) that `which` accepts."""
+    from .tensor import ComputeOp
+
+    for st in sch.stages:
+        op = st.op
+        if (isinstance(op, ComputeOp) and not op.reduce_axis and not st.is_output and st.attach_type == "root"
+                and not st.relations and op.num_outputs == 1 and which(op)):
+            st.compute_inline()
+
+
+def _elementwise(op) -> bool:
+    """Every tensor the op reads is read at exactly its own axes, in order."""
+    from ..ir.expr import ProducerLoad
+    from ..ir.functor import post_order_visit
+
+    axes = [iv.var for iv in op.axis]
+    ok = [True]
+
+    def check(n):
+        if isinstance(n, ProducerLoad) and not (len(n.indices) == len(axes)
+                                                and all(i is a for i, a in zip(n.indices, axes))):
+            ok[0] = False
+
+    for b in op.body:
+        post_order_visit(b, check)
+    return ok[0]
+
+
+def AutoInlineElemWise(sch: Schedule) -> None:  # noqa: N802  (classic te.schedule names)
+    """Inline the element-wise stages (each input read at the stage's own index)."""
+    _auto_inline(sch, _elementwise)
+
+
+def AutoInlineBroadcast(sch: Schedule) -> None:  # noqa: N802
+    """Inline the element-wise and broadcast stages (no reduction)."""
+    _auto_inline(sch, lambda op: True)
+
+
+AutoInlineInjective = AutoInlineBroadcast  # classic: every stage without a reduction
+
+
 def create_schedule(ops) -> Schedule:
     """A default schedule (every stage at root, loops in axis order) for the given outputs."""
     if not isinstance(ops, (list, tuple)):

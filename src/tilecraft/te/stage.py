@@ -81,6 +81,23 @@ def _is_reduce(iv: IterVar) -> bool:
     return iv.iter_type == IterType.COMM_REDUCE
 
 
+class AttachType(str):
+    """Where a stage is computed: "root", "inline" or "scope" (compute_at), and equal to classic's
+    AttachType numbers too (kGroupRoot 1, kInline 2, kScope 4), which classic tests compare with."""
+
+    _NUMBERS = {"root": 1, "inline": 2, "scope": 4}
+
+    def __eq__(self, other):
+        if isinstance(other, int) and not isinstance(other, bool):
+            return self._NUMBERS.get(str.__str__(self)) == other
+        return str.__eq__(self, other)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
+
+
 class Stage:
     """The schedule of one operation: its loop nest and where it is computed."""
 
@@ -92,7 +109,7 @@ class Stage:
         self.leaf_iter_vars = list(self.all_iter_vars)
         self.relations: list = []
         self.iter_var_attrs: dict = {}
-        self.attach_type = "root"  # root | inline | scope
+        self.attach_type = "root"  # root | inline | scope (an AttachType)
         self.attach_stage: Stage | None = None
         self.attach_ivar: IterVar | None = None
         self.scope = ""  # storage scope; "" = inferred from where the stage is computed (see te/lower.py)
@@ -120,6 +137,14 @@ class Stage:
     @property
     def name(self) -> str:
         return self.op.name
+
+    @property
+    def attach_type(self) -> AttachType:
+        return self._attach_type
+
+    @attach_type.setter
+    def attach_type(self, value: str) -> None:
+        self._attach_type = AttachType(value)
 
     def __repr__(self) -> str:
         return f"stage({self.op.name})"
