@@ -6,6 +6,7 @@ from .conv2d import *  # noqa: F401,F403
 from .conv2d_int8 import *  # noqa: F401,F403
 from .conv2d_transpose import *  # noqa: F401,F403
 from .dense import *  # noqa: F401,F403
+from .dense_int8 import *  # noqa: F401,F403
 from .depthwise import *  # noqa: F401,F403
 from .injective import *  # noqa: F401,F403
 from .matmul import schedule_matmul_packed  # noqa: F401

@@ -65,6 +65,8 @@ def _on_rows(name):
 @register_strategy("nn.dense", "cpu")
 def dense_strategy(attrs, inputs, out_type, target):
     s = OpStrategy()
+    if _out_dtype(attrs, inputs) == "int32" and topi.x86.is_int8_hw_support(inputs[0].dtype, inputs[1].dtype, target):
+        s.add_template("dense_int8.x86", _dense_args, 15, _on_rows("dense_int8.x86"))  # byte dot products
     if topi.x86.channel_block(int(inputs[1].shape[0])):
         s.add_template("dense_pack.x86", _dense_args, 10, _on_rows("dense_pack.x86"))
     return s.add_template("dense_nopack.x86", _dense_args, 5, "op")

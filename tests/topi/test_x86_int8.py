@@ -1,7 +1,7 @@
-"""8-bit convolution on x86: the byte dot-product instructions each CPU has (pmaddubsw from SSSE3
-to AVX-512BW, vpdpbusd with VNNI) are in the code built for it, and the numbers equal numpy's on
-this machine, for uint8 and int8 data, channel counts the blocks do not divide, padding, strides
-and a fused epilogue."""
+"""8-bit convolution and dense on x86: the byte dot-product instructions each CPU has (pmaddubsw
+from SSSE3 to AVX-512BW, vpdpbusd with VNNI) are in the code built for it, and the numbers equal
+numpy's on this machine, for uint8 and int8 data, channel counts the blocks do not divide,
+padding, strides and a fused epilogue."""
 
 from __future__ import annotations
 
@@ -73,6 +73,36 @@ def test_matches_numpy(data_dtype, ic, oc, strides, padding, shape):
     pad = np.pad(x.astype("int64"), ((0, 0), (0, 0), (padding[0], padding[2]), (padding[1], padding[3])))
     ref = conv2d_nchw_python(pad, w.astype("int64"), strides, 0) + b.reshape(1, -1, 1, 1)
     np.testing.assert_array_equal(m.get_output(0).numpy(), np.maximum(ref, 0).astype("int32"))
+
+
+def _dense(data_dtype, m, k, n, target):
+    x = relay.var("x", shape=(m, k), dtype=data_dtype)
+    w = relay.var("w", shape=(n, k), dtype="int8")
+    b = relay.var("b", shape=(n,), dtype="int32")
+    y = relay.nn.relu(relay.nn.bias_add(relay.nn.dense(x, w, out_dtype="int32"), b))
+    weights = RNG.integers(-64, 64, size=(n, k)).astype("int8")
+    bias = RNG.integers(-3000, 3000, size=(n,)).astype("int32")
+    with tvm.transform.PassContext(opt_level=3):
+        lib = relay.build(tvm.IRModule.from_expr(relay.Function([x, w, b], y)), target,
+                          params={"w": weights, "b": bias})
+    return lib, weights, bias
+
+
+@pytest.mark.parametrize("cpu, instruction", [("core-avx2", "pmaddubs"), ("cascadelake", "vpdpbusd")])
+def test_dense_uses_the_cpus_dot_product(cpu, instruction):
+    assert instruction in _dense("uint8", 32, 96, 128, f"llvm -mcpu={cpu}")[0].get_lib().get_source("asm")
+
+
+@pytest.mark.parametrize("data_dtype, m, k, n", [("uint8", 33, 96, 128), ("int8", 7, 97, 29), ("int8", 1, 256, 48)])
+def test_dense_matches_numpy(data_dtype, m, k, n):
+    lib, w, b = _dense(data_dtype, m, k, n, "llvm")
+    lo, hi = (0, 256) if data_dtype == "uint8" else (-128, 128)
+    x = RNG.integers(lo, hi, size=(m, k)).astype(data_dtype)
+    g = graph_executor.GraphModule(lib["default"](tvm.cpu()))
+    g.set_input("x", x)
+    g.run()
+    ref = x.astype("int64") @ w.T.astype("int64") + b
+    np.testing.assert_array_equal(g.get_output(0).numpy(), np.maximum(ref, 0).astype("int32"))
 
 
 def test_cpu_models_features():
