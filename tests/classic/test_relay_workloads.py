@@ -288,8 +288,12 @@ def test_layers_make_typed_parameters():
 
 def test_check_grad_says_it_is_unsupported():
     x = relay.var("x", shape=(3,))
-    with pytest.raises(NotImplementedError, match="gradient"):
+    with pytest.raises(tvm.error.TVMError, match="gradient"):
         relay.testing.check_grad(relay.Function([x], relay.exp(x)))
+    with pytest.raises(ValueError, match="no relay Prelude"):
+        relay.testing.run_opt_pass(relay.Function([x], x), relay.transform.InferType(), import_prelude=True)
+    with pytest.raises(TypeError, match="Initializer does not initialize weights"):
+        relay.testing.init.Initializer()("conv_weight", np.zeros((2, 2), "float32"))
 
 
 def test_unsupported_layouts_say_so():

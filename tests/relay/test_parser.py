@@ -77,6 +77,8 @@ def test_functions_calls_lets_and_constants():
     ("def @main(%x: Tensor[(2,), float32]) {\n  add(%x, meta[relay.Constant][0])\n}", r"line 2: 'meta' is not"),
     ("def @main(%x: Tensor[(2,), float32]) {\n  add(%x, $)\n}", r"line 2: unexpected '\$"),
     ("add(%x, %x)", r"line 1: expected a function definition"),
+    ("def @main(%x: Tensor[(2,), float32]) {\n  add(%x, %x)\n", r"line 2: the text ends inside a function"),
+    ("def @f(%x: Tensor[(2,), float32]) {\n  add(%x, %x\n}", r"line 3: expected \)"),
 ])
 def test_bad_text_names_its_line(text, message):
     with pytest.raises(RelayParseError, match=message):

@@ -66,8 +66,9 @@ class _Parser:
 
     # ------------------------------------------------------------------ tokens
     def peek(self, k: int = 0):
-        return self.toks[self.i + k] if self.i + k < len(self.toks) else ("end", "", self.toks[-1][2] if self.toks
-                                                                           else 1)
+        if self.i + k < len(self.toks):
+            return self.toks[self.i + k]
+        return "end", "", self.toks[-1][2] if self.toks else 1
 
     def take(self, value=None, kind=None):
         tok = self.peek()
@@ -82,6 +83,16 @@ class _Parser:
             return True
         return False
 
+    def sequence(self, close: str, item) -> list:
+        """item() repeated, comma-separated, up to `close` (consumed; a trailing comma is allowed)."""
+        out = []
+        while not self.accept(close):
+            out.append(item())
+            if not self.accept(","):
+                self.take(close)
+                break
+        return out
+
     def error(self, msg: str) -> RelayParseError:
         return RelayParseError(f"line {self.peek()[2]}: {msg}")
 
@@ -92,7 +103,8 @@ class _Parser:
             if self.peek()[1] in ("type", "extern"):
                 raise self.error("type definitions (ADTs) are not supported")
             if self.peek()[1] not in ("def", "fn"):
-                raise self.error(f"expected a function definition (def @name(...) {{ ... }}), found {self.peek()[1]!r}")
+                raise self.error(f"expected a function definition (def @name(...) {{ ... }}), "
+                                 f"found {self.peek()[1]!r}")
             self.take()
             name = self.take(kind="global")[1:]
             self.globals[name] = E.GlobalVar(name)
@@ -107,6 +119,8 @@ class _Parser:
     def skip_function(self) -> None:
         depth = 0
         while True:
+            if self.peek()[0] == "end":
+                raise self.error("the text ends inside a function: a '}' is missing")
             v = self.take()
             if v == "{":
                 depth += 1
@@ -119,20 +133,19 @@ class _Parser:
         """(params) [-> type] { body }, after `def @name` or `fn`."""
         scope = dict(scope)
         params, attrs = [], {}
-        self.take("(")
-        while not self.accept(")"):
+
+        def parameter():
             if self.peek()[0] == "name":  # fn (%p0: ..., Primitive=1): attributes of the function
                 key = self.take()
                 self.take("=")
                 attrs[key] = self.attr_value()
             else:
                 name = self.take(kind="local")[1:]
-                ty = self.type_() if self.accept(":") else None
-                scope[name] = E.Var(name, ty)
+                scope[name] = E.Var(name, self.type_() if self.accept(":") else None)
                 params.append(scope[name])
-            if not self.accept(","):
-                self.take(")")
-                break
+
+        self.take("(")
+        self.sequence(")", parameter)
         ret = self.type_() if self.accept("->") else None
         self.take("{")
         body = self.body(scope)
@@ -242,16 +255,16 @@ class _Parser:
     def arguments(self, scope: dict) -> tuple:
         self.take("(")
         args, kwargs = [], {}
-        while not self.accept(")"):
+
+        def argument():
             if self.peek()[0] == "name" and self.peek(1)[1] == "=":
                 key = self.take()
                 self.take("=")
                 kwargs[key] = self.attr_value()
             else:
                 args.append(self.expr(scope))
-            if not self.accept(","):
-                self.take(")")
-                break
+
+        self.sequence(")", argument)
         return args, kwargs
 
     def constant(self, text: str):
@@ -264,15 +277,8 @@ class _Parser:
 
     def attr_value(self):
         kind, value, _ = self.peek()
-        if value == "[":
-            self.take()
-            items = []
-            while not self.accept("]"):
-                items.append(self.attr_value())
-                if not self.accept(","):
-                    self.take("]")
-                    break
-            return items
+        if self.accept("["):
+            return self.sequence("]", self.attr_value)
         self.take()
         if kind == "string":
             return value[1:-1]
@@ -287,24 +293,13 @@ class _Parser:
     # ------------------------------------------------------------------ types
     def type_(self):
         if self.accept("("):
-            fields = []
-            while not self.accept(")"):
-                fields.append(self.type_())
-                if not self.accept(","):
-                    self.take(")")
-                    break
-            return TupleType(tuple(fields))
+            return TupleType(tuple(self.sequence(")", self.type_)))
         name = self.take(kind="name")
         if name != "Tensor":
             return TensorType((), name)  # a scalar written as its dtype
         self.take("[")
         self.take("(")
-        shape = []
-        while not self.accept(")"):
-            shape.append(Any() if self.accept("?") else int(self.take(kind="number")))
-            if not self.accept(","):
-                self.take(")")
-                break
+        shape = self.sequence(")", lambda: Any() if self.accept("?") else int(self.take(kind="number")))
         self.take(",")
         dtype = self.take(kind="name")
         self.take("]")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...error import TVMError
 from ...ir.module import IRModule
 from ..expr import Function
 from . import init, layers  # noqa: F401
@@ -23,7 +24,8 @@ def run_opt_pass(expr, opt_pass, import_prelude=False):
     from ..transform import InferType
 
     if import_prelude:
-        raise NotImplementedError("run_opt_pass(import_prelude=True): tilecraft has no relay Prelude (ADTs)")
+        raise ValueError("run_opt_pass(import_prelude=True): tilecraft has no relay Prelude (lists, options and "
+                         "other ADTs); pass import_prelude=False for graphs of tensors")
     mod = InferType()(IRModule.from_expr(expr))
     for p in opt_pass if isinstance(opt_pass, (list, tuple)) else [opt_pass]:
         mod = p(mod)
@@ -42,9 +44,9 @@ def check_grad(func, inputs=None, test_inputs=None, eps=1e-6, atol=1e-5, rtol=1e
                mode="higher_order", target_devices=None, executor_kind="debug"):
     """Classic numerical-gradient check of a relay function; tilecraft has no relay gradient pass
     (it compiles inference graphs), so this says so instead of failing at import."""
-    raise NotImplementedError("relay.testing.check_grad needs relay.transform.gradient, which tilecraft does not "
-                              "have (it compiles inference graphs); check gradients of numpy functions with "
-                              "tvm.testing.check_numerical_grads")
+    raise TVMError("relay.testing.check_grad needs relay.transform.gradient, which tilecraft does not have (it "
+                   "compiles inference graphs); check gradients of numpy functions with "
+                   "tvm.testing.check_numerical_grads")
 
 
 def rand(dtype, *shape):

@@ -39,7 +39,8 @@ class Initializer:
         arr[...] = 1.0
 
     def _init_weight(self, name, arr):
-        raise NotImplementedError(f"{type(self).__name__} does not initialize weights ({name})")
+        raise TypeError(f"{type(self).__name__} does not initialize weights ({name}): use relay.testing.init.Xavier, "
+                        "or subclass Initializer and define _init_weight")
 
     def _init_default(self, name, _):
         raise ValueError(f"no initialization rule for parameter {name!r}: its name must end in weight, bias, "

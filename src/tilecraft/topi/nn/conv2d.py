@@ -167,6 +167,13 @@ def pack_conv_kernel(kernel, ic: int, oc: int, name: str = "kernel_vec"):
                       name=name, tag=_tag.LAYOUT_TRANSFORM)
 
 
+def _check_block_layouts(what: str, layout: str, in_block: int, out_layout: str, out_block: int) -> None:
+    """Layout names given to a blocked convolution must be its blocks' (NCHW16c for 16)."""
+    for name, value, b in (("layout", layout, in_block), ("out_layout", out_layout, out_block)):
+        if value and value != f"NCHW{b}c":
+            raise ValueError(f"{what}: {name} {value!r} does not match the block {b} (NCHW{b}c)")
+
+
 def conv2d_NCHWc(data, kernel, stride, padding, dilation, layout="", out_layout="", out_dtype=None, groups=1):
     """data [N, C // ic, H, W, ic], kernel [O // oc, C // groups // ic, KH, KW, ic, oc]
     -> [N, O // oc, OH, OW, oc].  (layout / out_layout, e.g. "NCHW8c", are checked if given.)
@@ -183,10 +190,7 @@ def conv2d_NCHWc(data, kernel, stride, padding, dilation, layout="", out_layout=
     if groups < 1 or OCC % groups:
         raise ValueError(f"conv2d_NCHWc: {OCC} output blocks of {oc_bn} channels (kernel {kernel.name}) do not split "
                          f"into {groups} groups; blocks must divide every group's channels")
-    if layout and layout != f"NCHW{ic_bn}c":
-        raise ValueError(f"conv2d_NCHWc: layout {layout!r} does not match the data block {ic_bn} (NCHW{ic_bn}c)")
-    if out_layout and out_layout != f"NCHW{oc_bn}c":
-        raise ValueError(f"conv2d_NCHWc: out_layout {out_layout!r} does not match the kernel block {oc_bn}")
+    _check_block_layouts("conv2d_NCHWc", layout, ic_bn, out_layout, oc_bn)
     sh, sw, dh, dw, top, left, bottom, right, OH, OW = _window(H, W, KH, KW, stride, padding, dilation,
                                                                "conv2d_NCHWc")
     data_pad = _padded(data, top, left, bottom, right, name="data_pad")
@@ -218,9 +222,7 @@ def depthwise_conv2d_NCHWc(data, kernel, stride, padding, dilation, layout="", o
         raise ValueError(f"depthwise_conv2d_NCHWc: data {data.name} has {CC} blocks of {cb} channels but kernel "
                          f"{kernel.name} {get_const_tuple(kernel.shape)} is not [{CC}, 1, KH, KW, 1, {cb}] "
                          f"(OIHW1i{cb}o)")
-    for name, value in (("layout", layout), ("out_layout", out_layout)):
-        if value and value != f"NCHW{cb}c":
-            raise ValueError(f"depthwise_conv2d_NCHWc: {name} {value!r} does not match the block {cb} (NCHW{cb}c)")
+    _check_block_layouts("depthwise_conv2d_NCHWc", layout, cb, out_layout, cb)
     sh, sw, dh, dw, top, left, bottom, right, OH, OW = _window(H, W, KH, KW, stride, padding, dilation,
                                                                "depthwise_conv2d_NCHWc")
     data_pad = _padded(data, top, left, bottom, right, name="data_pad")
@@ -245,9 +247,7 @@ def conv2d_NCHWc_int8(data, kernel, stride, padding, dilation, layout="", out_la
         raise ValueError(f"conv2d_NCHWc_int8: data {data.name} has {ICC} blocks of {ic_bn} input channels but kernel "
                          f"{kernel.name} {get_const_tuple(kernel.shape)} is not [O/oc, {ICC}, KH, KW, "
                          f"{ic_bn // n_elems}, oc, {n_elems}] (OIHW{ic_bn // n_elems}i<oc>o{n_elems}i)")
-    for name, value, b in (("layout", layout, ic_bn), ("out_layout", out_layout, oc_bn)):
-        if value and value != f"NCHW{b}c":
-            raise ValueError(f"conv2d_NCHWc_int8: {name} {value!r} does not match the block {b} (NCHW{b}c)")
+    _check_block_layouts("conv2d_NCHWc_int8", layout, ic_bn, out_layout, oc_bn)
     sh, sw, dh, dw, top, left, bottom, right, OH, OW = _window(H, W, KH, KW, stride, padding, dilation,
                                                                "conv2d_NCHWc_int8")
     data_pad = _padded(data, top, left, bottom, right, name="data_pad")

@@ -165,7 +165,9 @@ def _schedule_NCHWc_anchor(s, C, outs, cfg):
     schedule_conv_NCHWc_tile(s, C, outs, cfg["tile_ow"].size[-1], ic_bn, cfg["unroll_kw"].val)
 
 
-def schedule_conv_NCHWc_tile(s, C, outs, reg_n, ic_bn, unroll_kw=True):
+def schedule_output_tile(s, C, outs, reg_n):
+    """The blocked output's loops: parallel over (batch, channel chunk, row), a tile of reg_n columns
+    by one channel block (vectorized), and C's cache tile (returned) computed per tile."""
     out, CC = _anchor_and_out(s, C, outs)
     n, oc_chunk, oh, ow, oc_block = s[out].op.axis
     ow_chunk, ow_block = s[out].split(ow, factor=reg_n)
@@ -174,6 +176,11 @@ def schedule_conv_NCHWc_tile(s, C, outs, reg_n, ic_bn, unroll_kw=True):
     s[out].unroll(ow_block)
     s[out].vectorize(oc_block)
     s[CC].compute_at(s[out], ow_chunk)
+    return CC
+
+
+def schedule_conv_NCHWc_tile(s, C, outs, reg_n, ic_bn, unroll_kw=True):
+    CC = schedule_output_tile(s, C, outs, reg_n)
     _, _, _, cow, coc = s[CC].op.axis
     ic, kh, kw = s[CC].op.reduce_axis
     ic_chunk, ic_block = s[CC].split(ic, factor=ic_bn)
@@ -315,4 +322,4 @@ def _schedule_nhwc_anchor(s, C, outs):
 
 __all__ = ["channel_block", "conv2d_NCHWc_template", "conv2d_nchw", "conv2d_nchw_via_NCHWc", "direct_config",
            "schedule_conv2d_NCHWc", "schedule_conv2d_nchw", "schedule_group_conv2d_nchw", "schedule_conv2d_nhwc",
-           "schedule_conv_NCHWc_tile", "schedule_conv_nchw_direct", "schedule_pad_root"]
+           "schedule_conv_NCHWc_tile", "schedule_conv_nchw_direct", "schedule_output_tile", "schedule_pad_root"]

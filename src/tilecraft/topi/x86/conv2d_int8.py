@@ -21,7 +21,7 @@ from ...tuning.template import register_topi_compute, register_topi_schedule
 from .. import tag as _tag
 from ..nn.conv2d import _window, conv2d_NCHWc_int8, pack_int8_conv_kernel
 from ..utils import get_const_tuple, schedule_anchor
-from .conv2d import _anchor_and_out, schedule_blocked_inputs
+from .conv2d import schedule_blocked_inputs, schedule_output_tile
 from .registers import MAX_TILE_COLUMNS, SPARE_REGISTERS, tile_columns
 from .tensor_intrin import dot_uint8_int8_int32, get_simd_32bit_lanes, has_int8_dot, has_vnni
 
@@ -126,13 +126,7 @@ def _schedule_int8_anchor(s, C, outs, cfg):
     if oc_bn % lanes:
         raise ValueError(f"conv2d_NCHWc_int8: the output channel block {oc_bn} is not a multiple of the target's "
                          f"{lanes} int32 lanes")
-    out, CC = _anchor_and_out(s, C, outs)
-    n, oc_chunk, oh, ow, oc_block = s[out].op.axis
-    ow_chunk, ow_block = s[out].split(ow, factor=reg_n)
-    s[out].reorder(n, oc_chunk, oh, ow_chunk, ow_block, oc_block)
-    s[out].parallel(s[out].fuse(n, oc_chunk, oh))
-    s[out].vectorize(oc_block)
-    s[CC].compute_at(s[out], ow_chunk)
+    CC = schedule_output_tile(s, C, outs, reg_n)
     _, _, _, cow, coc = s[CC].op.axis
     kh, kw, ic_outer, ic_f_inner, ic_s_inner = s[CC].op.reduce_axis
     oc_f, oc_s = s[CC].split(coc, factor=lanes)
