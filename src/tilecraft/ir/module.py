@@ -22,9 +22,6 @@ class GlobalVar(str):
     def astext(self) -> str:
         return f"@{self.name_hint}"
 
-    def __repr__(self) -> str:
-        return f"@{self.name_hint}"
-
 
 def _global(name) -> GlobalVar:
     if not isinstance(name, str):
