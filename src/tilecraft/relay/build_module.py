@@ -17,7 +17,7 @@ from .transform.fuse_ops import FuseOps
 from .transform.infer_type import InferType
 from .transform.inline_globals import inline_global_calls
 from .ty import TensorType
-from .visitor import ExprMutator
+from .visitor import replace_nodes
 
 
 def bind_params_by_name(func: Function, params: dict) -> Function:
@@ -51,12 +51,7 @@ def bind_vars(expr, values: dict):
         arr.flags.writeable = False
         _check_binding(var, arr)
         consts[id(var)] = Constant(arr)
-
-    class Bind(ExprMutator):
-        def visit_var(self, v):
-            return consts.get(id(v), v)
-
-    return Bind().visit(expr)
+    return replace_nodes(expr, consts)
 
 
 def _check_binding(var, arr) -> None:

@@ -110,3 +110,15 @@ class ExprMutator:
         if body is f.body and all(a is b for a, b in zip(params, f.params)):
             return f
         return replace(f, params=params, body=body, ty=None)
+
+
+def replace_nodes(expr, table: dict):
+    """`expr` with every node whose id is a key of `table` replaced by its value (variables bound to
+    constants or call arguments, constants lifted to parameters); the rest rebuilt only where changed."""
+
+    class Replace(ExprMutator):
+        def _dispatch(self, n):
+            new = table.get(id(n))
+            return new if new is not None else super()._dispatch(n)
+
+    return Replace().visit(expr)

@@ -8,9 +8,11 @@ and can be copied (`s.copy()`), so a search can branch from a state without rebu
 
 from __future__ import annotations
 
+from ..ir.expr import ProducerLoad
+from ..ir.functor import post_order_visit
 from . import dataflow_rewrite
 from .stage import Fuse, IterAttr, ScheduleError, Singleton, Split, Stage  # noqa: F401  (te.schedule.Stage, ...)
-from .tensor import Operation, PlaceholderOp, Tensor
+from .tensor import ComputeOp, Operation, PlaceholderOp, Tensor
 from .trace import Trace, primitive
 
 
@@ -165,8 +167,6 @@ def InferBound(sch: Schedule) -> dict:  # noqa: N802  (classic name: tvm.te.sche
 
 def _auto_inline(sch: Schedule, which) -> None:
     """compute_inline every stage not scheduled yet (at root, loops as created) that `which` accepts."""
-    from .tensor import ComputeOp
-
     for st in sch.stages:
         op = st.op
         if (isinstance(op, ComputeOp) and not op.reduce_axis and not st.is_output and st.attach_type == "root"
@@ -176,9 +176,6 @@ def _auto_inline(sch: Schedule, which) -> None:
 
 def _elementwise(op) -> bool:
     """Every tensor the op reads is read at exactly its own axes, in order."""
-    from ..ir.expr import ProducerLoad
-    from ..ir.functor import post_order_visit
-
     axes = [iv.var for iv in op.axis]
     ok = [True]
 

@@ -158,6 +158,19 @@ def first_divisor(n, options, default=None):
     return default
 
 
+def guarded_read(tensor, indices, fill, dims):
+    """tensor[indices], or `fill` where the index of a dimension in `dims` leaves [0, size): the
+    packing stages that pad blocks with zeros.  Those indices are clamped into range, so a
+    vectorized read never leaves the tensor."""
+    shape = get_const_tuple(tensor.shape)
+    idx = [te.max(te.min(i, shape[d] - 1), 0) if d in dims else i for d, i in enumerate(indices)]
+    if not dims:
+        return tensor[tuple(idx)]
+    inside = te.all(*(c for d in dims for c in (indices[d] >= 0, indices[d] < shape[d])))
+    return te.if_then_else(inside, tensor[tuple(idx)], te.const(fill, tensor.dtype))
+
+
 __all__ = ["get_const_int", "get_const_tuple", "simplify", "equal_const_int", "prod", "traverse_inline",
-           "schedule_anchor", "find_stage", "inline_injective", "inlined_schedule", "schedule_injective_group",
-           "as_list", "first_divisor", "PrimExpr"]
+           "guarded_read", "schedule_anchor", "find_stage", "inline_injective", "inlined_schedule",
+           "schedule_injective_group", "as_list", "first_divisor", "PrimExpr"]
+

@@ -15,7 +15,7 @@ import numpy as np
 from ...ir import dtype as dt
 from ..expr import Call, Constant, Function, Tuple, TupleGetItem, Var
 from ..ty import TensorType, TupleType
-from ..visitor import ExprMutator, post_order
+from ..visitor import ExprMutator, post_order, replace_nodes
 
 
 def _tensor_types(ty) -> list:
@@ -53,19 +53,11 @@ def _lift_tensor_constants(main: Function) -> Function:
             if not consts:
                 return c
             params = [Var(f"p{len(c.op.params) + i}", n.ty, n.ty) for i, n in enumerate(consts)]
-            body = _replace_nodes(c.op.body, {id(n): v for n, v in zip(consts, params)})
+            body = replace_nodes(c.op.body, {id(n): v for n, v in zip(consts, params)})
             fn = Function(c.op.params + tuple(params), body, c.op.ret_type, c.op.attrs)
             return Call(fn, c.args + tuple(consts), c.attrs, c.ty)
 
     return Lift().visit(main)
-
-
-def _replace_nodes(body, table: dict):
-    class Replace(ExprMutator):
-        def visit_constant(self, c):
-            return table.get(id(c), c)
-
-    return Replace().visit(body)
 
 
 class GraphCodegen:

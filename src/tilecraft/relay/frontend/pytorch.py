@@ -576,8 +576,6 @@ def supported_ops() -> list:
     return sorted(set(aten.supported_ops()) | _PRIM_OPS)
 
 
-
-
 def from_pytorch(script_module, input_infos, custom_convert_map=None, default_dtype="float32",
                  use_parser_friendly_name=False, keep_quantized_weight=False, **kwargs):
     """Import a TorchScript module (torch.jit.trace or torch.jit.script) into relay.

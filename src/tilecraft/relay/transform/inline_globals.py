@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ...ir.module import GlobalVar
 from ..expr import Function
-from ..visitor import ExprMutator
+from ..visitor import ExprMutator, replace_nodes
 from .infer_type import RelayTypeError, callee_order
 
 
@@ -43,13 +43,4 @@ class _Inline(ExprMutator):
             return c
         if len(fn.params) != len(c.args):
             raise RelayTypeError(f"{what} takes {len(fn.params)} arguments, the call gives {len(c.args)}")
-        return _Substitute({id(p): a for p, a in zip(fn.params, c.args)}).visit(fn.body)
-
-
-class _Substitute(ExprMutator):
-    def __init__(self, table: dict):
-        super().__init__()
-        self.table = table
-
-    def visit_var(self, v):
-        return self.table.get(id(v), v)
+        return replace_nodes(fn.body, {id(p): a for p, a in zip(fn.params, c.args)})

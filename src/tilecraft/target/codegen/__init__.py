@@ -2,6 +2,8 @@
 
 llvm.py and cuda.py import llvmlite or the CUDA toolchain helpers; import them by name."""
 
+from ..x86 import target_has_features
+
 
 def llvm_version_major(allow_none: bool = False) -> int:
     """The major version of the LLVM that compiles llvm targets (llvmlite's), as classic tests ask."""
@@ -22,11 +24,6 @@ def llvm_get_system_cpu() -> str:
     return llvm.get_host_cpu_name()
 
 
-def llvm_cpu_has_features(cpu_features, target=None) -> bool:
-    """Whether `target` (default: the current one, else the host) enables every feature named."""
-    from ..x86 import target_has_features
-
-    return target_has_features(cpu_features, target)
-
-
-target_has_features = llvm_cpu_has_features
+# Whether a target (default: the current one, else the host) enables every feature named: classic
+# codegen.llvm_cpu_has_features / target_has_features, answered from target/x86.py.
+llvm_cpu_has_features = target_has_features

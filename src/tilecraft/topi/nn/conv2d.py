@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ... import te
 from .. import tag as _tag
-from ..utils import get_const_int, get_const_tuple
+from ..utils import get_const_int, get_const_tuple, guarded_read
 from .pad import get_pad_tuple, pad, pair
 
 
@@ -273,11 +273,10 @@ def pack_int8_conv_kernel(kernel, ic: int, oc: int, n_elems: int = 4, name: str 
     if ic % n_elems:
         raise ValueError(f"pack_int8_conv_kernel: the input channel block {ic} is not a multiple of {n_elems}")
 
+    padded = [d for d, tail in ((0, O % oc), (1, I % ic)) if tail]
+
     def body(o, i, h, w, f, ob, e):
-        oc_, ic_ = o * oc + ob, i * ic + f * n_elems + e
-        inside = te.all(oc_ < O, ic_ < I) if (O % oc or I % ic) else None
-        value = kernel[te.min(oc_, O - 1), te.min(ic_, I - 1), h, w] if inside is not None else kernel[oc_, ic_, h, w]
-        return te.if_then_else(inside, value, te.const(0, kernel.dtype)) if inside is not None else value
+        return guarded_read(kernel, (o * oc + ob, i * ic + f * n_elems + e, h, w), 0, padded)
 
     return te.compute((-(-O // oc), -(-I // ic), KH, KW, ic // n_elems, oc, n_elems), body, name=name,
                       tag=_tag.LAYOUT_TRANSFORM)

@@ -20,7 +20,7 @@ from ...tuning.space import OtherOptionEntity, SplitEntity
 from ...tuning.template import register_topi_compute, register_topi_schedule
 from .. import tag as _tag
 from ..nn.conv2d import _window, conv2d_NCHWc_int8, pack_int8_conv_kernel
-from ..utils import get_const_tuple, schedule_anchor
+from ..utils import get_const_tuple, guarded_read, schedule_anchor
 from .conv2d import schedule_blocked_inputs, schedule_output_tile
 from .registers import MAX_TILE_COLUMNS, SPARE_REGISTERS, tile_columns
 from .tensor_intrin import dot_uint8_int8_int32, get_simd_32bit_lanes, has_int8_dot, has_vnni
@@ -48,11 +48,11 @@ def _int8_space(cfg, IC, OC, OW):
     lanes = get_simd_32bit_lanes()
     ic_bn = min(_round_up(IC, 4), 16)
     cfg.define_knob("tile_ic", sorted({ic_bn, *(b for b in (4, 8, 16) if b <= _round_up(IC, 4))}))
-    cfg.define_knob("tile_oc", sorted({lanes * k for k in (1, 2, 4) if lanes * k <= max(lanes, 32)}))
+    cfg.define_knob("tile_oc", [lanes * k for k in (1, 2, 4) if lanes * k <= 32])
     cfg.define_split("tile_ow", OW, num_outputs=2, policy="candidate",
                      candidate=[[-1, w] for w in range(1, min(OW, MAX_TILE_COLUMNS) + 1)])
     if cfg.is_fallback:
-        oc_bn = 16 if lanes <= 16 else lanes
+        oc_bn = 16  # 4, 2 or 1 vectors of int32 (SSE, AVX2, AVX-512)
         cfg["tile_ic"] = OtherOptionEntity(ic_bn)
         cfg["tile_oc"] = OtherOptionEntity(oc_bn)
         cfg["tile_ow"] = SplitEntity([-1, int8_tile_columns(OW, oc_bn)])
@@ -81,33 +81,34 @@ def conv2d_NCHWc_int8_template(cfg, data, kernel, strides, padding, dilation, la
     if not shift:
         return te.compute((N, OC, OH, OW), lambda n, c, h, w: conv[n, c // oc_bn, h, w, c % oc_bn].astype(out_dtype),
                           name="output_unpack", tag=_tag.LAYOUT_TRANSFORM)
-    ic, kh, kw = te.reduce_axis((0, IC), "ic"), te.reduce_axis((0, KH), "kh"), te.reduce_axis((0, KW), "kw")
-    weight_sum = te.compute((OC,), lambda o: te.sum(kernel[o, ic, kh, kw].astype("int32"), axis=[ic, kh, kw]),
-                            name="weight_sum")
+    weight_sum = weight_sums(kernel)
     return te.compute((N, OC, OH, OW), lambda n, c, h, w: (conv[n, c // oc_bn, h, w, c % oc_bn]
                                                             - weight_sum[c] * shift).astype(out_dtype),
                       name="output_unpack", tag=_tag.LAYOUT_TRANSFORM)
 
 
+def as_uint8(value, shift: int):
+    """value + shift as uint8: int8 data moved into the unsigned range the instructions take."""
+    return (value.astype("int32") + shift).astype("uint8") if shift else value
+
+
+def weight_sums(weight):
+    """The int32 sum of each output channel's weights (over every axis but the first): what the
+    +128 shift of int8 data adds to each output, 128 times."""
+    axes = [te.reduce_axis((0, d), f"r{i}") for i, d in enumerate(get_const_tuple(weight.shape)[1:])]
+    return te.compute(weight.shape[:1], lambda o: te.sum(weight[(o, *axes)].astype("int32"), axis=axes),
+                      name="weight_sum")
+
+
 def _pad_block_shift(data, ic_bn: int, pads, shift: int):
     """[N, C, H, W] -> uint8 [N, ceil(C / ic_bn), H + pads, W + pads, ic_bn]: data + shift inside,
-    shift in the padding (a padded 0) and 0 past the channels (their weights are 0)."""
+    shift in the padding (a padded 0) and past the channels (their weights are 0)."""
     N, C, H, W = get_const_tuple(data.shape)
     top, left, bottom, right = pads
-
-    def clamp(v, size, padded):
-        return te.max(te.min(v, size - 1), 0) if padded else v
+    padded = [d for d, pad in ((1, C % ic_bn), (2, top or bottom), (3, left or right)) if pad]
 
     def body(n, c, h, w, cb):
-        ch, y, x = c * ic_bn + cb, h - top, w - left
-        value = data[n, te.min(ch, C - 1) if C % ic_bn else ch, clamp(y, H, top or bottom), clamp(x, W, left or right)]
-        if shift:
-            value = (value.astype("int32") + shift).astype("uint8")
-        in_image = [cond for cond, padded in ((y >= 0, top), (y < H, bottom), (x >= 0, left), (x < W, right))
-                    if padded]
-        if in_image:
-            value = te.if_then_else(te.all(*in_image), value, te.const(shift, "uint8"))
-        return te.if_then_else(ch < C, value, te.const(0, "uint8")) if C % ic_bn else value
+        return as_uint8(guarded_read(data, (n, c * ic_bn + cb, h - top, w - left), 0, padded), shift)
 
     return te.compute((N, -(-C // ic_bn), H + top + bottom, W + left + right, ic_bn), body, name="data_vec",
                       tag=_tag.LAYOUT_TRANSFORM)

@@ -12,12 +12,12 @@ sum subtracted again, as in conv2d_int8.py.
 from __future__ import annotations
 
 from ... import te
-from ...tuning.space import OtherOptionEntity, SplitEntity
+from ...tuning.space import FallbackConfigEntity, OtherOptionEntity, SplitEntity
 from ...tuning.template import register_topi_compute, register_topi_schedule
 from .. import tag as _tag
-from ..utils import get_const_tuple, schedule_anchor
+from ..utils import get_const_tuple, guarded_read, schedule_anchor
 from .conv2d import _anchor_and_out
-from .conv2d_int8 import INT8_DTYPES
+from .conv2d_int8 import INT8_DTYPES, as_uint8, weight_sums
 from .dense import _schedule_injective_root
 from .tensor_intrin import dot_uint8_int8_int32, get_simd_32bit_lanes, has_vnni
 
@@ -25,7 +25,7 @@ DENSE_INT8 = "dense_int8"
 _BLOCK = 16  # output columns per packed weight panel
 
 
-def _space(cfg, M, N):
+def _space(cfg, M):
     cfg.define_split("tile_y", M, num_outputs=2, policy="candidate",
                      candidate=[[-1, r] for r in range(1, min(M, 8) + 1)])
     cfg.define_knob("unroll_k", [1, 2, 4])
@@ -41,33 +41,24 @@ def dense_int8(cfg, data, weight, bias=None, out_dtype="int32"):
     if KW != K or (str(data.dtype), str(weight.dtype)) not in INT8_DTYPES:
         raise ValueError(f"dense_int8: takes uint8/int8 data [M, K] and an int8 weight [N, K], got {data.dtype} "
                          f"{(M, K)} and {weight.dtype} {(N, KW)}")
-    _space(cfg, M, N)
+    _space(cfg, M)
     cfg.add_flop(2 * M * N * K)
     shift = 128 if data.dtype == "int8" else 0
     NP, KP = -(-N // _BLOCK) * _BLOCK, -(-K // 4) * 4
 
-    def data_body(m, k):
-        v = data[m, te.min(k, K - 1)] if KP != K else data[m, k]
-        v = (v.astype("int32") + shift).astype("uint8") if shift else v
-        return te.if_then_else(k < K, v, te.const(0, "uint8")) if KP != K else v
-
-    def weight_body(nb, ko, ni, ki):
-        n, k = nb * _BLOCK + ni, ko * 4 + ki
-        if NP == N and KP == K:
-            return weight[n, k]
-        v = weight[te.min(n, N - 1), te.min(k, K - 1)]
-        return te.if_then_else(te.all(n < N, k < K), v, te.const(0, "int8"))
-
-    data_u8 = te.compute((M, KP), data_body, name="data_u8", tag=_tag.INJECTIVE)
-    packed = te.compute((NP // _BLOCK, KP // 4, _BLOCK, 4), weight_body, name="weight_packed",
-                        tag=_tag.LAYOUT_TRANSFORM)
+    k_tail = [1] if KP != K else []  # columns past K read as 0: their weights are 0
+    data_u8 = te.compute((M, KP), lambda m, k: as_uint8(guarded_read(data, (m, k), 0, k_tail), shift),
+                         name="data_u8", tag=_tag.INJECTIVE)
+    packed = te.compute((NP // _BLOCK, KP // 4, _BLOCK, 4),
+                        lambda nb, ko, ni, ki: guarded_read(weight, (nb * _BLOCK + ni, ko * 4 + ki), 0,
+                                                            [0] * (NP != N) + k_tail),
+                        name="weight_packed", tag=_tag.LAYOUT_TRANSFORM)
     ko, ki = te.reduce_axis((0, KP // 4), "ko"), te.reduce_axis((0, 4), "ki")
     C = te.compute((M, NP // _BLOCK, _BLOCK), lambda m, nb, ni: te.sum(
         data_u8[m, ko * 4 + ki].astype("int32") * packed[nb, ko, ni, ki].astype("int32"), axis=[ko, ki]),
         name="dense_int8", tag=DENSE_INT8)
     if shift:
-        k = te.reduce_axis((0, K), "k")
-        weight_sum = te.compute((N,), lambda n: te.sum(weight[n, k].astype("int32"), axis=k), name="weight_sum")
+        weight_sum = weight_sums(weight)
 
         def result(m, n):
             return C[m, n // _BLOCK, n % _BLOCK] - weight_sum[n] * shift
@@ -88,11 +79,10 @@ def _schedule_anchor(s, C, outs, cfg):
     data_u8, packed = C.op.input_tensors
     for t in (data_u8, packed):
         _schedule_injective_root(s, t)
-    M = get_const_tuple(C.shape)[0]
-    if cfg is None or cfg.is_fallback:
-        mr, ku = min(M, 4), 1
-    else:
-        mr, ku = cfg["tile_y"].size[-1], cfg["unroll_k"].val
+    if cfg is None:
+        cfg = FallbackConfigEntity()
+        _space(cfg, get_const_tuple(C.shape)[0])
+    mr, ku = cfg["tile_y"].size[-1], cfg["unroll_k"].val
     lanes = get_simd_32bit_lanes()
     out, CC = _anchor_and_out(s, C, outs)  # C [M, N / 16, 16] is never the group's output: a cache tile
     m, nb, ni = s[out].op.axis
